@@ -1,0 +1,95 @@
+/*
+ * Small libc helpers for the parent (Node) side: calls whose arguments are
+ * structs or out-parameters, which are clumsy through ffi-rs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef TSCTR_BUILD_ID
+#define TSCTR_BUILD_ID "unknown"
+#endif
+
+const char *tsctr_build_id(void)
+{
+	return TSCTR_BUILD_ID;
+}
+
+/* Opens a pty pair. out: int32 master, int32 slave; name receives the slave path (64 bytes). */
+int tsctr_openpty(uint8_t *out, char *name, int32_t name_len)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -errno;
+	if (grantpt(m) < 0 || unlockpt(m) < 0)
+		goto fail;
+	if (ptsname_r(m, name, (size_t)name_len) != 0)
+		goto fail;
+	int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0)
+		goto fail;
+	int32_t res[2] = { m, s };
+	memcpy(out, res, sizeof(res));
+	return 0;
+fail:;
+	int e = errno;
+	close(m);
+	return -e;
+}
+
+/* out: uint16 rows, cols. */
+int tsctr_get_winsize(int32_t fd, uint8_t *out)
+{
+	struct winsize ws;
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return -errno;
+	uint16_t res[2] = { ws.ws_row, ws.ws_col };
+	memcpy(out, res, sizeof(res));
+	return 0;
+}
+
+int tsctr_set_winsize(int32_t fd, int32_t rows, int32_t cols)
+{
+	struct winsize ws = { (unsigned short)rows, (unsigned short)cols, 0, 0 };
+	return ioctl(fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
+}
+
+/* out: int64 f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_flags. */
+int tsctr_statfs(const char *path, uint8_t *out)
+{
+	struct statfs s;
+	if (statfs(path, &s) < 0)
+		return -errno;
+	int64_t res[8] = { (int64_t)s.f_type, (int64_t)s.f_bsize, (int64_t)s.f_blocks, (int64_t)s.f_bfree,
+			   (int64_t)s.f_bavail, (int64_t)s.f_files, (int64_t)s.f_ffree, (int64_t)s.f_flags };
+	memcpy(out, res, sizeof(res));
+	return 0;
+}
+
+/* out: int32 read end, write end. */
+int tsctr_pipe(int32_t flags, uint8_t *out)
+{
+	int p[2];
+	if (pipe2(p, flags) < 0)
+		return -errno;
+	int32_t res[2] = { p[0], p[1] };
+	memcpy(out, res, sizeof(res));
+	return 0;
+}
+
+/* Clears or sets FD_CLOEXEC. */
+int tsctr_set_cloexec(int32_t fd, int32_t on)
+{
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0)
+		return -errno;
+	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+	return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * The launch plan: a flat list of operations the child runs between clone()
+ * and execve(). TypeScript (src/runtime/plan-encoding.ts) writes it; this
+ * executor only reads it. All integers are little-endian, native width.
+ *
+ *   offset 0   struct tspl_header   (16 bytes)
+ *   offset 16  struct tspl_op[count] (64 bytes each)
+ *   then       data: NUL-terminated strings, string lists (consecutive
+ *              NUL-terminated strings), and binary blobs (u32 gid arrays,
+ *              struct sock_filter arrays)
+ *
+ * A string field s[i] is a byte offset from the start of the plan; 0 means
+ * NULL. Every offset is bounds-checked in the parent before clone().
+ */
+#ifndef TSCTR_PLAN_H
+#define TSCTR_PLAN_H
+#include <stdint.h>
+
+#define TSPL_MAGIC 0x4c505354u /* "TSPL" */
+#define TSPL_VERSION 1u
+
+#define TSPL_HDR_TRACE 1u /* report every step, not only the failing one */
+
+struct tspl_header {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t count;
+	uint32_t flags;
+};
+
+struct tspl_op {
+	uint32_t op;
+	uint32_t flags;  /* TSPL_OPF_* */
+	int64_t n[5];
+	uint32_t s[4];
+};
+
+/* Op flags. */
+#define TSPL_OPF_IGNORE_ENOENT 1u  /* a missing path is not an error (masked paths) */
+#define TSPL_OPF_PRESERVE_FLAGS 2u /* remount: OR in the target's statvfs flags (locked in a userns) */
+#define TSPL_OPF_MKDIR_PARENTS 4u  /* mkdir -p */
+
+enum tspl_opcode {
+	TSPL_MOUNT = 1,        /* s0 source, s1 target, s2 fstype, s3 data; n0 flags */
+	TSPL_UMOUNT2 = 2,      /* s0 target; n0 flags */
+	TSPL_MKDIR = 3,        /* s0 path; n0 mode */
+	TSPL_SYMLINK = 4,      /* s0 target, s1 linkpath */
+	TSPL_MKNOD = 5,        /* s0 path; n0 mode (with S_IFCHR...), n1 major, n2 minor */
+	TSPL_CHDIR = 6,        /* s0 path */
+	TSPL_PIVOT_ROOT = 7,   /* s0 new_root, s1 put_old */
+	TSPL_CHROOT = 8,       /* s0 path */
+	TSPL_SETHOSTNAME = 9,  /* s0 name */
+	TSPL_SETDOMAINNAME = 10, /* s0 name */
+	TSPL_SETRLIMIT = 11,   /* n0 resource, n1 soft, n2 hard */
+	TSPL_PRCTL = 12,       /* n0 option, n1..n4 args */
+	TSPL_CAPSET = 13,      /* n0 effective, n1 permitted, n2 inheritable (64-bit masks) */
+	TSPL_CAP_BOUNDING = 14,/* n0 mask of caps to keep, n1 last cap; others are dropped */
+	TSPL_CAP_AMBIENT = 15, /* n0 mask of caps to raise (after clearing all) , n1 last cap */
+	TSPL_SETGROUPS = 16,   /* n0 count; s0 offset of u32 gids */
+	TSPL_SETRESGID = 17,   /* n0 rgid, n1 egid, n2 sgid */
+	TSPL_SETRESUID = 18,   /* n0 ruid, n1 euid, n2 suid */
+	TSPL_DUP2 = 19,        /* n0 oldfd, n1 newfd; newfd loses FD_CLOEXEC */
+	TSPL_CLOSE_FROM = 20,  /* n0 first fd: mark every fd >= it close-on-exec */
+	TSPL_SETSID = 21,
+	TSPL_SETCTTY = 22,     /* n0 fd: ioctl(fd, TIOCSCTTY, 0) */
+	TSPL_SECCOMP = 23,     /* n0 instruction count, n1 seccomp(2) flags; s0 offset of struct sock_filter[] */
+	TSPL_UMASK = 24,       /* n0 mask */
+	TSPL_WRITE_FILE = 25,  /* s0 path, s1 data (sysctls, oom_score_adj) */
+	TSPL_UNSHARE = 26,     /* n0 flags */
+	TSPL_SETNS = 27,       /* s0 path; n0 nstype */
+	TSPL_EXECVE = 28,      /* s0 path, s1 argv, s2 envp, s3 PATH used to search when s0 has no '/'; n0 argc, n1 envc */
+	TSPL_MASK_PATH = 29,   /* s0 path: /dev/null over a file, a read-only tmpfs over a directory */
+	TSPL_CREATE_FILE = 30, /* s0 path; n0 mode: a bind-mount target (O_CREAT, keeps an existing file) */
+	TSPL_LCHOWN = 31,      /* s0 path; n0 uid, n1 gid */
+	TSPL_SYNC = 32,        /* wait for one more byte from the parent (a second sync point) */
+	TSPL_OP_MAX = 32
+};
+
+#endif

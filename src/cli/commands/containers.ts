@@ -1,0 +1,6 @@
+// Placeholder: the containers commands land with their issue.
+import type { Argv } from 'yargs';
+
+export default function register(y: Argv): Argv {
+  return y.demandCommand(1, 'name a subcommand; see --help');
+}

@@ -1,0 +1,87 @@
+// The yargs root: the only place that calls process.exit and turns errors
+// into text. Command groups are loaded only when named, so start-up pays for
+// just the command that runs.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { addGlobalOptions, validateNamespace } from './context.js';
+import { formatError, isExpected } from './errors.js';
+
+interface Group {
+  command: string;
+  aliases?: string[];
+  describe: string;
+  load: () => Promise<{ default: (y: Argv) => Argv }>;
+}
+
+// One file per command group under ./commands. A group's module registers its subcommands.
+export const GROUPS: Group[] = [
+  { command: 'images', aliases: ['image', 'i'], describe: 'manage images', load: () => import('./commands/images.js') },
+  { command: 'content', describe: 'manage content in the blob store', load: () => import('./commands/content.js') },
+  { command: 'namespaces', aliases: ['namespace', 'ns'], describe: 'manage namespaces', load: () => import('./commands/namespaces.js') },
+  { command: 'snapshots', aliases: ['snapshot'], describe: 'manage snapshots', load: () => import('./commands/snapshots.js') },
+  { command: 'containers', aliases: ['container', 'c'], describe: 'manage containers', load: () => import('./commands/containers.js') },
+  { command: 'tasks', aliases: ['task', 't'], describe: 'manage tasks (running containers)', load: () => import('./commands/tasks.js') },
+  { command: 'oci', describe: 'OCI runtime spec tools', load: () => import('./commands/oci.js') },
+  { command: 'run', describe: 'run a container', load: () => import('./commands/run.js') },
+  { command: 'check', describe: 'check that this machine can run containers', load: () => import('./commands/check.js') },
+  { command: 'version', describe: 'print versions of tsctr and its parts', load: () => import('./commands/version.js') },
+];
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const y = addGlobalOptions(yargs(argv))
+    .scriptName('tsctr')
+    .usage('$0 <command> [options]\n\nA daemonless, ctr-style container tool with its own OCI runtime.')
+    .strict()
+    .demandCommand(1, 'name a command; see `tsctr --help`')
+    .recommendCommands()
+    .completion('completion', 'print a bash/zsh completion script')
+    .version(await readVersion())
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .middleware((args) => {
+      const bad = validateNamespace(String(args.namespace));
+      if (bad) throw new UsageError(bad);
+    })
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg ?? 'invalid usage');
+    });
+  for (const g of GROUPS) {
+    const wanted = first === g.command || (g.aliases ?? []).includes(first ?? '');
+    if (wanted) {
+      const mod = await g.load();
+      y.command({ command: g.command, aliases: g.aliases, describe: g.describe, builder: (sub: Argv) => mod.default(sub), handler: () => {} });
+    } else {
+      y.command({ command: g.command, aliases: g.aliases, describe: g.describe, builder: (sub: Argv) => sub, handler: () => {} });
+    }
+  }
+  try {
+    await y.parseAsync();
+  } catch (err) {
+    const debug = argv.includes('--debug');
+    const op = ['tsctr', ...argv.filter((a) => !a.startsWith('-')).slice(0, 2)].join(' ');
+    if (err instanceof UsageError) {
+      process.stderr.write(`tsctr: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(formatError(err, op.replace(/^tsctr /, '')) + '\n');
+      if (debug || !isExpected(err)) process.stderr.write((err instanceof Error ? err.stack : String(err)) + '\n');
+      process.exitCode = typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
+    }
+  }
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+async function readVersion(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

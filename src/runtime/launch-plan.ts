@@ -1,0 +1,230 @@
+// The launch plan: what the native executor runs between clone() and
+// execve(). Types, the binary encoding (mirrors native/plan.h) and the text
+// form used by --dry-run and --trace.
+
+export type PlanOp =
+  | { op: 'mount'; source: string | null; target: string; fstype: string | null; flags: number; data: string | null; ignoreMissing?: boolean; preserveFlags?: boolean }
+  | { op: 'umount2'; target: string; flags: number; ignoreMissing?: boolean }
+  | { op: 'mkdir'; path: string; mode: number; parents?: boolean }
+  | { op: 'symlink'; target: string; linkpath: string }
+  | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
+  | { op: 'chdir'; path: string }
+  | { op: 'pivot_root'; newRoot: string; putOld: string }
+  | { op: 'chroot'; path: string }
+  | { op: 'sethostname'; name: string }
+  | { op: 'setdomainname'; name: string }
+  | { op: 'setrlimit'; resource: number; soft: bigint; hard: bigint }
+  | { op: 'prctl'; option: number; args: number[] }
+  | { op: 'capset'; effective: bigint; permitted: bigint; inheritable: bigint }
+  | { op: 'cap_bounding'; keep: bigint; lastCap: number }
+  | { op: 'cap_ambient'; raise: bigint; lastCap: number }
+  | { op: 'setgroups'; gids: number[] }
+  | { op: 'setresgid'; rgid: number; egid: number; sgid: number }
+  | { op: 'setresuid'; ruid: number; euid: number; suid: number }
+  | { op: 'dup2'; oldfd: number; newfd: number }
+  | { op: 'close_from'; fd: number }
+  | { op: 'setsid' }
+  | { op: 'setctty'; fd: number }
+  | { op: 'seccomp'; filter: Buffer; flags: number }
+  | { op: 'umask'; mask: number }
+  | { op: 'write_file'; path: string; data: string; ignoreMissing?: boolean }
+  | { op: 'unshare'; flags: number }
+  | { op: 'setns'; path: string; nstype: number }
+  | { op: 'execve'; path: string; argv: string[]; env: string[]; searchPath?: string }
+  | { op: 'mask_path'; path: string }
+  | { op: 'create_file'; path: string; mode: number }
+  | { op: 'lchown'; path: string; uid: number; gid: number }
+  | { op: 'sync' };
+
+export type PlanOpName = PlanOp['op'];
+
+export const OPCODES: Record<PlanOpName, number> = {
+  mount: 1, umount2: 2, mkdir: 3, symlink: 4, mknod: 5, chdir: 6, pivot_root: 7, chroot: 8,
+  sethostname: 9, setdomainname: 10, setrlimit: 11, prctl: 12, capset: 13, cap_bounding: 14,
+  cap_ambient: 15, setgroups: 16, setresgid: 17, setresuid: 18, dup2: 19, close_from: 20,
+  setsid: 21, setctty: 22, seccomp: 23, umask: 24, write_file: 25, unshare: 26, setns: 27,
+  execve: 28, mask_path: 29, create_file: 30, lchown: 31, sync: 32,
+};
+
+const MAGIC = 0x4c505354;
+const VERSION = 1;
+const HEADER = 16;
+const OP_SIZE = 64;
+export const PLAN_FLAG_TRACE = 1;
+const OPF_IGNORE_ENOENT = 1;
+const OPF_PRESERVE_FLAGS = 2;
+const OPF_MKDIR_PARENTS = 4;
+
+/** RLIM_INFINITY as the kernel sees it. */
+export const RLIM_INFINITY = (1n << 64n) - 1n;
+
+class DataArea {
+  readonly chunks: Buffer[] = [];
+  size = 0;
+  constructor(readonly base: number) {}
+  private push(b: Buffer): number {
+    const off = this.base + this.size;
+    this.chunks.push(b);
+    this.size += b.length;
+    return off;
+  }
+  str(s: string | null | undefined): number {
+    if (s === null || s === undefined) return 0;
+    if (s.includes('\0')) throw new Error(`plan string contains a NUL byte: ${JSON.stringify(s)}`);
+    return this.push(Buffer.from(s + '\0', 'utf8'));
+  }
+  list(items: string[]): number {
+    if (items.length === 0) return 0;
+    for (const s of items) if (s.includes('\0')) throw new Error(`plan string contains a NUL byte: ${JSON.stringify(s)}`);
+    return this.push(Buffer.from(items.map((s) => s + '\0').join(''), 'utf8'));
+  }
+  blob(b: Buffer): number {
+    // Align binary data to 8 bytes: sock_filter and gid arrays are read in place.
+    const pad = (8 - ((this.base + this.size) % 8)) % 8;
+    if (pad) this.push(Buffer.alloc(pad));
+    return this.push(b);
+  }
+}
+
+/** Encodes a plan into the binary form native/plan.h describes. */
+export function encodePlan(ops: PlanOp[], opts: { trace?: boolean } = {}): Buffer {
+  const head = Buffer.alloc(HEADER + ops.length * OP_SIZE);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(VERSION, 4);
+  head.writeUInt32LE(ops.length, 8);
+  head.writeUInt32LE(opts.trace ? PLAN_FLAG_TRACE : 0, 12);
+  const data = new DataArea(head.length);
+  ops.forEach((o, i) => {
+    const at = HEADER + i * OP_SIZE;
+    const n: bigint[] = [0n, 0n, 0n, 0n, 0n];
+    const s: number[] = [0, 0, 0, 0];
+    let flags = 0;
+    switch (o.op) {
+      case 'mount':
+        s[0] = data.str(o.source); s[1] = data.str(o.target); s[2] = data.str(o.fstype); s[3] = data.str(o.data);
+        n[0] = BigInt(o.flags);
+        if (o.ignoreMissing) flags |= OPF_IGNORE_ENOENT;
+        if (o.preserveFlags) flags |= OPF_PRESERVE_FLAGS;
+        break;
+      case 'umount2': s[0] = data.str(o.target); n[0] = BigInt(o.flags); if (o.ignoreMissing) flags |= OPF_IGNORE_ENOENT; break;
+      case 'mkdir': s[0] = data.str(o.path); n[0] = BigInt(o.mode); if (o.parents) flags |= OPF_MKDIR_PARENTS; break;
+      case 'symlink': s[0] = data.str(o.target); s[1] = data.str(o.linkpath); break;
+      case 'mknod': s[0] = data.str(o.path); n[0] = BigInt(o.mode); n[1] = BigInt(o.major); n[2] = BigInt(o.minor); break;
+      case 'chdir': s[0] = data.str(o.path); break;
+      case 'pivot_root': s[0] = data.str(o.newRoot); s[1] = data.str(o.putOld); break;
+      case 'chroot': s[0] = data.str(o.path); break;
+      case 'sethostname': case 'setdomainname': s[0] = data.str(o.name); break;
+      case 'setrlimit': n[0] = BigInt(o.resource); n[1] = o.soft; n[2] = o.hard; break;
+      case 'prctl': n[0] = BigInt(o.option); o.args.slice(0, 4).forEach((a, k) => { n[k + 1] = BigInt(a); }); break;
+      case 'capset': n[0] = o.effective; n[1] = o.permitted; n[2] = o.inheritable; break;
+      case 'cap_bounding': n[0] = o.keep; n[1] = BigInt(o.lastCap); break;
+      case 'cap_ambient': n[0] = o.raise; n[1] = BigInt(o.lastCap); break;
+      case 'setgroups': {
+        n[0] = BigInt(o.gids.length);
+        const b = Buffer.alloc(o.gids.length * 4);
+        o.gids.forEach((g, k) => b.writeUInt32LE(g, k * 4));
+        if (o.gids.length) s[0] = data.blob(b);
+        break;
+      }
+      case 'setresgid': n[0] = BigInt(o.rgid); n[1] = BigInt(o.egid); n[2] = BigInt(o.sgid); break;
+      case 'setresuid': n[0] = BigInt(o.ruid); n[1] = BigInt(o.euid); n[2] = BigInt(o.suid); break;
+      case 'dup2': n[0] = BigInt(o.oldfd); n[1] = BigInt(o.newfd); break;
+      case 'close_from': n[0] = BigInt(o.fd); break;
+      case 'setsid': case 'sync': break;
+      case 'setctty': n[0] = BigInt(o.fd); break;
+      case 'seccomp':
+        if (o.filter.length === 0 || o.filter.length % 8 !== 0) throw new Error('seccomp filter must be a non-empty array of 8-byte instructions');
+        n[0] = BigInt(o.filter.length / 8); n[1] = BigInt(o.flags); s[0] = data.blob(o.filter);
+        break;
+      case 'umask': n[0] = BigInt(o.mask); break;
+      case 'write_file': s[0] = data.str(o.path); s[1] = data.str(o.data); if (o.ignoreMissing) flags |= OPF_IGNORE_ENOENT; break;
+      case 'unshare': n[0] = BigInt(o.flags); break;
+      case 'setns': s[0] = data.str(o.path); n[0] = BigInt(o.nstype); break;
+      case 'execve':
+        if (o.argv.length === 0) throw new Error('execve needs at least argv[0]');
+        s[0] = data.str(o.path); s[1] = data.list(o.argv); s[2] = data.list(o.env); s[3] = data.str(o.searchPath);
+        n[0] = BigInt(o.argv.length); n[1] = BigInt(o.env.length);
+        break;
+      case 'mask_path': s[0] = data.str(o.path); flags |= OPF_IGNORE_ENOENT; break;
+      case 'create_file': s[0] = data.str(o.path); n[0] = BigInt(o.mode); break;
+      case 'lchown': s[0] = data.str(o.path); n[0] = BigInt(o.uid); n[1] = BigInt(o.gid); break;
+    }
+    head.writeUInt32LE(OPCODES[o.op], at);
+    head.writeUInt32LE(flags, at + 4);
+    n.forEach((v, k) => head.writeBigInt64LE(BigInt.asIntN(64, v), at + 8 + k * 8));
+    s.forEach((v, k) => head.writeUInt32LE(v, at + 48 + k * 4));
+  });
+  return Buffer.concat([head, ...data.chunks]);
+}
+
+const hex = (v: bigint) => '0x' + v.toString(16);
+const q = (s: string | null) => (s === null ? 'NULL' : JSON.stringify(s));
+
+/** One line naming the operation and its arguments, as strace would. */
+export function describeOp(o: PlanOp): string {
+  switch (o.op) {
+    case 'mount': return `mount(${q(o.source)}, ${q(o.target)}, ${q(o.fstype)}, ${mountFlagNames(o.flags)}, ${q(o.data)})`;
+    case 'umount2': return `umount2(${q(o.target)}, ${o.flags})`;
+    case 'mkdir': return `mkdir${o.parents ? ' -p' : ''}(${q(o.path)}, 0${o.mode.toString(8)})`;
+    case 'symlink': return `symlink(${q(o.target)}, ${q(o.linkpath)})`;
+    case 'mknod': return `mknod(${q(o.path)}, 0${o.mode.toString(8)}, ${o.major}:${o.minor})`;
+    case 'chdir': return `chdir(${q(o.path)})`;
+    case 'pivot_root': return `pivot_root(${q(o.newRoot)}, ${q(o.putOld)})`;
+    case 'chroot': return `chroot(${q(o.path)})`;
+    case 'sethostname': return `sethostname(${q(o.name)})`;
+    case 'setdomainname': return `setdomainname(${q(o.name)})`;
+    case 'setrlimit': return `setrlimit(${o.resource}, ${o.soft === RLIM_INFINITY ? 'inf' : o.soft}, ${o.hard === RLIM_INFINITY ? 'inf' : o.hard})`;
+    case 'prctl': return `prctl(${o.option}${o.args.map((a) => ', ' + a).join('')})`;
+    case 'capset': return `capset(eff=${hex(o.effective)}, prm=${hex(o.permitted)}, inh=${hex(o.inheritable)})`;
+    case 'cap_bounding': return `capbset_drop(keep=${hex(o.keep)})`;
+    case 'cap_ambient': return `cap_ambient_raise(${hex(o.raise)})`;
+    case 'setgroups': return `setgroups([${o.gids.join(', ')}])`;
+    case 'setresgid': return `setresgid(${o.rgid}, ${o.egid}, ${o.sgid})`;
+    case 'setresuid': return `setresuid(${o.ruid}, ${o.euid}, ${o.suid})`;
+    case 'dup2': return `dup2(${o.oldfd}, ${o.newfd})`;
+    case 'close_from': return `close_range(${o.fd}, ~0, CLOEXEC)`;
+    case 'setsid': return 'setsid()';
+    case 'setctty': return `ioctl(${o.fd}, TIOCSCTTY)`;
+    case 'seccomp': return `seccomp(SET_MODE_FILTER, ${o.flags}, ${o.filter.length / 8} instructions)`;
+    case 'umask': return `umask(0${o.mask.toString(8)})`;
+    case 'write_file': return `write(${q(o.path)}, ${q(o.data)})`;
+    case 'unshare': return `unshare(${hex(BigInt(o.flags))})`;
+    case 'setns': return `setns(${q(o.path)}, ${hex(BigInt(o.nstype))})`;
+    case 'execve': return `execve(${q(o.path)}, [${o.argv.map((a) => JSON.stringify(a)).join(', ')}], ${o.env.length} env)`;
+    case 'mask_path': return `mask(${q(o.path)})`;
+    case 'create_file': return `create(${q(o.path)}, 0${o.mode.toString(8)})`;
+    case 'lchown': return `lchown(${q(o.path)}, ${o.uid}, ${o.gid})`;
+    case 'sync': return 'wait-for-parent()';
+  }
+}
+
+const MS_NAMES: [number, string][] = [
+  [0x1, 'RDONLY'], [0x2, 'NOSUID'], [0x4, 'NODEV'], [0x8, 'NOEXEC'], [0x20, 'REMOUNT'], [0x400, 'NOATIME'],
+  [0x800, 'NODIRATIME'], [0x1000, 'BIND'], [0x2000, 'MOVE'], [0x4000, 'REC'], [0x20000, 'UNBINDABLE'],
+  [0x40000, 'PRIVATE'], [0x80000, 'SLAVE'], [0x100000, 'SHARED'], [0x200000, 'RELATIME'], [0x1000000, 'STRICTATIME'],
+];
+export function mountFlagNames(flags: number): string {
+  if (flags === 0) return '0';
+  const names: string[] = [];
+  let rest = flags;
+  for (const [bit, name] of MS_NAMES) if (flags & bit) { names.push('MS_' + name); rest &= ~bit; }
+  if (rest) names.push(hex(BigInt(rest)));
+  return names.join('|');
+}
+
+/** A hint for a failing step, for the errors people meet while experimenting. */
+export function hintForStep(o: PlanOp, code: string): string | undefined {
+  if (o.op === 'pivot_root' && code === 'EINVAL') return 'the new root is not a mount point, or the current root is on a shared mount (try --no-pivot on a ramfs root)';
+  if (o.op === 'execve' && code === 'ENOENT') return `"${o.path}" was not found in the container's root filesystem (check the image and PATH)`;
+  if (o.op === 'execve' && code === 'EACCES') return `"${o.path}" is not executable in the container`;
+  if (o.op === 'execve' && code === 'ENOEXEC') return `"${o.path}" is not a binary this kernel can run (wrong architecture, or a script without #!)`;
+  if (o.op === 'mount' && code === 'EPERM') return 'needs CAP_SYS_ADMIN in the mount namespace\'s owning user namespace';
+  if (o.op === 'mount' && code === 'ENODEV') return `the kernel does not know filesystem type "${o.fstype}"`;
+  if (o.op === 'mount' && code === 'ENOENT') return `the mount source or target "${o.source ?? o.target}" does not exist`;
+  if (o.op === 'setns' && code === 'EINVAL') return 'the file is not a namespace of the named type';
+  if ((o.op === 'setresuid' || o.op === 'setresgid') && code === 'EINVAL') return 'the id is not mapped in the container\'s user namespace (check --uidmap/--gidmap)';
+  if (o.op === 'sethostname' && code === 'EPERM') return 'setting the hostname needs a new UTS namespace';
+  if (o.op === 'seccomp' && code === 'EACCES') return 'loading a filter needs noNewPrivileges or CAP_SYS_ADMIN';
+  if (code === 'EPERM') return 'needs root or the matching capability';
+  return undefined;
+}

@@ -1,0 +1,108 @@
+// Runs a launch plan through the native executor and follows it to execve().
+// The protocol itself is drawn at the top of native/executor.c.
+import { closeSync, readSync, writeSync } from 'node:fs';
+import { SysError, errnoName, type Sys } from '../sys/index.js';
+import { describeOp, encodePlan, hintForStep, type PlanOp } from './launch-plan.js';
+
+export interface StepReport {
+  step: number;
+  op: PlanOp;
+  /** 0 on success. */
+  errno: number;
+  /** Nanoseconds since the child started its plan. */
+  ns: number;
+}
+
+/** A plan step failed in the child; names the step, the syscall and the errno. */
+export class LaunchError extends SysError {
+  readonly step: number;
+  readonly op: PlanOp;
+  readonly hint?: string;
+  constructor(step: number, op: PlanOp, errno: number) {
+    super(`step ${step} ${describeOp(op)}`, errno);
+    this.name = 'LaunchError';
+    this.step = step;
+    this.op = op;
+    this.hint = hintForStep(op, errnoName(errno));
+  }
+}
+
+export interface LaunchOptions {
+  cloneFlags: number;
+  /** Join this pid namespace (an open fd) instead of creating one. */
+  pidnsFd?: number;
+  trace?: boolean;
+  /** Runs while the child waits: write id maps, join cgroups. */
+  beforeStart?: (pid: number) => void | Promise<void>;
+  onStep?: (r: StepReport) => void;
+}
+
+export interface Launched {
+  pid: number;
+  pidfd: number;
+  steps: StepReport[];
+}
+
+const RECORD = 16;
+
+/**
+ * Spawns the child and runs ops in it. Resolves once the child has called
+ * execve() (or exited 0 for a plan without execve); rejects with LaunchError
+ * naming the failing step. On any failure the child is gone.
+ */
+export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Promise<Launched> {
+  const plan = encodePlan(ops, { trace: opts.trace });
+  const child = sys.spawn(plan, opts.cloneFlags, opts.pidnsFd ?? -1);
+  let syncOpen = true;
+  try {
+    if (opts.beforeStart) await opts.beforeStart(child.pid);
+    writeSync(child.syncFd, Buffer.from('g'));
+    closeSync(child.syncFd);
+    syncOpen = false;
+    const steps = readReports(child.reportFd, ops, opts.onStep);
+    const failed = steps.find((s) => s.errno !== 0);
+    if (failed) {
+      await sys.wait(child.pid).catch(() => undefined);
+      closeSync(child.pidfd);
+      throw new LaunchError(failed.step, failed.op, failed.errno);
+    }
+    return { pid: child.pid, pidfd: child.pidfd, steps };
+  } catch (err) {
+    if (syncOpen) {
+      // Closing the sync pipe unblocks the child, which exits 126.
+      closeSync(child.syncFd);
+      await sys.wait(child.pid).catch(() => undefined);
+      closeSync(child.pidfd);
+    }
+    throw err;
+  } finally {
+    closeSync(child.reportFd);
+  }
+}
+
+function readReports(fd: number, ops: PlanOp[], onStep?: (r: StepReport) => void): StepReport[] {
+  const steps: StepReport[] = [];
+  const buf = Buffer.alloc(RECORD * 64);
+  let pending = Buffer.alloc(0);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN' || (e as NodeJS.ErrnoException).code === 'EINTR') continue;
+      throw e;
+    }
+    if (n === 0) break;
+    pending = Buffer.concat([pending, buf.subarray(0, n)]);
+    while (pending.length >= RECORD) {
+      const step = pending.readUInt32LE(0);
+      const errno = pending.readInt32LE(4);
+      const ns = Number(pending.readBigUInt64LE(8));
+      pending = pending.subarray(RECORD);
+      const r: StepReport = { step, op: ops[step]!, errno, ns };
+      steps.push(r);
+      onStep?.(r);
+    }
+  }
+  return steps;
+}

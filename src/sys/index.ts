@@ -1,0 +1,13 @@
+// Loading ffi-rs and the native library costs a few milliseconds; commands
+// that need no system calls never pay it.
+import type { Sys } from './types.js';
+
+export type { Sys, StatFs, Pty, Spawned, WaitStatus } from './types.js';
+export { decodeWaitStatus, exitCodeOf } from './types.js';
+export { SysError, errnoName, errnoMessage, errnoOf } from './errors.js';
+
+let real: Sys | undefined;
+export async function loadSys(): Promise<Sys> {
+  if (!real) real = (await import('./libc.js')).libcSys;
+  return real;
+}

@@ -1,0 +1,184 @@
+// The only importer of ffi-rs. Each libc function is defined once, with errno
+// captured; a failure throws SysError naming the call and the path.
+import { DataType, define, open } from 'ffi-rs';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SysError } from './errors.js';
+import { decodeWaitStatus, type Pty, type Spawned, type StatFs, type Sys, type WaitStatus } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+// dist/src/sys → repo root is three levels up; src/sys (ts-node) is two.
+function findNativeLibrary(): string {
+  const env = process.env.TSCTR_NATIVE_LIB;
+  if (env) return env;
+  for (const up of ['../../..', '../..']) {
+    const p = join(here, up, 'native/build/libtsctr.so');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('native/build/libtsctr.so is missing: run `npm run build:native` (needs a C compiler)');
+}
+
+open({ library: 'libc', path: '' });
+open({ library: 'tsctr', path: findNativeLibrary() });
+
+const S = DataType.String;
+const I32 = DataType.I32;
+const I64 = DataType.I64;
+const BUF = DataType.U8Array;
+
+const libc = define({
+  mount: { library: 'libc', retType: I32, paramsType: [S, S, S, I64, S], errno: true },
+  umount2: { library: 'libc', retType: I32, paramsType: [S, I32], errno: true },
+  unshare: { library: 'libc', retType: I32, paramsType: [I32], errno: true },
+  setns: { library: 'libc', retType: I32, paramsType: [I32, I32], errno: true },
+  mknod: { library: 'libc', retType: I32, paramsType: [S, I32, I64], errno: true },
+  gnu_dev_makedev: { library: 'libc', retType: I64, paramsType: [I32, I32] },
+  lchown: { library: 'libc', retType: I32, paramsType: [S, I32, I32], errno: true },
+  lsetxattr: { library: 'libc', retType: I64, paramsType: [S, S, BUF, I64, I32], errno: true },
+  lgetxattr: { library: 'libc', retType: I64, paramsType: [S, S, BUF, I64], errno: true },
+  llistxattr: { library: 'libc', retType: I64, paramsType: [S, BUF, I64], errno: true },
+  lremovexattr: { library: 'libc', retType: I32, paramsType: [S, S], errno: true },
+  flock: { library: 'libc', retType: I32, paramsType: [I32, I32], errno: true },
+  kill: { library: 'libc', retType: I32, paramsType: [I32, I32], errno: true },
+  prctl: { library: 'libc', retType: I32, paramsType: [I32, I64, I64, I64, I64], errno: true },
+});
+
+const native = define({
+  tsctr_spawn: { library: 'tsctr', retType: I32, paramsType: [BUF, I32, I64, I32, BUF] },
+  tsctr_wait: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
+  tsctr_openpty: { library: 'tsctr', retType: I32, paramsType: [BUF, BUF, I32] },
+  tsctr_get_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, BUF] },
+  tsctr_set_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32] },
+  tsctr_statfs: { library: 'tsctr', retType: I32, paramsType: [S, BUF] },
+  tsctr_pipe: { library: 'tsctr', retType: I32, paramsType: [I32, BUF] },
+  tsctr_set_cloexec: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
+  tsctr_build_id: { library: 'tsctr', retType: S, paramsType: [] },
+});
+
+interface ErrnoResult<T> { value: T; errnoCode: number }
+
+function check<T extends number>(r: ErrnoResult<T>, syscall: string, path?: string): T {
+  if (Number(r.value) < 0) throw new SysError(syscall, r.errnoCode, path);
+  return r.value;
+}
+
+/** Native helpers return -errno. */
+function checkNeg(r: number, syscall: string, path?: string): number {
+  if (r < 0) throw new SysError(syscall, -r, path);
+  return r;
+}
+
+// Blocking calls run on an ffi-rs worker thread so the event loop keeps going.
+// define() cannot mix that in per call, so these two are bound separately.
+import { load } from 'ffi-rs';
+function waitInThread(pid: number): Promise<number> {
+  return load({ library: 'tsctr', funcName: 'tsctr_wait', retType: I32, paramsType: [I32, I32], paramsValue: [pid, 0], runInNewThread: true }) as Promise<number>;
+}
+function flockInThread(fd: number, op: number): Promise<{ value: number; errnoCode: number }> {
+  return load({ library: 'libc', funcName: 'flock', retType: I32, paramsType: [I32, I32], paramsValue: [fd, op], errno: true, runInNewThread: true }) as unknown as Promise<{ value: number; errnoCode: number }>;
+}
+
+const XATTR_MAX = 65536;
+const O_CLOEXEC = 0o2000000;
+
+export const libcSys: Sys = {
+  mount(source, target, fstype, flags, data) {
+    check(libc.mount([source ?? '', target, fstype ?? '', flags, data ?? '']) as ErrnoResult<number>, 'mount', target);
+  },
+  umount2(target, flags) {
+    check(libc.umount2([target, flags]) as ErrnoResult<number>, 'umount2', target);
+  },
+  unshare(flags) {
+    check(libc.unshare([flags]) as ErrnoResult<number>, 'unshare');
+  },
+  setns(fd, nstype) {
+    check(libc.setns([fd, nstype]) as ErrnoResult<number>, 'setns');
+  },
+  mknod(path, mode, major, minor) {
+    const dev = libc.gnu_dev_makedev([major, minor]) as number;
+    check(libc.mknod([path, mode, dev]) as ErrnoResult<number>, 'mknod', path);
+  },
+  lchown(path, uid, gid) {
+    check(libc.lchown([path, uid, gid]) as ErrnoResult<number>, 'lchown', path);
+  },
+  lsetxattr(path, name, value, flags) {
+    check(libc.lsetxattr([path, name, value, value.length, flags]) as ErrnoResult<number>, `lsetxattr ${name}`, path);
+  },
+  lgetxattr(path, name) {
+    const buf = Buffer.alloc(XATTR_MAX);
+    const r = libc.lgetxattr([path, name, buf, buf.length]) as ErrnoResult<number>;
+    if (Number(r.value) < 0) {
+      if (r.errnoCode === 61 /* ENODATA */) return null;
+      throw new SysError(`lgetxattr ${name}`, r.errnoCode, path);
+    }
+    return Buffer.from(buf.subarray(0, Number(r.value)));
+  },
+  llistxattr(path) {
+    const buf = Buffer.alloc(XATTR_MAX);
+    const r = libc.llistxattr([path, buf, buf.length]) as ErrnoResult<number>;
+    const n = Number(check(r, 'llistxattr', path));
+    return buf.subarray(0, n).toString('utf8').split('\0').filter((s) => s.length > 0);
+  },
+  lremovexattr(path, name) {
+    check(libc.lremovexattr([path, name]) as ErrnoResult<number>, `lremovexattr ${name}`, path);
+  },
+  flock(fd, op) {
+    check(libc.flock([fd, op]) as ErrnoResult<number>, 'flock');
+  },
+  async flockWait(fd, op) {
+    const r = await flockInThread(fd, op);
+    check(r, 'flock');
+  },
+  kill(pid, signal) {
+    check(libc.kill([pid, signal]) as ErrnoResult<number>, 'kill');
+  },
+  prctl(option, a2 = 0, a3 = 0, a4 = 0, a5 = 0) {
+    return check(libc.prctl([option, a2, a3, a4, a5]) as ErrnoResult<number>, 'prctl');
+  },
+  statfs(path): StatFs {
+    const out = Buffer.alloc(64);
+    checkNeg(native.tsctr_statfs([path, out]) as number, 'statfs', path);
+    const v = (i: number) => Number(out.readBigInt64LE(i * 8));
+    return { type: v(0), bsize: v(1), blocks: v(2), bfree: v(3), bavail: v(4), files: v(5), ffree: v(6), flags: v(7) };
+  },
+  openpty(): Pty {
+    const out = Buffer.alloc(8);
+    const name = Buffer.alloc(64);
+    checkNeg(native.tsctr_openpty([out, name, name.length]) as number, 'openpty', '/dev/ptmx');
+    return { master: out.readInt32LE(0), slave: out.readInt32LE(4), name: name.toString('utf8', 0, name.indexOf(0)) };
+  },
+  getWinsize(fd) {
+    const out = Buffer.alloc(4);
+    checkNeg(native.tsctr_get_winsize([fd, out]) as number, 'ioctl TIOCGWINSZ');
+    return { rows: out.readUInt16LE(0), cols: out.readUInt16LE(2) };
+  },
+  setWinsize(fd, rows, cols) {
+    checkNeg(native.tsctr_set_winsize([fd, rows, cols]) as number, 'ioctl TIOCSWINSZ');
+  },
+  pipe(cloexec = true) {
+    const out = Buffer.alloc(8);
+    checkNeg(native.tsctr_pipe([cloexec ? O_CLOEXEC : 0, out]) as number, 'pipe2');
+    return [out.readInt32LE(0), out.readInt32LE(4)];
+  },
+  setCloexec(fd, on) {
+    checkNeg(native.tsctr_set_cloexec([fd, on ? 1 : 0]) as number, 'fcntl F_SETFD');
+  },
+  spawn(plan, cloneFlags, pidnsFd = -1): Spawned {
+    const out = Buffer.alloc(16);
+    checkNeg(native.tsctr_spawn([plan, plan.length, cloneFlags, pidnsFd, out]) as number, 'clone');
+    return { pid: out.readInt32LE(0), pidfd: out.readInt32LE(4), syncFd: out.readInt32LE(8), reportFd: out.readInt32LE(12) };
+  },
+  async wait(pid): Promise<WaitStatus> {
+    const r = await waitInThread(pid);
+    return decodeWaitStatus(checkNeg(r, 'waitpid'));
+  },
+  waitNoHang(pid) {
+    const r = native.tsctr_wait([pid, 1]) as number;
+    if (r === -11 /* EAGAIN: still running */) return null;
+    return decodeWaitStatus(checkNeg(r, 'waitpid'));
+  },
+  buildId() {
+    return native.tsctr_build_id([]) as string;
+  },
+};

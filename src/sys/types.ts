@@ -1,0 +1,77 @@
+// The system-call interface core modules take as a parameter. The real one
+// (libc.ts) goes through ffi-rs; fake.ts records calls for unit tests.
+
+export interface StatFs {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  flags: number;
+}
+
+export interface Pty {
+  master: number;
+  slave: number;
+  /** The slave's path, e.g. /dev/pts/3. */
+  name: string;
+}
+
+export interface Spawned {
+  pid: number;
+  pidfd: number;
+  /** Write one byte to let the child run its plan; close it to abort. */
+  syncFd: number;
+  /** Step reports from the child; EOF after a successful execve. */
+  reportFd: number;
+}
+
+export type WaitStatus =
+  | { kind: 'exited'; code: number }
+  | { kind: 'signaled'; signal: number; coreDumped: boolean };
+
+export interface Sys {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  unshare(flags: number): void;
+  setns(fd: number, nstype: number): void;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lchown(path: string, uid: number, gid: number): void;
+  lsetxattr(path: string, name: string, value: Buffer, flags: number): void;
+  /** null when the attribute does not exist (ENODATA). */
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  lremovexattr(path: string, name: string): void;
+  /** Non-blocking when op includes LOCK.NB; throws SysError EWOULDBLOCK/EAGAIN then. */
+  flock(fd: number, op: number): void;
+  /** Blocking flock off the event loop. */
+  flockWait(fd: number, op: number): Promise<void>;
+  kill(pid: number, signal: number): void;
+  statfs(path: string): StatFs;
+  openpty(): Pty;
+  getWinsize(fd: number): { rows: number; cols: number };
+  setWinsize(fd: number, rows: number, cols: number): void;
+  prctl(option: number, a2?: number, a3?: number, a4?: number, a5?: number): number;
+  pipe(cloexec?: boolean): [number, number];
+  setCloexec(fd: number, on: boolean): void;
+  /** clone() the child that runs the launch plan; see native/executor.c. */
+  spawn(plan: Buffer, cloneFlags: number, pidnsFd?: number): Spawned;
+  /** Wait for a child without blocking the event loop. */
+  wait(pid: number): Promise<WaitStatus>;
+  /** null when the child is still running. */
+  waitNoHang(pid: number): WaitStatus | null;
+  buildId(): string;
+}
+
+export function decodeWaitStatus(status: number): WaitStatus {
+  const sig = status & 0x7f;
+  if (sig === 0) return { kind: 'exited', code: (status >> 8) & 0xff };
+  return { kind: 'signaled', signal: sig, coreDumped: (status & 0x80) !== 0 };
+}
+
+/** Shell convention: the exit code, or 128 + signal. */
+export function exitCodeOf(s: WaitStatus): number {
+  return s.kind === 'exited' ? s.code : 128 + s.signal;
+}
