@@ -1,0 +1,42 @@
+// Output helpers shared by the commands: tables, JSON, sizes and ages.
+// The only importer of cli-table3 and chalk (progress lives in progress.ts).
+import Table from 'cli-table3';
+import chalk from 'chalk';
+
+/** A borderless table in the style of ctr's tabwriter output. */
+export function printTable(headers: string[], rows: (string | number)[][], out: NodeJS.WritableStream = process.stdout): void {
+  const t = new Table({
+    head: headers,
+    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ' },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
+  for (const r of rows) t.push(r.map(String));
+  out.write(t.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n');
+}
+
+export function printJson(v: unknown, out: NodeJS.WritableStream = process.stdout): void {
+  out.write(JSON.stringify(v, null, 2) + '\n');
+}
+
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+export function formatAge(date: Date | string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - new Date(date).getTime()) / 1000));
+  if (s < 60) return `${s} seconds ago`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+export type Status = 'ok' | 'warn' | 'fail' | 'skip';
+export function colorStatus(s: Status, useColor = process.stdout.isTTY === true): string {
+  if (!useColor) return s;
+  return s === 'ok' ? chalk.green(s) : s === 'warn' ? chalk.yellow(s) : s === 'fail' ? chalk.red(s) : chalk.gray(s);
+}
+export { chalk };
