@@ -45,6 +45,7 @@ export class FakeSys implements Sys {
   setWinsize(fd: number, rows: number, cols: number) { this.rec('setWinsize', [fd, rows, cols]); }
   prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0) { this.rec('prctl', [option, a2, a3, a4, a5]); return 0; }
   pipe(cloexec = true): [number, number] { this.rec('pipe', [cloexec]); return [200, 201]; }
+  dup(fd: number) { this.rec('dup', [fd]); return fd + 1000; }
   setCloexec(fd: number, on: boolean) { this.rec('setCloexec', [fd, on]); }
   spawn(plan: Buffer, cloneFlags: number, pidnsFd = -1): Spawned { this.rec('spawn', [plan, cloneFlags, pidnsFd]); return { pid: this.nextPid, pidfd: 300, syncFd: 301, reportFd: 302 }; }
   async wait(pid: number): Promise<WaitStatus> { this.rec('wait', [pid]); return { kind: 'exited', code: 0 }; }

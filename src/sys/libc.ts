@@ -42,6 +42,7 @@ const libc = define({
   flock: { library: 'libc', retType: I32, paramsType: [I32, I32], errno: true },
   kill: { library: 'libc', retType: I32, paramsType: [I32, I32], errno: true },
   prctl: { library: 'libc', retType: I32, paramsType: [I32, I64, I64, I64, I64], errno: true },
+  fcntl: { library: 'libc', retType: I32, paramsType: [I32, I32, I32], errno: true },
 });
 
 const native = define({
@@ -160,6 +161,10 @@ export const libcSys: Sys = {
     const out = Buffer.alloc(8);
     checkNeg(native.tsctr_pipe([cloexec ? O_CLOEXEC : 0, out]) as number, 'pipe2');
     return [out.readInt32LE(0), out.readInt32LE(4)];
+  },
+  dup(fd) {
+    const F_DUPFD_CLOEXEC = 1030;
+    return check(libc.fcntl([fd, F_DUPFD_CLOEXEC, 0]) as ErrnoResult<number>, 'fcntl F_DUPFD_CLOEXEC');
   },
   setCloexec(fd, on) {
     checkNeg(native.tsctr_set_cloexec([fd, on ? 1 : 0]) as number, 'fcntl F_SETFD');

@@ -55,6 +55,8 @@ export interface Sys {
   setWinsize(fd: number, rows: number, cols: number): void;
   prctl(option: number, a2?: number, a3?: number, a4?: number, a5?: number): number;
   pipe(cloexec?: boolean): [number, number];
+  /** dup(2) with FD_CLOEXEC set on the copy. */
+  dup(fd: number): number;
   setCloexec(fd: number, on: boolean): void;
   /** clone() the child that runs the launch plan; see native/executor.c. */
   spawn(plan: Buffer, cloneFlags: number, pidnsFd?: number): Spawned;
