@@ -1,0 +1,111 @@
+// Answers 401 challenges (Docker token auth spec, docs/spec/auth/token.md):
+//
+//   client ──GET /v2/x/manifests/t──────────────► registry
+//   client ◄─401 WWW-Authenticate: Bearer realm,service,scope
+//   client ──GET realm?service=…&scope=… [Basic user:pass]──► token server
+//   client ◄─{"token"|"access_token", "expires_in"}
+//   client ──GET /v2/x/manifests/t  Authorization: Bearer <token>──► registry
+//
+// Tokens are reused per host + scope until expires_in (default 60 s) runs
+// out. A Basic challenge is answered with the credentials directly, and once a
+// host asked for Basic we send them up front.
+import type { Credentials } from './docker-config.js';
+import { errorFromResponse, RegistryError } from './errors.js';
+import type { TlsSettings, Transport } from './transport.js';
+import { parseChallenges, pickChallenge } from './www-authenticate.js';
+
+export type Action = 'pull' | 'push';
+
+export function scopeFor(path: string, action: Action): string {
+  return `repository:${path}:${action === 'push' ? 'pull,push' : 'pull'}`;
+}
+
+/** Credentials for a host (the endpoint host, then the registry domain), or undefined for anonymous. */
+export type CredentialSource = (host: string) => Promise<Credentials | undefined>;
+
+interface Token { token: string; expiresAt: number }
+const DEFAULT_EXPIRY_S = 60;
+const EARLY_S = 5;
+
+export function basicHeader(c: Credentials): string {
+  return 'Basic ' + Buffer.from(`${c.username}:${c.password}`).toString('base64');
+}
+
+export class Authorizer {
+  private readonly basic = new Map<string, string>();
+  private readonly tokens = new Map<string, Token>();
+  /** How many token requests went out (tests check reuse). */
+  tokenRequests = 0;
+
+  constructor(private readonly transport: Transport, private readonly credentials: CredentialSource, private readonly log: (l: string) => void = () => {}, private readonly now: () => number = Date.now) {}
+
+  /** The Authorization header to send before any challenge, if we hold one. */
+  authorization(host: string, scope: string): string | undefined {
+    const t = this.tokens.get(`${host}|${scope}`);
+    if (t && t.expiresAt > this.now()) return `Bearer ${t.token}`;
+    return this.basic.get(host);
+  }
+
+  /**
+   * Handles a 401's WWW-Authenticate. Returns true when it obtained something
+   * new to retry with; false when it has nothing to offer (no credentials, no
+   * challenge). Token endpoint failures throw RegistryError.
+   */
+  async answer(host: string, wwwAuthenticate: string | string[] | undefined, scope: string, tls: TlsSettings): Promise<boolean> {
+    const ch = pickChallenge(parseChallenges(wwwAuthenticate));
+    if (!ch) return false;
+    const creds = await this.credentials(host);
+    if (ch.scheme === 'basic') {
+      if (!creds) return false;
+      const h = basicHeader(creds);
+      if (this.basic.get(host) === h) return false;
+      this.basic.set(host, h);
+      return true;
+    }
+    const realm = ch.params.realm;
+    if (!realm) return false;
+    const scopes = [scope];
+    // insufficient_scope names the scope the registry wants; ask for both.
+    if (ch.params.scope && ch.params.scope !== scope) scopes.push(...ch.params.scope.split(' ').filter((s) => s && s !== scope));
+    const token = await this.fetchToken(realm, ch.params.service, scopes, creds, tls);
+    this.tokens.set(`${host}|${scope}`, token);
+    return true;
+  }
+
+  private async fetchToken(realm: string, service: string | undefined, scopes: string[], creds: Credentials | undefined, tls: TlsSettings): Promise<Token> {
+    let u: URL;
+    try {
+      u = new URL(realm);
+    } catch {
+      throw new RegistryError('GET', realm, 0, undefined, 'the registry sent an invalid token realm URL');
+    }
+    if (service) u.searchParams.set('service', service);
+    for (const s of scopes) u.searchParams.append('scope', s);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (creds) headers.authorization = basicHeader(creds);
+    this.tokenRequests++;
+    this.log(`auth: token for ${scopes.join(' ')} from ${u.origin}${u.pathname} (${creds ? `as ${creds.username}` : 'anonymous'})`);
+    const url = u.toString();
+    const res = await this.transport.request({ method: 'GET', url, headers, tls, followRedirects: true });
+    if (res.statusCode !== 200) {
+      const hint = creds ? `the token server refused the credentials of "${creds.username}": check --user or ~/.docker/config.json` : 'log in with --user or ~/.docker/config.json';
+      const err = await errorFromResponse('GET', url, res, hint);
+      if (!err.code && (res.statusCode === 401 || res.statusCode === 403)) {
+        throw new RegistryError('GET', url, res.statusCode, 'UNAUTHORIZED', err.message.slice(err.message.indexOf(': ') + 2), { hint });
+      }
+      throw err;
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+    let body: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      throw new RegistryError('GET', url, 200, undefined, 'the token server answered with something other than JSON');
+    }
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError('GET', url, 200, undefined, 'the token server answered without a token');
+    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRY_S;
+    return { token, expiresAt: this.now() + Math.max(1, expiresIn - EARLY_S) * 1000 };
+  }
+}
