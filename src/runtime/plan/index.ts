@@ -1,0 +1,200 @@
+// createPlan: an OCI config → the launch plan the native executor runs in
+// the child between clone() and execve(). Pure: no I/O, table-tested.
+//
+// Order, after runc (nsexec.c, rootfs_linux.go prepareRootfs/pivotRoot,
+// standard_init_linux.go Init, init_linux.go finalizeNamespace):
+//   setns into joined namespaces; unshare what clone() could not create
+//   mount propagation of "/"; bind the rootfs onto itself
+//   spec mounts in order; /dev nodes, symlinks, console; mkdir -p cwd
+//   pivot_root(".", ".") + detach the old root   (or MS_MOVE + chroot)
+//   hostname, domainname, sysctls, readonly paths, masked paths, "/" read-only
+//   rlimits, oom_score_adj, stdio, capabilities + ids, umask, chdir
+//   no_new_privs, seccomp, execve
+//
+// Notes for the executor (native/, owned by the lead):
+// - There is no open() op, so a pty slave reaches fds 0-2 by dup2 from an fd
+//   the parent holds (opts.consoleFd), not by opening consoleSlavePath.
+// - There is no fchdir(), so the old root after pivot_root(".", ".") is
+//   reached as "." (pivot_root(2) NOTES describe exactly this sequence).
+// - Destinations are joined to the rootfs textually: a symlink inside the
+//   image could point a mount target outside it (runc uses securejoin /
+//   openat2 RESOLVE_IN_ROOT). A mount op flag to resolve in root would fix it.
+import { posix } from 'node:path';
+import { InvalidArgumentError } from '../../errors.js';
+import { CLONE, MNT, MS, NAMESPACE_FLAGS, PR } from '../../sys/constants.js';
+import type { PlanOp } from '../launch-plan.js';
+import { validateSpec } from '../spec/validate.js';
+import type { IdMapping, NamespaceName, Spec } from '../spec/types.js';
+import { compileConsole, compileDevices, compileDevSymlinks } from './devices.js';
+import { compileMount, guessSourceIsDir, isBindMount, joinRootfs, PROPAGATION_OPTIONS, type CgroupMountSource } from './mounts.js';
+import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type Stdio } from './process.js';
+
+export { guessSourceIsDir, parseMountOptions, type CgroupMountSource } from './mounts.js';
+export type { Stdio } from './process.js';
+
+export interface PlanOptions {
+  /** Absolute host path of the container's root filesystem. */
+  rootfs: string;
+  /** Bound onto /dev/console when the process has a terminal. */
+  consoleSlavePath?: string;
+  /** With stdio 'pty': the parent's fd of the pty slave, dup2'd onto 0-2. */
+  consoleFd?: number;
+  /** Default: the parent's 0, 1, 2 (made inheritable). */
+  stdio?: Stdio;
+  /** MS_MOVE + chroot instead of pivot_root (a ramfs root cannot pivot). */
+  noPivot?: boolean;
+  /** /proc/sys/kernel/cap_last_cap of the running kernel. */
+  lastCap: number;
+  /** Whether a bind source is a directory (stat it); default guessSourceIsDir. */
+  sourceIsDir?: (path: string) => boolean;
+  /** The container's cgroup directories on the host, for a "cgroup" mount (cgroup manager mountSources()). */
+  cgroupMounts?: CgroupMountSource[];
+}
+
+export interface JoinNamespace {
+  type: NamespaceName;
+  path: string;
+}
+
+export interface Plan {
+  cloneFlags: number;
+  ops: PlanOp[];
+  /** Namespaces setns() cannot move the child itself into: pass an fd to spawn (pidnsFd). */
+  joinNamespaces: JoinNamespace[];
+  /** For the parent to write to /proc/<pid>/uid_map and gid_map while the child waits. */
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /** Things done differently from what was asked (unknown caps or syscalls skipped). */
+  warnings: string[];
+}
+
+// setns order: the user namespace first, so the others are joined with its
+// privileges; the mount namespace last, as it changes root and cwd (nsexec.c).
+const JOIN_ORDER: NamespaceName[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'time', 'mount'];
+
+export function createPlan(spec: Spec, opts: PlanOptions): Plan {
+  validateSpec(spec);
+  if (!opts.rootfs.startsWith('/')) throw new InvalidArgumentError(`rootfs: must be an absolute host path, got ${JSON.stringify(opts.rootfs)}`);
+  const rootfs = posix.normalize(opts.rootfs).replace(/(.)\/+$/, '$1');
+  const proc = spec.process!;
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const warnings: string[] = [];
+  const ops: PlanOp[] = [];
+  const joinNamespaces: JoinNamespace[] = [];
+  const fresh = new Set<NamespaceName>();
+  const joined = new Map<NamespaceName, string>();
+  namespaces.forEach((ns, i) => {
+    if (!ns.path) { fresh.add(ns.type); return; }
+    if (ns.type === 'time') throw new InvalidArgumentError(`linux.namespaces[${i}].path: joining a time namespace is not supported (it applies to children only)`);
+    if (ns.type === 'pid') joinNamespaces.push({ type: 'pid', path: ns.path });
+    else joined.set(ns.type, ns.path);
+  });
+  if (!fresh.has('mount') && !joined.has('mount')) throw new InvalidArgumentError('linux.namespaces: a mount namespace is required (the rootfs is set up in one)');
+  const inUserns = fresh.has('user') || joined.has('user');
+
+  // clone() creates the new namespaces, owned by the user namespace created
+  // with them. After joining a user namespace, new ones must be unshared so
+  // that it owns them; a new pid namespace then cannot be had (unshare
+  // CLONE_NEWPID applies to children only).
+  let cloneFlags = 0;
+  let unshareFlags = 0;
+  for (const t of fresh) {
+    // The cgroup namespace is unshared in the plan: the parent joins the
+    // cgroups while the child waits, so its root is the container's cgroup.
+    if (t === 'cgroup') continue;
+    if (joined.has('user') && t !== 'user') {
+      if (t === 'pid') throw new InvalidArgumentError('linux.namespaces: a new pid namespace inside a joined user namespace is not supported');
+      unshareFlags |= NAMESPACE_FLAGS[t];
+    } else cloneFlags |= NAMESPACE_FLAGS[t];
+  }
+  for (const t of JOIN_ORDER) {
+    const path = joined.get(t);
+    if (path) ops.push({ op: 'setns', path, nstype: NAMESPACE_FLAGS[t] });
+    if (t === 'user' && unshareFlags) ops.push({ op: 'unshare', flags: unshareFlags });
+  }
+  if (fresh.has('cgroup')) ops.push({ op: 'unshare', flags: CLONE.NEWCGROUP });
+
+  if (!joined.has('mount')) ops.push(...compileRootfs(spec, rootfs, opts, inUserns));
+  else if (spec.mounts?.length) warnings.push('mounts: ignored, the mount namespace is joined (its mounts exist already)');
+
+  // The rest runs in the container's root.
+  if (spec.hostname) ops.push({ op: 'sethostname', name: spec.hostname });
+  if (spec.domainname) ops.push({ op: 'setdomainname', name: spec.domainname });
+  // Sysctls go before the read-only paths: /proc/sys is one of them (runc order).
+  for (const [name, value] of Object.entries(linux.sysctl ?? {})) {
+    ops.push({ op: 'write_file', path: '/proc/sys/' + name.replace(/\./g, '/'), data: value });
+  }
+  if (!joined.has('mount')) {
+    for (const path of linux.readonlyPaths ?? []) {
+      ops.push({ op: 'mount', source: path, target: path, fstype: null, flags: MS.BIND | MS.REC, data: null, ignoreMissing: true });
+      ops.push({ op: 'mount', source: null, target: path, fstype: null, flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC, data: null, preserveFlags: true, ignoreMissing: true });
+    }
+    for (const path of linux.maskedPaths ?? []) ops.push({ op: 'mask_path', path });
+    if (spec.root?.readonly) ops.push({ op: 'mount', source: null, target: '/', fstype: null, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, data: null, preserveFlags: true });
+  }
+
+  ops.push(...compileRlimits(proc));
+  // Lowering oom_score_adj below the current value needs CAP_SYS_RESOURCE: do it before dropping caps.
+  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'write_file', path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj) });
+  if (proc.terminal && opts.stdio !== 'pty') throw new InvalidArgumentError('process.terminal: true needs stdio "pty" (createPlan opts.stdio)');
+  ops.push(...compileStdio(opts.stdio, opts.consoleFd));
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we hold it (runc order).
+  const seccomp = linux.seccomp ? compileSeccompOp(linux.seccomp, warnings) : undefined;
+  if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
+  ops.push(...compileCredentials(proc, { lastCap: opts.lastCap, warnings }));
+  ops.push({ op: 'umask', mask: proc.user.umask ?? 0o022 });
+  ops.push({ op: 'chdir', path: proc.cwd });
+  if (proc.noNewPrivileges) ops.push({ op: 'prctl', option: PR.SET_NO_NEW_PRIVS, args: [1, 0, 0, 0] });
+  if (seccomp && proc.noNewPrivileges) ops.push(seccomp);
+  ops.push(compileExec(proc));
+
+  return {
+    cloneFlags,
+    ops,
+    joinNamespaces,
+    uidMappings: fresh.has('user') ? linux.uidMappings ?? [] : [],
+    gidMappings: fresh.has('user') ? linux.gidMappings ?? [] : [],
+    warnings,
+  };
+}
+
+/** Everything up to and including the switch to the new root. */
+function compileRootfs(spec: Spec, rootfs: string, opts: PlanOptions, inUserns: boolean): PlanOp[] {
+  const linux = spec.linux ?? {};
+  const mounts = spec.mounts ?? [];
+  // Device nodes need mode 0666 exactly; the umask is set for the process later.
+  const ops: PlanOp[] = [{ op: 'umask', mask: 0 }];
+  // Keep our mounts from propagating back to the host (runc prepareRoot).
+  const prop = linux.rootfsPropagation ? PROPAGATION_OPTIONS[linux.rootfsPropagation]! : MS.SLAVE | MS.REC;
+  ops.push({ op: 'mount', source: null, target: '/', fstype: null, flags: prop & MS.SHARED ? MS.SLAVE | MS.REC : prop, data: null });
+  // pivot_root(2): new_root must be a mount point.
+  ops.push({ op: 'mount', source: rootfs, target: rootfs, fstype: 'bind', flags: MS.BIND | MS.REC, data: null });
+  const ctx = { rootfs, sourceIsDir: opts.sourceIsDir ?? guessSourceIsDir, cgroupMounts: opts.cgroupMounts };
+  mounts.forEach((m, i) => ops.push(...compileMount(m, i, ctx)));
+  const devMount = mounts.find((m) => m.destination.replace(/\/+$/, '') === '/dev');
+  if (devMount && !isBindMount(devMount)) {
+    ops.push(...compileDevices(rootfs, linux.devices ?? [], inUserns));
+    ops.push(...compileDevSymlinks(rootfs));
+    if (opts.consoleSlavePath) ops.push(...compileConsole(rootfs, opts.consoleSlavePath));
+  } else {
+    // A bound /dev is the host's (or the user's): do not add nodes to it.
+    if (linux.devices?.length) ops.push(...compileDevices(rootfs, linux.devices, inUserns, false));
+  }
+  // runc creates the cwd before pivoting, so a missing one is not an error.
+  ops.push({ op: 'mkdir', path: joinRootfs(rootfs, spec.process!.cwd), mode: 0o755, parents: true });
+  ops.push({ op: 'chdir', path: rootfs });
+  if (opts.noPivot) {
+    ops.push({ op: 'mount', source: rootfs, target: '/', fstype: null, flags: MS.MOVE, data: null });
+    ops.push({ op: 'chroot', path: '.' });
+  } else {
+    ops.push({ op: 'pivot_root', newRoot: '.', putOld: '.' });
+    // The old root now sits on top of "."; make it a slave so the detach
+    // does not propagate unmounts to the host, then drop it.
+    ops.push({ op: 'mount', source: null, target: '.', fstype: null, flags: MS.SLAVE | MS.REC, data: null });
+    ops.push({ op: 'umount2', target: '.', flags: MNT.DETACH });
+  }
+  ops.push({ op: 'chdir', path: '/' });
+  if (linux.rootfsPropagation) ops.push({ op: 'mount', source: null, target: '/', fstype: null, flags: prop, data: null });
+  return ops;
+}

@@ -1,0 +1,115 @@
+// The process half of the plan: rlimits, stdio, credentials, capabilities,
+// seccomp and execve, after runc init_linux.go finalizeNamespace and
+// standard_init_linux.go.
+import { InvalidArgumentError } from '../../errors.js';
+import { PR, RLIMIT } from '../../sys/constants.js';
+import type { PlanOp } from '../launch-plan.js';
+import { compileSeccomp } from '../seccomp/compile.js';
+import { maskCapabilities } from '../spec/capabilities.js';
+import { DEFAULT_PATH } from '../spec/defaults.js';
+import type { Process, Seccomp } from '../spec/types.js';
+
+export type Stdio = { stdin: number; stdout: number; stderr: number } | 'pty';
+
+export function compileRlimits(p: Process): PlanOp[] {
+  return (p.rlimits ?? []).map((r) => ({
+    op: 'setrlimit' as const,
+    resource: RLIMIT[r.type.replace(/^RLIMIT_/, '') as keyof typeof RLIMIT],
+    soft: BigInt(r.soft),
+    hard: BigInt(r.hard),
+  }));
+}
+
+// Where a staged fd goes while 0-2 are rearranged; far above what Node holds open.
+const STAGE_FD = 900;
+
+/**
+ * fds 0-2 for the container. Node marks its own 0-2 close-on-exec (DESIGN.md),
+ * so even "inherit" needs a dup2 (which clears FD_CLOEXEC). Sources below 3
+ * that land on another slot are staged high first so no dup2 clobbers a
+ * source a later one still needs.
+ */
+export function compileStdio(stdio: Stdio | undefined, consoleFd: number | undefined): PlanOp[] {
+  if (stdio === 'pty') {
+    if (consoleFd === undefined) throw new InvalidArgumentError('process.terminal: a pty needs the console slave fd (createPlan opts.consoleFd)');
+    // setsid() first: TIOCSCTTY only works for a session leader without a terminal.
+    return [
+      { op: 'dup2', oldfd: consoleFd, newfd: 0 }, { op: 'dup2', oldfd: consoleFd, newfd: 1 }, { op: 'dup2', oldfd: consoleFd, newfd: 2 },
+      { op: 'close_from', fd: 3 }, { op: 'setsid' }, { op: 'setctty', fd: 0 },
+    ];
+  }
+  const src = stdio ? [stdio.stdin, stdio.stdout, stdio.stderr] : [0, 1, 2];
+  const ops: PlanOp[] = [];
+  const clash = src.some((fd, i) => fd < 3 && fd !== i);
+  const from = src.map((fd, i) => {
+    if (!clash || fd === i) return fd;
+    ops.push({ op: 'dup2', oldfd: fd, newfd: STAGE_FD + i });
+    return STAGE_FD + i;
+  });
+  from.forEach((fd, i) => ops.push({ op: 'dup2', oldfd: fd, newfd: i }));
+  ops.push({ op: 'close_from', fd: 3 });
+  return ops;
+}
+
+export interface CredentialOpts {
+  lastCap: number;
+  warnings: string[];
+}
+
+/**
+ * Capabilities and ids in runc's order: drop from the bounding set while we
+ * still hold CAP_SETPCAP; keep permitted caps across setuid (PR_SET_KEEPCAPS);
+ * setgroups/setresgid/setresuid; clear keepcaps; capset (setuid away from 0
+ * cleared the effective set, capset restores it); then the ambient set,
+ * which needs each cap in permitted and inheritable (capabilities(7)).
+ */
+export function compileCredentials(p: Process, opts: CredentialOpts): PlanOp[] {
+  const caps = p.capabilities ?? {};
+  const mask = (set: keyof typeof caps) => {
+    const r = maskCapabilities(caps[set], opts.lastCap);
+    for (const u of r.unknown) opts.warnings.push(`process.capabilities.${set}: ${u} is unknown to this kernel (cap_last_cap ${opts.lastCap}), skipped`);
+    return r.mask;
+  };
+  const bounding = mask('bounding');
+  const effective = mask('effective');
+  const permitted = mask('permitted');
+  const inheritable = mask('inheritable');
+  const ambient = mask('ambient');
+  const { uid, gid } = p.user;
+  return [
+    { op: 'cap_bounding', keep: bounding, lastCap: opts.lastCap },
+    { op: 'prctl', option: PR.SET_KEEPCAPS, args: [1] },
+    { op: 'setgroups', gids: p.user.additionalGids ?? [] },
+    { op: 'setresgid', rgid: gid, egid: gid, sgid: gid },
+    { op: 'setresuid', ruid: uid, euid: uid, suid: uid },
+    { op: 'prctl', option: PR.SET_KEEPCAPS, args: [0] },
+    { op: 'capset', effective, permitted, inheritable },
+    { op: 'cap_ambient', raise: ambient, lastCap: opts.lastCap },
+  ];
+}
+
+// seccomp(2) SECCOMP_FILTER_FLAG_* (linux/seccomp.h).
+const SECCOMP_FLAGS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: 1,
+  SECCOMP_FILTER_FLAG_LOG: 2,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+};
+
+export function compileSeccompOp(profile: Seccomp, warnings: string[]): PlanOp {
+  let flags = 0;
+  for (const f of profile.flags ?? []) {
+    const bit = SECCOMP_FLAGS[f];
+    if (bit === undefined) throw new InvalidArgumentError(`linux.seccomp.flags: unknown flag ${JSON.stringify(f)}`);
+    flags |= bit;
+  }
+  const r = compileSeccomp(profile);
+  warnings.push(...r.warnings);
+  return { op: 'seccomp', filter: r.filter, flags };
+}
+
+export function compileExec(p: Process): PlanOp {
+  const args = p.args!;
+  const env = p.env ?? [];
+  const path = env.filter((e) => e.startsWith('PATH=')).pop()?.slice(5) ?? DEFAULT_PATH;
+  return { op: 'execve', path: args[0]!, argv: args, env, searchPath: path };
+}

@@ -1,0 +1,173 @@
+// The parts of the OCI runtime-spec config.json tsctr reads (runtime-spec
+// v1.2 config.md and config-linux.md). Field names keep the spec's spelling.
+
+export interface Spec {
+  ociVersion: string;
+  process?: Process;
+  root?: { path: string; readonly?: boolean };
+  hostname?: string;
+  domainname?: string;
+  mounts?: Mount[];
+  annotations?: Record<string, string>;
+  linux?: Linux;
+}
+
+export interface Process {
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  user: User;
+  args?: string[];
+  env?: string[];
+  cwd: string;
+  capabilities?: Capabilities;
+  rlimits?: Rlimit[];
+  noNewPrivileges?: boolean;
+  apparmorProfile?: string;
+  oomScoreAdj?: number;
+  selinuxLabel?: string;
+}
+
+export interface User {
+  uid: number;
+  gid: number;
+  umask?: number;
+  additionalGids?: number[];
+  username?: string;
+}
+
+export interface Capabilities {
+  bounding?: string[];
+  effective?: string[];
+  inheritable?: string[];
+  permitted?: string[];
+  ambient?: string[];
+}
+
+export interface Rlimit {
+  type: string;
+  soft: number;
+  hard: number;
+}
+
+export interface Mount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
+}
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export type NamespaceName = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
+
+export interface Namespace {
+  type: NamespaceName;
+  path?: string;
+}
+
+export interface Linux {
+  namespaces?: Namespace[];
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
+  devices?: Device[];
+  cgroupsPath?: string;
+  resources?: Resources;
+  rootfsPropagation?: string;
+  seccomp?: Seccomp;
+  sysctl?: Record<string, string>;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  mountLabel?: string;
+}
+
+export interface Device {
+  type: 'c' | 'b' | 'u' | 'p';
+  path: string;
+  major?: number;
+  minor?: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface DeviceCgroupRule {
+  allow: boolean;
+  type?: 'a' | 'c' | 'b';
+  major?: number | null;
+  minor?: number | null;
+  access?: string;
+}
+
+export interface Resources {
+  devices?: DeviceCgroupRule[];
+  memory?: {
+    limit?: number;
+    reservation?: number;
+    swap?: number;
+    kernel?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+  };
+  cpu?: {
+    shares?: number;
+    quota?: number;
+    period?: number;
+    realtimeRuntime?: number;
+    realtimePeriod?: number;
+    cpus?: string;
+    mems?: string;
+    idle?: number;
+  };
+  pids?: { limit: number };
+  blockIO?: { weight?: number; leafWeight?: number };
+  hugepageLimits?: { pageSize: string; limit: number }[];
+  unified?: Record<string, string>;
+}
+
+export type SeccompAction =
+  | 'SCMP_ACT_KILL'
+  | 'SCMP_ACT_KILL_PROCESS'
+  | 'SCMP_ACT_KILL_THREAD'
+  | 'SCMP_ACT_TRAP'
+  | 'SCMP_ACT_ERRNO'
+  | 'SCMP_ACT_TRACE'
+  | 'SCMP_ACT_ALLOW'
+  | 'SCMP_ACT_LOG'
+  | 'SCMP_ACT_NOTIFY';
+
+export type SeccompOperator =
+  | 'SCMP_CMP_NE'
+  | 'SCMP_CMP_LT'
+  | 'SCMP_CMP_LE'
+  | 'SCMP_CMP_EQ'
+  | 'SCMP_CMP_GE'
+  | 'SCMP_CMP_GT'
+  | 'SCMP_CMP_MASKED_EQ';
+
+export interface SeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: SeccompOperator;
+}
+
+export interface SeccompSyscall {
+  names: string[];
+  action: SeccompAction;
+  errnoRet?: number;
+  args?: SeccompArg[];
+}
+
+export interface Seccomp {
+  defaultAction: SeccompAction;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  syscalls?: SeccompSyscall[];
+}
