@@ -1,0 +1,106 @@
+// Image unpack: layers from the content store → committed snapshots keyed
+// by chain ID. A layer whose chain ID is already committed is not unpacked
+// again. Each layer is applied into an `extract-*` active snapshot and
+// committed under its chain ID only after its diff ID checked out, so a
+// killed unpack leaves no committed snapshot; the next unpack removes the
+// stale extract snapshot (its pid label names a dead process) and redoes it.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { InvalidArgumentError, isKind, wrap } from '../errors.js';
+import type { Descriptor } from '../image/descriptor.js';
+import { getSnapshotter, type Snapshotter, type SnapshotterName } from '../snapshot/index.js';
+import type { Sys } from '../sys/index.js';
+import { chainIds } from './chain-id.js';
+import { applyLayer, type LayerResult } from './layer.js';
+
+export { chainId, chainIds } from './chain-id.js';
+export { applyLayer, type LayerResult } from './layer.js';
+
+export const UNPACK_PID_LABEL = 'tsctr.io/unpack.pid';
+export const UNCOMPRESSED_LABEL = 'containerd.io/uncompressed';
+
+export interface UnpackProgress {
+  index: number;
+  layer: Descriptor;
+  chainId: string;
+  status: 'exists' | 'unpacking' | 'done';
+  result?: LayerResult;
+}
+
+export interface UnpackOptions {
+  root: string;
+  namespace: string;
+  snapshotter: SnapshotterName;
+  layers: Descriptor[];
+  diffIds: string[];
+  sys: Sys;
+  onProgress?: (e: UnpackProgress) => void;
+}
+
+export function blobPath(root: string, digest: string): string {
+  const [alg, hex] = digest.split(':');
+  if (!alg || !hex || !/^[a-z0-9]+$/.test(alg) || !/^[a-f0-9]+$/.test(hex)) throw new InvalidArgumentError(`invalid digest ${JSON.stringify(digest)}`);
+  return join(root, 'content', 'blobs', alg, hex);
+}
+
+export async function unpackImage(opts: UnpackOptions): Promise<{ chainId: string; unpacked: number; reused: number }> {
+  const { layers, diffIds, sys } = opts;
+  if (layers.length !== diffIds.length) throw new InvalidArgumentError(`image has ${layers.length} layers but ${diffIds.length} diff_ids`);
+  if (layers.length === 0) throw new InvalidArgumentError('image has no layers');
+  const sn = getSnapshotter(opts.root, opts.snapshotter, sys, opts.namespace);
+  await removeStaleExtracts(sn);
+  const chain = chainIds(diffIds);
+  let unpacked = 0;
+  let reused = 0;
+  for (let i = 0; i < layers.length; i++) {
+    const base = { index: i, layer: layers[i], chainId: chain[i] };
+    if (await isCommitted(sn, chain[i])) {
+      reused++;
+      opts.onProgress?.({ ...base, status: 'exists' });
+      continue;
+    }
+    opts.onProgress?.({ ...base, status: 'unpacking' });
+    const key = `extract-${process.pid}-${randomBytes(4).toString('hex')} ${chain[i]}`;
+    await sn.prepare(key, chain[i - 1], { labels: { [UNPACK_PID_LABEL]: String(process.pid) } });
+    let result: LayerResult;
+    try {
+      result = await applyLayer(blobPath(opts.root, layers[i].digest), await sn.layerDirs(key), sys, diffIds[i]);
+      await sn.commit(chain[i], key, { labels: { [UNCOMPRESSED_LABEL]: diffIds[i] } });
+    } catch (e) {
+      await sn.remove(key).catch(() => {});
+      // Someone else committed the same layer meanwhile: theirs is as good as ours.
+      if (isKind(e, 'AlreadyExists') && (await isCommitted(sn, chain[i]))) { reused++; continue; }
+      throw wrap(e, `unpack layer ${i + 1}/${layers.length} ${layers[i].digest}`);
+    }
+    unpacked++;
+    opts.onProgress?.({ ...base, status: 'done', result });
+  }
+  return { chainId: chain[chain.length - 1], unpacked, reused };
+}
+
+async function isCommitted(sn: Snapshotter, key: string): Promise<boolean> {
+  try {
+    return (await sn.stat(key)).kind === 'committed';
+  } catch (e) {
+    if (isKind(e, 'NotFound')) return false;
+    throw e;
+  }
+}
+
+/** Extract snapshots whose unpacking process is gone (killed mid-layer). */
+async function removeStaleExtracts(sn: Snapshotter): Promise<void> {
+  for (const info of await sn.list()) {
+    const pid = Number(info.labels[UNPACK_PID_LABEL]);
+    if (info.kind !== 'active' || !pid || pidAlive(pid)) continue;
+    await sn.remove(info.name).catch(() => {});
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

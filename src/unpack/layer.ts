@@ -1,0 +1,49 @@
+// One layer blob → one snapshot directory, checking the uncompressed digest
+// (the diff ID) of the tar stream as it passes. The check can only finish at
+// the end of the stream, so the caller applies into an active snapshot and
+// commits it only when applyLayer returns.
+import { createHash } from 'node:crypto';
+import { DigestMismatchError } from '../errors.js';
+import type { Sys } from '../sys/index.js';
+import { LayerApplier, type ApplyStats } from './apply.js';
+import { openLayer, type Compression } from './decompress.js';
+import { FsView } from './fs-view.js';
+import { TarReader } from './tar-reader.js';
+
+export interface LayerResult extends ApplyStats {
+  diffId: string;
+  compression: Compression;
+  /** Uncompressed bytes read (the tar stream). */
+  tarBytes: number;
+}
+
+export async function applyLayer(blobPath: string, dirs: { upper: string; lowers: string[] }, sys: Sys, expectedDiffId?: string): Promise<LayerResult> {
+  const view = new FsView(dirs.upper, dirs.lowers, sys);
+  const applier = new LayerApplier(view, sys);
+  const reader = new TarReader(applier);
+  const hash = createHash('sha256');
+  const { stream, compression } = openLayer(blobPath);
+  let tarBytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    stream.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      hash.update(chunk);
+      tarBytes += chunk.length;
+      try {
+        if (!reader.ended) reader.write(chunk);
+      } catch (e) {
+        failed = true;
+        stream.destroy();
+        reject(e);
+      }
+    });
+    stream.on('end', () => { if (!failed) resolve(); });
+    stream.on('error', (e) => { if (!failed) { failed = true; reject(e); } });
+  });
+  reader.end();
+  applier.done();
+  const diffId = 'sha256:' + hash.digest('hex');
+  if (expectedDiffId && diffId !== expectedDiffId) throw new DigestMismatchError(`layer ${blobPath}`, expectedDiffId, diffId, { hint: 'the blob does not match the image config (rootfs.diff_ids): pull the image again' });
+  return { ...applier.stats, diffId, compression, tarBytes };
+}

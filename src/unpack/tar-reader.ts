@@ -1,0 +1,233 @@
+// A synchronous push parser for tar streams (POSIX ustar, PAX and GNU long
+// names). node-tar's parser drops SCHILY.xattr.* records and reads PAX values
+// as text, which mangles binary xattrs such as security.capability, so layer
+// unpack reads headers itself. Every byte is pushed through write(); entries
+// come out through the handler synchronously, so the caller can apply them
+// with sync fs calls and no per-entry promise.
+import { InvalidArgumentError } from '../errors.js';
+
+export type EntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+
+export interface TarEntry {
+  name: string;
+  type: EntryType;
+  /** Permission bits incl. setuid/setgid/sticky (07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch, fractional from PAX. */
+  mtime: number;
+  atime?: number;
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+  xattrs: Map<string, Buffer>;
+}
+
+/** Receives the content of a regular file entry. */
+export interface EntrySink {
+  write(chunk: Buffer): void;
+  close(): void;
+}
+
+export interface TarHandler {
+  /** Returns a sink for a file's content, or null to discard it. */
+  entry(e: TarEntry): EntrySink | null;
+}
+
+const TYPES: Record<string, EntryType> = {
+  '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
+};
+
+type Pax = Map<string, Buffer>;
+
+export class TarReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private remain = 0; // data bytes left of the current member
+  private pad = 0; // padding bytes after it
+  private sink: EntrySink | null = null;
+  private meta: { kind: string; parts: Buffer[] } | null = null;
+  private pax: Pax | null = null;
+  private globalPax: Pax = new Map();
+  private longName: string | null = null;
+  private longLink: string | null = null;
+  private zeroBlocks = 0;
+  ended = false;
+  entries = 0;
+
+  constructor(private readonly handler: TarHandler) {}
+
+  write(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length && !this.ended) {
+      if (this.remain > 0) {
+        const n = Math.min(this.remain, chunk.length - off);
+        const part = chunk.subarray(off, off + n);
+        if (this.meta) this.meta.parts.push(Buffer.from(part));
+        else this.sink?.write(part);
+        this.remain -= n;
+        off += n;
+        if (this.remain === 0) this.finishMember();
+        continue;
+      }
+      if (this.pad > 0) {
+        const n = Math.min(this.pad, chunk.length - off);
+        this.pad -= n;
+        off += n;
+        continue;
+      }
+      // Collect one 512-byte header block.
+      const need = 512 - this.buf.length;
+      const n = Math.min(need, chunk.length - off);
+      this.buf = this.buf.length === 0 && n === 512 ? chunk.subarray(off, off + 512) : Buffer.concat([this.buf, chunk.subarray(off, off + n)]);
+      off += n;
+      if (this.buf.length === 512) {
+        const block = this.buf;
+        this.buf = Buffer.alloc(0);
+        this.header(block);
+      }
+    }
+  }
+
+  /** Call at end of stream: a truncated archive is an error. */
+  end(): void {
+    if (this.remain > 0 || this.buf.length > 0 || this.meta) throw new InvalidArgumentError('tar: unexpected end of archive');
+    if (!this.ended && this.entries === 0 && this.zeroBlocks === 0) throw new InvalidArgumentError('tar: empty stream is not an archive');
+  }
+
+  private finishMember(): void {
+    this.pad = (512 - (this.pendingSize % 512)) % 512;
+    if (this.meta) {
+      const data = Buffer.concat(this.meta.parts);
+      const kind = this.meta.kind;
+      this.meta = null;
+      if (kind === 'x') this.pax = parsePax(data, this.pax ?? new Map());
+      else if (kind === 'g') this.globalPax = parsePax(data, this.globalPax);
+      else if (kind === 'L') this.longName = cstring(data);
+      else if (kind === 'K') this.longLink = cstring(data);
+    } else {
+      this.sink?.close();
+      this.sink = null;
+    }
+  }
+
+  private pendingSize = 0;
+
+  private header(b: Buffer): void {
+    if (b.every((x) => x === 0)) {
+      // Two zero blocks end the archive; some writers emit only one.
+      if (++this.zeroBlocks >= 2) this.ended = true;
+      return;
+    }
+    this.zeroBlocks = 0;
+    if (!checksumOk(b)) throw new InvalidArgumentError('tar: bad header checksum (not a tar archive, or corrupt)');
+    const flag = String.fromCharCode(b[156]);
+    let size = num(b, 124, 12);
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      this.startMember(size, { kind: flag, parts: [] }, null);
+      return;
+    }
+    const type = TYPES[flag];
+    const pax = new Map([...this.globalPax, ...(this.pax ?? [])]);
+    this.pax = null;
+    // POSIX ustar ("ustar\0") has a name prefix at 345; old GNU ("ustar  ") keeps atime there.
+    const ustar = b.toString('latin1', 257, 263) === 'ustar\0';
+    let name = cstring(b.subarray(0, 100));
+    const prefix = ustar ? cstring(b.subarray(345, 500)) : '';
+    if (prefix) name = prefix + '/' + name;
+    if (this.longName !== null) name = this.longName;
+    let linkname = cstring(b.subarray(157, 257));
+    if (this.longLink !== null) linkname = this.longLink;
+    this.longName = this.longLink = null;
+    const text = (k: string) => pax.get(k)?.toString('utf8');
+    name = text('path') ?? name;
+    linkname = text('linkpath') ?? linkname;
+    if (pax.has('size')) size = Number(text('size'));
+    if (type === undefined) {
+      // Unsupported member types (GNU sparse 'S', volume labels...) are refused, not
+      // silently dropped: the result would differ from what the image describes.
+      throw new InvalidArgumentError(`tar: unsupported entry type '${flag}' for ${JSON.stringify(name)}`);
+    }
+    const xattrs = new Map<string, Buffer>();
+    for (const [k, v] of pax) {
+      if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice(13), v);
+      else if (k.startsWith('LIBARCHIVE.xattr.')) xattrs.set(decodeURIComponent(k.slice(17)), Buffer.from(v.toString('latin1'), 'base64'));
+    }
+    const e: TarEntry = {
+      name,
+      type,
+      mode: num(b, 100, 8) & 0o7777,
+      uid: pax.has('uid') ? Number(text('uid')) : num(b, 108, 8),
+      gid: pax.has('gid') ? Number(text('gid')) : num(b, 116, 8),
+      size: type === 'file' ? size : 0,
+      mtime: pax.has('mtime') ? Number(text('mtime')) : num(b, 136, 12),
+      atime: pax.has('atime') ? Number(text('atime')) : undefined,
+      linkname,
+      devmajor: num(b, 329, 8),
+      devminor: num(b, 337, 8),
+      xattrs,
+    };
+    this.entries++;
+    const sink = this.handler.entry(e);
+    // Hardlinks and others may carry a size in odd archives: skip their data.
+    this.startMember(size, null, type === 'file' ? sink : null);
+  }
+
+  private startMember(size: number, meta: { kind: string; parts: Buffer[] } | null, sink: EntrySink | null): void {
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidArgumentError('tar: bad entry size');
+    this.meta = meta;
+    this.sink = sink;
+    this.pendingSize = size;
+    this.remain = size;
+    if (size === 0) this.finishMember();
+  }
+}
+
+function cstring(b: Buffer): string {
+  const z = b.indexOf(0);
+  return b.toString('utf8', 0, z < 0 ? b.length : z);
+}
+
+/** Octal, or base-256 when the high bit of the first byte is set (GNU/star). */
+function num(b: Buffer, off: number, len: number): number {
+  if (b[off] & 0x80) {
+    let v = b[off] & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + b[off + i];
+    return v;
+  }
+  const s = b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '').trim();
+  return s === '' ? 0 : parseInt(s, 8);
+}
+
+function checksumOk(b: Buffer): boolean {
+  const want = num(b, 148, 8);
+  let u = 0;
+  let s = 0;
+  for (let i = 0; i < 512; i++) {
+    const c = i >= 148 && i < 156 ? 32 : b[i];
+    u += c;
+    s += c > 127 ? c - 256 : c;
+  }
+  return want === u || want === s;
+}
+
+/** PAX records: "<len> <key>=<value>\n", len counting the whole record. Values are bytes. */
+export function parsePax(data: Buffer, into: Pax): Pax {
+  let off = 0;
+  while (off < data.length) {
+    const sp = data.indexOf(0x20, off);
+    if (sp < 0) break;
+    const len = parseInt(data.toString('latin1', off, sp), 10);
+    if (!Number.isFinite(len) || len <= 0 || off + len > data.length) throw new InvalidArgumentError('tar: malformed PAX header');
+    const rec = data.subarray(sp + 1, off + len - 1); // drop the trailing \n
+    const eq = rec.indexOf(0x3d);
+    if (eq > 0) {
+      const key = rec.toString('utf8', 0, eq);
+      const val = Buffer.from(rec.subarray(eq + 1));
+      into.set(key, val); // an empty xattr value is a value; Go's archive/tar keeps it too
+    }
+    off += len;
+  }
+  return into;
+}
