@@ -69,7 +69,21 @@ export class Writer {
     return this;
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  private pending: Promise<void> = Promise.resolve();
+
+  /** Writes run one after another, so offset is exact once settled() resolves. */
+  write(chunk: Buffer): Promise<void> {
+    const p = this.pending.then(() => this.writeNow(chunk));
+    this.pending = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Wait for writes in flight (a source that failed mid-stream may leave one). */
+  async settled(): Promise<void> {
+    await this.pending;
+  }
+
+  private async writeNow(chunk: Buffer): Promise<void> {
     if (this.done || !this.fh) throw new FailedPreconditionError(`ingest ${this.ref} is closed`);
     let off = 0;
     while (off < chunk.length) {
@@ -85,6 +99,7 @@ export class Writer {
 
   /** Start over from byte 0 (the source ignored a Range request, or resumed data was bad). */
   async reset(): Promise<void> {
+    await this.settled();
     if (!this.fh) throw new FailedPreconditionError(`ingest ${this.ref} is closed`);
     await this.fh.truncate(0);
     this.hash = createHash('sha256');
@@ -107,6 +122,7 @@ export class Writer {
    * another writer committed the same blob first (then this data is dropped).
    */
   async commit(): Promise<{ digest: string; size: number; existed: boolean }> {
+    await this.settled();
     if (this.done || !this.fh) throw new FailedPreconditionError(`ingest ${this.ref} is closed`);
     await this.fh.sync();
     await this.fh.close();
@@ -140,6 +156,7 @@ export class Writer {
   /** Release the ingest and keep its bytes for a later resume. */
   async close(): Promise<void> {
     if (this.done) return;
+    await this.settled();
     this.done = true;
     if (this.fh) {
       await this.fh.close().catch(() => undefined);
@@ -151,6 +168,7 @@ export class Writer {
   /** Drop the ingest and its bytes. */
   async abort(): Promise<void> {
     if (this.done) return;
+    await this.settled();
     if (this.fh) {
       await this.fh.close().catch(() => undefined);
       this.fh = undefined;

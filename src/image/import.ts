@@ -1,0 +1,199 @@
+// `images import`: read an image archive in one pass and record its images.
+// Accepts OCI layouts in a tar (`ctr images export`, `tsctr images export`,
+// docker ≥ 25 `docker save`) and legacy `docker save` archives (manifest.json
+// + repositories, <id>/layer.tar uncompressed, <hex>.json configs), as
+// containerd's archive importer does. blobs/ entries are verified against
+// their file name while they stream into the store.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { Parser, type ReadEntry } from 'tar';
+import { InvalidArgumentError } from '../errors.js';
+import type { ContentStore } from '../content/store.js';
+import { parseReference } from '../reference/index.js';
+import { isIndexType, isManifestType, MediaType, type Descriptor } from './descriptor.js';
+import { kindOf, parseIndex } from './manifest.js';
+import type { ImageStore } from './store.js';
+
+export interface ImportOptions {
+  store: ContentStore;
+  images: ImageStore;
+  namespace: string;
+  file: string;
+  /** Name images whose index entry has only a tag (`org.opencontainers.image.ref.name`) as <base-name>:<tag>. */
+  baseName?: string;
+  /** Also record the archive's whole index under this name. */
+  indexName?: string;
+  log?: (line: string) => void;
+}
+
+export interface Imported {
+  name: string;
+  target: Descriptor;
+}
+
+const SMALL = 4 << 20;
+const BLOB_RE = /^(?:\.\/)?blobs\/(sha256|sha512)\/([a-f0-9]+)$/;
+
+interface Scan {
+  files: Map<string, Buffer>;
+  /** Non-blob files that were too big to keep in memory (layer.tar): path → stored blob. */
+  stored: Map<string, { digest: string; size: number }>;
+  blobs: Set<string>;
+}
+
+async function scanArchive(opts: ImportOptions): Promise<Scan> {
+  const scan: Scan = { files: new Map(), stored: new Map(), blobs: new Set() };
+  const jobs: Promise<void>[] = [];
+  const parser = new Parser({
+    onReadEntry: (entry: ReadEntry) => {
+      const path = entry.path.replace(/^\.\//, '');
+      if (entry.type !== 'File' && entry.type !== 'OldFile') {
+        entry.resume();
+        return;
+      }
+      const m = BLOB_RE.exec(path);
+      if (m) {
+        const digest = `${m[1]}:${m[2]}`;
+        jobs.push(storeEntry(opts.store, entry, path, { digest, size: entry.size }).then(() => { scan.blobs.add(digest); }));
+      } else if (entry.size <= SMALL && !path.endsWith('.tar')) {
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        jobs.push(new Promise((resolve, reject) => {
+          entry.on('end', () => { scan.files.set(path, Buffer.concat(chunks)); resolve(); });
+          entry.on('error', reject);
+        }));
+      } else {
+        jobs.push(storeEntry(opts.store, entry, path, undefined).then((r) => { scan.stored.set(path, r); }));
+      }
+    },
+  });
+  await pipeline(createReadStream(opts.file), parser);
+  await Promise.all(jobs);
+  return scan;
+}
+
+async function storeEntry(store: ContentStore, entry: ReadEntry, path: string, expected: { digest: string; size: number } | undefined): Promise<{ digest: string; size: number }> {
+  const ref = expected ? expected.digest : `import-${process.pid}-${Date.now()}-${path}`;
+  const w = await store.openWriter(ref, expected);
+  if (!w) {
+    entry.resume();
+    return expected!;
+  }
+  try {
+    if (w.offset > 0) await w.reset();
+    await pipeline(entry, w.stream());
+    const r = await w.commit();
+    return { digest: r.digest, size: r.size };
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+}
+
+function json<T>(scan: Scan, path: string): T | undefined {
+  const b = scan.files.get(path);
+  if (!b) return undefined;
+  try {
+    return JSON.parse(b.toString('utf8')) as T;
+  } catch {
+    throw new InvalidArgumentError(`archive: ${path} is not valid JSON`);
+  }
+}
+
+function normalName(n: string): string | undefined {
+  try {
+    return parseReference(n).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** ctr's rule: io.containerd.image.name, else ref.name (a full reference, or a tag joined to --base-name). */
+function nameOf(d: Descriptor, baseName: string | undefined): string | undefined {
+  const full = d.annotations?.['io.containerd.image.name'];
+  if (full) return full;
+  const ref = d.annotations?.['org.opencontainers.image.ref.name'];
+  if (!ref) return undefined;
+  if (baseName) return /^[\w][\w.-]{0,127}$/.test(ref) ? `${baseName}:${ref}` : undefined;
+  return ref.includes('/') || ref.includes(':') ? normalName(ref) ?? ref : undefined;
+}
+
+/** A layer's media type from its first bytes: docker save keeps layer.tar uncompressed. */
+async function layerMediaType(store: ContentStore, digest: string): Promise<string> {
+  const fh = await open(store.blobPath(digest), 'r');
+  try {
+    const b = Buffer.alloc(4);
+    await fh.read(b, 0, 4, 0);
+    if (b[0] === 0x1f && b[1] === 0x8b) return MediaType.DockerLayerGzip;
+    if (b.readUInt32LE(0) === 0xfd2fb528) return MediaType.OciLayerZstd;
+    return MediaType.DockerLayer;
+  } finally {
+    await fh.close();
+  }
+}
+
+interface DockerManifestEntry { Config: string; RepoTags?: string[] | null; Layers: string[] }
+
+async function dockerImages(opts: ImportOptions, scan: Scan): Promise<Imported[]> {
+  const entries = json<DockerManifestEntry[]>(scan, 'manifest.json') ?? [];
+  const out: Imported[] = [];
+  const blobOf = async (path: string): Promise<{ digest: string; size: number }> => {
+    const m = BLOB_RE.exec(path);
+    if (m) return { digest: `${m[1]}:${m[2]}`, size: (await opts.store.info(`${m[1]}:${m[2]}`))!.size };
+    const stored = scan.stored.get(path);
+    if (stored) return stored;
+    const buf = scan.files.get(path);
+    if (!buf) throw new InvalidArgumentError(`archive: manifest.json names ${path}, which is not in the archive`);
+    const r = await opts.store.writeBlob(buf);
+    return { digest: r.digest, size: r.size };
+  };
+  for (const e of entries) {
+    const config = await blobOf(e.Config);
+    const layers: Descriptor[] = [];
+    for (const l of e.Layers) {
+      const b = await blobOf(l);
+      layers.push({ mediaType: await layerMediaType(opts.store, b.digest), digest: b.digest, size: b.size });
+    }
+    const manifest = { schemaVersion: 2, mediaType: MediaType.DockerManifest, config: { mediaType: MediaType.DockerConfig, ...config }, layers };
+    const r = await opts.store.writeBlob(Buffer.from(JSON.stringify(manifest)));
+    const target: Descriptor = { mediaType: MediaType.DockerManifest, digest: r.digest, size: r.size };
+    const tags = (e.RepoTags ?? []).map((t) => normalName(t)).filter((t): t is string => !!t);
+    if (tags.length === 0 && opts.baseName) tags.push(`${opts.baseName}:latest`);
+    if (tags.length === 0) opts.log?.(`skipping an image without a tag (${r.digest}); use --base-name`);
+    for (const t of tags) out.push({ name: t, target });
+  }
+  return out;
+}
+
+export async function importArchive(opts: ImportOptions): Promise<Imported[]> {
+  const lease = await opts.store.lease();
+  try {
+    const scan = await scanArchive(opts);
+    let found: Imported[] = [];
+    const index = scan.files.get('index.json');
+    if (index) {
+      const idx = parseIndex(index, 'archive index.json');
+      for (const d of idx.manifests) {
+        if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType) && kindOf(d.mediaType) === 'other') continue;
+        const name = nameOf(d, opts.baseName);
+        if (!name) continue;
+        if (!(await opts.store.has(d.digest))) throw new InvalidArgumentError(`archive: ${name} points at ${d.digest}, which is not in the archive`);
+        found.push({ name, target: { mediaType: d.mediaType, digest: d.digest, size: d.size, ...(d.platform ? { platform: d.platform } : {}) } });
+      }
+      if (opts.indexName) {
+        const r = await opts.store.writeBlob(index);
+        found.push({ name: opts.indexName, target: { mediaType: MediaType.OciIndex, digest: r.digest, size: r.size } });
+      }
+    }
+    if (found.length === 0 && scan.files.has('manifest.json')) found = await dockerImages(opts, scan);
+    if (found.length === 0) {
+      if (!index && !scan.files.has('manifest.json')) throw new InvalidArgumentError(`${opts.file}: not an image archive (no index.json or manifest.json)`, { hint: 'use an archive from `ctr images export`, `tsctr images export` or `docker save`' });
+      throw new InvalidArgumentError(`${opts.file}: no image in the archive has a name`, { hint: 'name them with --base-name <repository> or --index-name <name>' });
+    }
+    for (const f of found) await opts.images.put(opts.namespace, f.name, f.target);
+    return found;
+  } finally {
+    lease.release();
+  }
+}
