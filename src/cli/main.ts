@@ -6,11 +6,17 @@ import type { Argv } from 'yargs';
 import { addGlobalOptions, validateNamespace } from './context.js';
 import { formatError, isExpected } from './errors.js';
 
+interface GroupModule {
+  default: (y: Argv) => Argv;
+  /** Lets a command stop option parsing at its first operand, as ctr does (`run IMAGE ID sh -c …`). */
+  prepareArgv?: (argv: string[], commandIndex: number) => string[];
+}
+
 interface Group {
   command: string;
   aliases?: string[];
   describe: string;
-  load: () => Promise<{ default: (y: Argv) => Argv }>;
+  load: () => Promise<GroupModule>;
 }
 
 // One file per command group under ./commands. A group's module registers its subcommands.
@@ -39,6 +45,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     process.exitCode = 2;
     return;
   }
+  const group = GROUPS.find((g) => g.command === first || (g.aliases ?? []).includes(first ?? ''));
+  const mod = group ? await group.load() : undefined;
+  if (mod?.prepareArgv) argv = mod.prepareArgv(argv, argv.indexOf(first!));
   const y = addGlobalOptions(yargs(argv))
     .scriptName('tsctr')
     .usage('$0 <command> [options]\n\nA daemonless, ctr-style container tool with its own OCI runtime.')
@@ -59,9 +68,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       throw new UsageError(msg ?? 'invalid usage');
     });
   for (const g of GROUPS) {
-    const wanted = first === g.command || (g.aliases ?? []).includes(first ?? '');
-    if (wanted) {
-      const mod = await g.load();
+    if (g === group && mod) {
       y.command({ command: g.command, aliases: g.aliases, describe: g.describe, builder: (sub: Argv) => mod.default(sub), handler: () => {} });
     } else {
       y.command({ command: g.command, aliases: g.aliases, describe: g.describe, builder: (sub: Argv) => sub, handler: () => {} });

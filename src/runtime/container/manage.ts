@@ -1,0 +1,83 @@
+// containers ls/rm/info and tasks ls/kill/ps/metrics: reading and changing
+// what `run` recorded. Dead tasks of killed tsctr processes are cleaned up
+// (and reported) by whichever of these first touches them.
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../errors.js';
+import { SIGNALS } from '../../sys/constants.js';
+import type { Sys } from '../../sys/index.js';
+import { cleanupLeftover } from './cleanup.js';
+import { openCgroupByPath } from './cgroup.js';
+import { ContainerStore, isLeftover, isTaskAlive, type ContainerRecord, type TaskState } from './store.js';
+
+export interface Manager {
+  store: ContainerStore;
+  sys: Sys;
+  notice: (line: string) => void;
+}
+
+/** The live task of a container, after cleaning up a leftover one. */
+export async function liveTask(m: Manager, id: string): Promise<TaskState | undefined> {
+  const t = m.store.getTask(id);
+  if (!t) return undefined;
+  if (isLeftover(t)) {
+    m.notice(await cleanupLeftover(m.store, t, m.sys));
+    return undefined;
+  }
+  return isTaskAlive(t) ? t : undefined;
+}
+
+export async function listContainers(m: Manager): Promise<{ record: ContainerRecord; task?: TaskState }[]> {
+  const out = [];
+  for (const t of m.store.listTasks()) if (isLeftover(t)) m.notice(await cleanupLeftover(m.store, t, m.sys));
+  for (const record of m.store.list()) out.push({ record, task: await liveTask(m, record.id) });
+  return out;
+}
+
+export async function removeContainer(m: Manager, id: string, force: boolean): Promise<void> {
+  const c = m.store.get(id);
+  const t = await liveTask(m, id);
+  if (t) {
+    if (!force) throw new FailedPreconditionError(`container "${id}" has a running task (pid ${t.pid})`, { hint: `stop it first: tsctr tasks kill ${id}, or use containers rm --force` });
+    m.sys.kill(t.pid, 9);
+    for (let i = 0; i < 50 && isTaskAlive(t); i++) await new Promise((r) => setTimeout(r, 20));
+  }
+  if (c.snapshotter && c.snapshotKey) {
+    const { getSnapshotter } = await import('../../snapshot/index.js');
+    const sn = getSnapshotter(m.store.root, c.snapshotter, m.sys).withNamespace(m.store.namespace);
+    await sn.remove(c.snapshotKey).catch((e: Error) => { if (!/not found/i.test(e.message)) throw e; });
+  }
+  m.store.remove(id);
+}
+
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 1 || n > 64) throw new InvalidArgumentError(`signal ${s}: must be between 1 and 64`);
+    return n;
+  }
+  const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : 'SIG' + s.toUpperCase();
+  const n = SIGNALS[name];
+  if (n === undefined) throw new InvalidArgumentError(`unknown signal "${s}"`, { hint: 'use a name like SIGTERM or KILL, or a number' });
+  return n;
+}
+
+export async function killTask(m: Manager, id: string, signal: number, all: boolean): Promise<void> {
+  const t = await liveTask(m, id);
+  if (!t) throw new NotFoundError(`container "${id}" has no running task`, { hint: 'list tasks with tsctr tasks ls' });
+  const pids = all && t.cgroupsPath ? openCgroupByPath(t.cgroupsPath).pids() : [t.pid];
+  for (const pid of pids) {
+    try { m.sys.kill(pid, signal); } catch (e) { if ((e as { code?: string }).code !== 'ESRCH') throw e; }
+  }
+}
+
+export async function taskPids(m: Manager, id: string): Promise<number[]> {
+  const t = await liveTask(m, id);
+  if (!t) throw new NotFoundError(`container "${id}" has no running task`);
+  return t.cgroupsPath ? openCgroupByPath(t.cgroupsPath).pids() : [t.pid];
+}
+
+export async function taskMetrics(m: Manager, id: string): Promise<Record<string, number | undefined>> {
+  const t = await liveTask(m, id);
+  if (!t) throw new NotFoundError(`container "${id}" has no running task`);
+  if (!t.cgroupsPath) throw new FailedPreconditionError(`container "${id}" has no cgroup`);
+  return openCgroupByPath(t.cgroupsPath).stats();
+}

@@ -1,0 +1,33 @@
+// Process options that need files: --user (the image's /etc/passwd and
+// /etc/group) and --seccomp / --seccomp-profile.
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from '../../errors.js';
+import { defaultSeccompProfile } from '../seccomp/index.js';
+import type { Seccomp, Spec } from '../spec/index.js';
+import { resolveUser } from '../user.js';
+
+export function applyUserFlag(spec: Spec, user: string | undefined, rootfs: string): void {
+  if (!user) return;
+  const u = resolveUser(rootfs, user);
+  const p = spec.process!;
+  p.user = { ...p.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+  if (u.home && !p.env!.some((e) => e.startsWith('HOME='))) p.env!.push(`HOME=${u.home}`);
+}
+
+export function applySeccompFlags(spec: Spec, enable: boolean, profilePath?: string): void {
+  if (profilePath) {
+    let text: string;
+    try {
+      text = readFileSync(profilePath, 'utf8');
+    } catch (e) {
+      throw new InvalidArgumentError(`--seccomp-profile "${profilePath}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    try {
+      spec.linux!.seccomp = JSON.parse(text) as Seccomp;
+    } catch (e) {
+      throw new InvalidArgumentError(`--seccomp-profile "${profilePath}": not valid JSON (${(e as Error).message})`);
+    }
+    return;
+  }
+  if (enable) spec.linux!.seccomp = defaultSeccompProfile(spec.process!.capabilities?.bounding ?? []);
+}

@@ -1,0 +1,162 @@
+// `tsctr run`: image → active snapshot → spec → plan → executor → wait →
+// teardown. Every resource taken is pushed on a Teardown so that a failure
+// at any step, a signal, or the container's exit leaves nothing behind.
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PR } from '../../sys/constants.js';
+import { exitCodeOf, type Sys, type WaitStatus } from '../../sys/index.js';
+import { launch, type StepReport } from '../launcher.js';
+import { describeOp, type PlanOp } from '../launch-plan.js';
+import { createPlan } from '../plan/index.js';
+import type { Spec } from '../spec/index.js';
+import { openCgroup, type ContainerCgroup } from './cgroup.js';
+import { passThroughIo, ptyIo, type ContainerIo } from './io.js';
+import { prepareRootfs, releaseRootfs, type PreparedRootfs } from './rootfs.js';
+import { buildSpec, type ImageProcessConfig, type RunFlags } from './spec-builder.js';
+import { ContainerStore, isLeftover, processStartTime, type ContainerRecord, type TaskState } from './store.js';
+import { Teardown } from './teardown.js';
+import { cleanupLeftover } from './cleanup.js';
+import { applySeccompFlags, applyUserFlag } from './process-options.js';
+
+export interface RunRequest {
+  root: string;
+  state: string;
+  namespace: string;
+  sys: Sys;
+  /** An image reference, or undefined with rootfsDir. */
+  image?: string;
+  rootfsDir?: string;
+  snapshotter: string;
+  flags: RunFlags;
+  user?: string;
+  seccomp: boolean;
+  seccompProfile?: string;
+  rm: boolean;
+  noPivot: boolean;
+  trace?: (line: string) => void;
+  dryRun?: (line: string) => void;
+  /** Notes for the user: leftovers cleaned, warnings. */
+  notice: (line: string) => void;
+}
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/** Runs a container in the foreground; resolves to its exit code (128+signal when killed). */
+export async function runContainer(req: RunRequest): Promise<number> {
+  const { sys, flags } = req;
+  const store = new ContainerStore(req.root, req.state, req.namespace);
+  const left = store.getTask(flags.id);
+  if (left && isLeftover(left)) req.notice(await cleanupLeftover(store, left, sys));
+  const td = new Teardown();
+  let status: WaitStatus | undefined;
+  try {
+    const rootfs: PreparedRootfs = await prepareRootfs({ root: req.root, namespace: req.namespace, image: req.image, rootfsDir: req.rootfsDir, snapshotter: req.snapshotter, id: flags.id, sys, target: join(store.taskDir(flags.id), 'rootfs'), dryRun: !!req.dryRun });
+    const spec = buildSpec(rootfs.imageConfig as ImageProcessConfig | undefined, flags);
+    applyUserFlag(spec, req.user ?? (rootfs.imageConfig?.User || undefined), rootfs.path);
+    applySeccompFlags(spec, req.seccomp, req.seccompProfile);
+    if (req.dryRun) {
+      const plan = createPlan(spec, { rootfs: rootfs.path, stdio: flags.tty ? 'pty' : undefined, consoleFd: flags.tty ? 3 : undefined, consoleSlavePath: flags.tty ? '/dev/pts/N' : undefined, noPivot: req.noPivot, lastCap: lastCap() });
+      req.dryRun(`clone(${plan.cloneFlags.toString(16)})`);
+      plan.ops.forEach((o, i) => req.dryRun!(`${String(i).padStart(3)}  ${describeOp(o)}`));
+      return 0;
+    }
+    const record: ContainerRecord = { id: flags.id, image: req.image, snapshotter: rootfs.snapshotter, snapshotKey: rootfs.snapshotKey, rootfsDir: req.rootfsDir, spec, createdAt: new Date().toISOString(), removeOnExit: req.rm, labels: {} };
+    store.create(record);
+    if (req.rm) td.push('remove container', () => store.remove(flags.id));
+    td.push('remove task state', () => store.removeTask(flags.id));
+    // The snapshot is mounted and recorded before anything can fail after it.
+    const mounted = await rootfs.mount();
+    if (req.rm) td.push('remove snapshot', () => rootfs.remove());
+    td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
+    const cgroup: ContainerCgroup = openCgroup(spec, req.notice);
+    cgroup.create();
+    td.push('remove cgroup', () => { cgroup.destroy(); });
+
+    const io: ContainerIo = flags.tty ? ptyIo(sys) : passThroughIo();
+    td.push('close terminal', () => io.close());
+    const plan = createPlan(spec, {
+      rootfs: rootfs.path,
+      stdio: flags.tty ? 'pty' : undefined,
+      consoleFd: flags.tty ? io.stdio[0] : undefined,
+      consoleSlavePath: io.consolePath,
+      noPivot: req.noPivot,
+      lastCap: lastCap(),
+      cgroupMounts: cgroup.mountSources(),
+    });
+    for (const w of plan.warnings) req.notice(`warning: ${w}`);
+    const ops = withParentDeathSignal(plan.ops);
+    const pidnsFd = plan.joinNamespaces.length ? openSync(plan.joinNamespaces[0]!.path, 'r') : undefined;
+    const started = process.hrtime.bigint();
+    let launched;
+    try {
+      launched = await launch(sys, ops, {
+        cloneFlags: plan.cloneFlags,
+        pidnsFd,
+        trace: !!req.trace,
+        onStep: req.trace ? (r) => req.trace!(formatStep(r)) : undefined,
+        beforeStart: (pid) => {
+          writeIdMaps(pid, plan.uidMappings, plan.gidMappings);
+          cgroup.join(pid);
+        },
+      });
+    } finally {
+      if (pidnsFd !== undefined) closeSync(pidnsFd);
+    }
+    const { pid } = launched;
+    const task: TaskState = { id: flags.id, pid, startTime: processStartTime(pid) ?? '', status: 'running', rootfs: rootfs.path, rootfsMounted: mounted, cgroupsPath: spec.linux?.cgroupsPath, cliPid: process.pid, cliStartTime: processStartTime(process.pid) ?? '', startedAt: new Date().toISOString() };
+    store.saveTask(task);
+    req.trace?.(`started pid ${pid} in ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
+    io.started();
+    const forward = (sig: NodeJS.Signals) => { try { sys.kill(pid, signalNumber(sig)); } catch { /* already gone */ } };
+    for (const s of FORWARDED) process.on(s, forward);
+    td.push('stop forwarding signals', () => { for (const s of FORWARDED) process.off(s, forward); });
+    td.push('close pidfd', () => closeSync(launched.pidfd));
+    status = await sys.wait(pid);
+    // Give the pty a moment to hand over the last output.
+    await Promise.race([io.drained(), new Promise((r) => setTimeout(r, 200))]);
+    return exitCodeOf(status);
+  } finally {
+    const errors = await td.run();
+    for (const e of errors) req.notice(`cleanup: ${e.message}`);
+  }
+}
+
+/** Forward run: the container dies with its tsctr rather than run unsupervised. Set last: a credential change clears it. */
+function withParentDeathSignal(ops: PlanOp[]): PlanOp[] {
+  const at = ops.findIndex((o) => o.op === 'seccomp' && ops.indexOf(o) > ops.findIndex((x) => x.op === 'capset'));
+  const exec = ops.findIndex((o) => o.op === 'execve');
+  const i = at >= 0 ? at : exec;
+  return [...ops.slice(0, i), { op: 'prctl', option: PR.SET_PDEATHSIG, args: [9, 0, 0, 0] }, ...ops.slice(i)];
+}
+
+function writeIdMaps(pid: number, uid: { containerID: number; hostID: number; size: number }[], gid: typeof uid): void {
+  const text = (m: typeof uid) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n');
+  if (uid.length) writeProc(`/proc/${pid}/uid_map`, text(uid));
+  if (gid.length) writeProc(`/proc/${pid}/gid_map`, text(gid));
+}
+
+function writeProc(path: string, data: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    // One write(2): the kernel refuses a map written in pieces.
+    writeSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let cachedLastCap: number | undefined;
+function lastCap(): number {
+  cachedLastCap ??= Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  return cachedLastCap;
+}
+
+const SIGNUMS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
+function signalNumber(s: string): number {
+  return SIGNUMS[s] ?? 15;
+}
+
+function formatStep(r: StepReport): string {
+  const ms = (r.ns / 1e6).toFixed(3).padStart(8);
+  return `[${ms} ms] ${String(r.step).padStart(3)}  ${describeOp(r.op)}${r.errno ? '' : ' = 0'}`;
+}
