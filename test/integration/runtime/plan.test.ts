@@ -1,0 +1,103 @@
+// Runs createPlan's output for real: the default spec over a busybox rootfs,
+// launched by the native executor. Everything it mounts lives in the child's
+// mount namespace, so nothing is unmounted on the host afterwards.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch } from '../../../src/runtime/launcher.js';
+import { createPlan } from '../../../src/runtime/plan/index.js';
+import { defaultSpec, listCapabilities, DEFAULT_CAPABILITIES } from '../../../src/runtime/spec/index.js';
+import type { Spec } from '../../../src/runtime/spec/index.js';
+import { loadSys } from '../../../src/sys/index.js';
+import { isRoot, rootTest } from '../../helpers/root.js';
+import { hasBusybox, makeBusyboxRootfs, type TestRootfs } from './rootfs-helper.js';
+
+const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+let fs: TestRootfs | undefined;
+
+test.before(() => {
+  if (isRoot && hasBusybox) fs = makeBusyboxRootfs();
+});
+test.after(() => fs?.remove());
+
+/** Runs spec in the rootfs; resolves with its exit code and what it wrote to stdout/stderr. */
+export async function runSpec(spec: Spec, rootfs: string, outFile: string): Promise<{ code: number; out: string }> {
+  const sys = await loadSys();
+  const out = openSync(outFile, 'w');
+  const nul = openSync('/dev/null', 'r');
+  try {
+    const plan = createPlan(spec, { rootfs, lastCap, stdio: { stdin: nul, stdout: out, stderr: out } });
+    const child = await launch(sys, plan.ops, { cloneFlags: plan.cloneFlags });
+    const st = await sys.wait(child.pid);
+    closeSync(child.pidfd);
+    return { code: st.kind === 'exited' ? st.code : 128 + st.signal, out: readFileSync(outFile, 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(nul);
+  }
+}
+
+const SCRIPT = [
+  'echo "pid=$$"',
+  'echo "hostname=$(hostname)"',
+  'echo "ppid1=$(cat /proc/1/cmdline | tr "\\0" " ")"',
+  'grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)|^NoNewPrivs" /proc/self/status',
+  'echo "timer_list=$(wc -c < /proc/timer_list)"',
+  'echo "sys-write=$( (echo 1 > /proc/sys/kernel/ns_last_pid) 2>&1 | grep -c Read-only)"',
+  'echo "nofile=$(ulimit -n)"',
+  'ls -l /dev/null /dev/ptmx /dev/fd | sed "s/  */ /g"',
+  'cat /proc/self/mountinfo',
+].join('; ');
+
+rootTest(test, 'the default plan runs: pid 1, hostname, caps, masked and read-only paths, mounts', async () => {
+  if (!fs) throw new Error(`busybox-static is needed at ${'/bin/busybox'} (apt-get install busybox-static)`);
+  const spec = defaultSpec({ args: ['sh', '-c', SCRIPT], hostname: 'tsctr-test' });
+  const r = await runSpec(spec, fs.rootfs, join(fs.dir, 'out.txt'));
+  assert.is(r.code, 0, r.out);
+  if (process.env.TSCTR_TEST_DEBUG) console.log(r.out);
+  const field = (k: string) => r.out.match(new RegExp(`^${k}[=:]\\s*(.*)$`, 'm'))?.[1];
+  assert.is(field('pid'), '1');
+  assert.is(field('hostname'), 'tsctr-test');
+  assert.is(field('ppid1')?.trim(), `sh -c ${SCRIPT}`);
+  const caps = (k: string) => listCapabilities(BigInt('0x' + field(k)));
+  assert.equal(caps('CapEff').sort(), [...DEFAULT_CAPABILITIES].sort());
+  assert.equal(caps('CapBnd').sort(), [...DEFAULT_CAPABILITIES].sort());
+  assert.equal(caps('CapInh'), []);
+  assert.equal(caps('CapAmb'), []);
+  assert.is(field('NoNewPrivs'), '1');
+  // /proc/timer_list has content on the host (this VM has no /proc/kcore).
+  assert.ok(readFileSync('/proc/timer_list', 'utf8').length > 0);
+  assert.is(field('timer_list'), '0', 'masked /proc/timer_list reads as /dev/null');
+  assert.is(field('nofile'), '1024');
+  assert.match(r.out, /crw-rw-rw- 1 root root 1, 3 .* \/dev\/null/);
+  assert.match(r.out, /\/dev\/ptmx -> pts\/ptmx/);
+  assert.match(r.out, /\/dev\/fd -> \/proc\/self\/fd/);
+  const mounts = r.out.split('\n').filter((l) => / - /.test(l)).map((l) => { const f = l.split(' '); return { point: f[4], opts: f[5], type: l.split(' - ')[1]!.split(' ')[0] }; });
+  const at = (p: string) => mounts.find((m) => m.point === p);
+  assert.ok(at('/'), 'a root mount');
+  assert.is(at('/proc')?.type, 'proc');
+  assert.is(at('/dev')?.type, 'tmpfs');
+  assert.is(at('/dev/pts')?.type, 'devpts');
+  assert.is(at('/dev/shm')?.type, 'tmpfs');
+  assert.is(at('/dev/mqueue')?.type, 'mqueue');
+  assert.is(at('/sys')?.type, 'sysfs');
+  assert.match(at('/sys')!.opts!, /^ro,/);
+  assert.match(at('/proc/sys')!.opts!, /^ro,/);
+  assert.match(at('/proc/irq')!.opts!, /^ro,/);
+  assert.is(field('sys-write'), '1', '/proc/sys is read-only');
+  assert.is(at('/proc/acpi')?.type, 'tmpfs', 'masked /proc/acpi is a tmpfs');
+  assert.match(at('/proc/acpi')!.opts!, /^ro,/);
+  assert.ok(!mounts.some((m) => m.point!.startsWith(fs!.dir)), 'no host path of the rootfs is visible inside');
+});
+
+rootTest(test, 'a failing step names the op and errno', async () => {
+  if (!fs) throw new Error('busybox-static is needed');
+  const spec = defaultSpec({ args: ['/no/such/binary'] });
+  await runSpec(spec, fs.rootfs, join(fs.dir, 'out2.txt')).then(
+    () => assert.unreachable('should fail'),
+    (e: Error & { op?: { op: string }; code?: string }) => { assert.is(e.op?.op, 'execve'); assert.is(e.code, 'ENOENT'); },
+  );
+});
+
+test.run();
