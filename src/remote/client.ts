@@ -118,7 +118,10 @@ export class Client implements RegistryClient {
       }
       // HEAD said too little (or failed): GET says why, and gives the bytes to hash.
       const get = await this.call(ep, ref, 'pull', { method: 'GET', suffix, headers: { accept: ACCEPT_MANIFESTS } });
-      if (get.res.statusCode !== 200) throw await errorFromResponse('GET', get.url, get.res);
+      if (get.res.statusCode !== 200) {
+        const err = await errorFromResponse('GET', get.url, get.res);
+        throw err.code === 'MANIFEST_UNKNOWN' && !ref.digest ? ((await this.unknownName(ep, ref)) ?? err) : err;
+      }
       const what = `GET ${get.url}`;
       const body = await readManifestBody(what, get.res);
       const mediaType = manifestMediaType(what, body, baseContentType(get.res.headers['content-type']));
@@ -126,6 +129,21 @@ export class Client implements RegistryClient {
       if (ref.digest && digest !== ref.digest) throw new DigestMismatchError(what, ref.digest, digest);
       return { mediaType, digest, size: body.length };
     });
+  }
+
+  /**
+   * distribution answers MANIFEST_UNKNOWN for a tag of a repository that does
+   * not exist; the tag list tells the two apart (NAME_UNKNOWN).
+   */
+  private async unknownName(ep: Endpoint, ref: Reference): Promise<RegistryError | undefined> {
+    try {
+      const { res, url } = await this.call(ep, ref, 'pull', { method: 'GET', suffix: 'tags/list?n=1' });
+      if (res.statusCode === 200) { res.resume(); return undefined; }
+      const err = await errorFromResponse('GET', url, res);
+      return err.code === 'NAME_UNKNOWN' ? err : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async fetchManifest(ref: Reference, desc: Descriptor): Promise<Buffer> {

@@ -51,7 +51,8 @@ export function parseErrorBody(body: string): { code?: string; message?: string 
     if (e && typeof e.code === 'string') {
       let message = typeof e.message === 'string' ? e.message : '';
       // Detail often names the thing: {"Tag":"latest"} or a string.
-      if (e.detail !== undefined && e.detail !== null && e.detail !== '' && typeof e.detail !== 'object') message += ` (${String(e.detail)})`;
+      const detail = formatDetail(e.detail);
+      if (detail) message += ` (${detail})`;
       return { code: e.code, message: message || undefined };
     }
     if (typeof j.details === 'string') return { message: j.details };
@@ -60,6 +61,17 @@ export function parseErrorBody(body: string): { code?: string; message?: string 
     // not JSON: fall through
   }
   return {};
+}
+
+/** Detail is free-form: a string, or an object such as {"Tag":"latest"} or {"name":"x/y"}. */
+function formatDetail(d: unknown): string | undefined {
+  if (d === undefined || d === null || d === '') return undefined;
+  if (typeof d !== 'object') return String(d).slice(0, 200);
+  if (Array.isArray(d)) return undefined;
+  const parts = Object.entries(d as Record<string, unknown>)
+    .filter(([, v]) => v !== null && typeof v !== 'object')
+    .map(([k, v]) => `${k.toLowerCase()} ${JSON.stringify(v)}`);
+  return parts.length ? parts.join(', ').slice(0, 200) : undefined;
 }
 
 /** Code implied by a bare status when the body says nothing (HEAD has no body). */
