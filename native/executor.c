@@ -26,6 +26,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -35,6 +36,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -406,6 +408,24 @@ static int run_op(struct ctx *c, uint32_t i)
 	}
 	case TSPL_LCHOWN:
 		return lchown(s0, (uid_t)o->n[0], (gid_t)o->n[1]);
+	case TSPL_LOOPBACK_UP: {
+		/* A new network namespace starts with lo down; ctr and docker bring it up. */
+		int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (sk < 0)
+			return -1;
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, "lo", 3);
+		int r = ioctl(sk, SIOCGIFFLAGS, &ifr);
+		if (r == 0) {
+			ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+			r = ioctl(sk, SIOCSIFFLAGS, &ifr);
+		}
+		int e = errno;
+		close(sk);
+		errno = e;
+		return r;
+	}
 	case TSPL_SYNC: {
 		char b;
 		ssize_t r;

@@ -73,7 +73,8 @@ enum tspl_opcode {
 	TSPL_CREATE_FILE = 30, /* s0 path; n0 mode: a bind-mount target (O_CREAT, keeps an existing file) */
 	TSPL_LCHOWN = 31,      /* s0 path; n0 uid, n1 gid */
 	TSPL_SYNC = 32,        /* wait for one more byte from the parent (a second sync point) */
-	TSPL_OP_MAX = 32
+	TSPL_LOOPBACK_UP = 33, /* bring up "lo" in the current network namespace */
+	TSPL_OP_MAX = 33
 };
 
 #endif

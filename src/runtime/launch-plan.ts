@@ -34,7 +34,8 @@ export type PlanOp =
   | { op: 'mask_path'; path: string }
   | { op: 'create_file'; path: string; mode: number }
   | { op: 'lchown'; path: string; uid: number; gid: number }
-  | { op: 'sync' };
+  | { op: 'sync' }
+  | { op: 'loopback_up' };
 
 export type PlanOpName = PlanOp['op'];
 
@@ -43,7 +44,7 @@ export const OPCODES: Record<PlanOpName, number> = {
   sethostname: 9, setdomainname: 10, setrlimit: 11, prctl: 12, capset: 13, cap_bounding: 14,
   cap_ambient: 15, setgroups: 16, setresgid: 17, setresuid: 18, dup2: 19, close_from: 20,
   setsid: 21, setctty: 22, seccomp: 23, umask: 24, write_file: 25, unshare: 26, setns: 27,
-  execve: 28, mask_path: 29, create_file: 30, lchown: 31, sync: 32,
+  execve: 28, mask_path: 29, create_file: 30, lchown: 31, sync: 32, loopback_up: 33,
 };
 
 const MAGIC = 0x4c505354;
@@ -130,7 +131,7 @@ export function encodePlan(ops: PlanOp[], opts: { trace?: boolean } = {}): Buffe
       case 'setresuid': n[0] = BigInt(o.ruid); n[1] = BigInt(o.euid); n[2] = BigInt(o.suid); break;
       case 'dup2': n[0] = BigInt(o.oldfd); n[1] = BigInt(o.newfd); break;
       case 'close_from': n[0] = BigInt(o.fd); break;
-      case 'setsid': case 'sync': break;
+      case 'setsid': case 'sync': case 'loopback_up': break;
       case 'setctty': n[0] = BigInt(o.fd); break;
       case 'seccomp':
         if (o.filter.length === 0 || o.filter.length % 8 !== 0) throw new Error('seccomp filter must be a non-empty array of 8-byte instructions');
@@ -195,6 +196,7 @@ export function describeOp(o: PlanOp): string {
     case 'create_file': return `create(${q(o.path)}, 0${o.mode.toString(8)})`;
     case 'lchown': return `lchown(${q(o.path)}, ${o.uid}, ${o.gid})`;
     case 'sync': return 'wait-for-parent()';
+    case 'loopback_up': return 'ioctl(SIOCSIFFLAGS, "lo", IFF_UP)';
   }
 }
 

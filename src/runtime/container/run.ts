@@ -3,7 +3,7 @@
 // at any step, a signal, or the container's exit leaves nothing behind.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { PR } from '../../sys/constants.js';
+import { CLONE, PR } from '../../sys/constants.js';
 import { exitCodeOf, type Sys, type WaitStatus } from '../../sys/index.js';
 import { launch, type StepReport } from '../launcher.js';
 import { describeOp, type PlanOp } from '../launch-plan.js';
@@ -84,7 +84,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
       cgroupMounts: cgroup.mountSources(),
     });
     for (const w of plan.warnings) req.notice(`warning: ${w}`);
-    const ops = withParentDeathSignal(plan.ops);
+    const ops = withParentDeathSignal(withLoopback(plan.ops, plan.cloneFlags));
     const pidnsFd = plan.joinNamespaces.length ? openSync(plan.joinNamespaces[0]!.path, 'r') : undefined;
     const started = process.hrtime.bigint();
     let launched;
@@ -127,6 +127,13 @@ function withParentDeathSignal(ops: PlanOp[]): PlanOp[] {
   const exec = ops.findIndex((o) => o.op === 'execve');
   const i = at >= 0 ? at : exec;
   return [...ops.slice(0, i), { op: 'prctl', option: PR.SET_PDEATHSIG, args: [9, 0, 0, 0] }, ...ops.slice(i)];
+}
+
+/** A new network namespace gets lo up, right after the namespaces are entered (needs CAP_NET_ADMIN there). */
+function withLoopback(ops: PlanOp[], cloneFlags: number): PlanOp[] {
+  if (!(cloneFlags & CLONE.NEWNET) && !ops.some((o) => o.op === 'unshare' && o.flags & CLONE.NEWNET)) return ops;
+  const i = ops.findIndex((o) => o.op !== 'setns' && o.op !== 'unshare');
+  return [...ops.slice(0, i), { op: 'loopback_up' }, ...ops.slice(i)];
 }
 
 function writeIdMaps(pid: number, uid: { containerID: number; hostID: number; size: number }[], gid: typeof uid): void {

@@ -119,4 +119,11 @@ rootTest(test, 'a user namespace child is root inside and mapped outside', async
   assert.equal(map!.trim().split(/\s+/), ['0', '100000', '65536']);
 });
 
+rootTest(test, 'loopback_up brings lo up in a new network namespace', async () => {
+  const r = await runScript([{ op: 'loopback_up' }], `${BUSYBOX} ip link show lo; ${BUSYBOX} ip link | ${BUSYBOX} grep -c '^[0-9]'`, CLONE.NEWNET);
+  assert.equal(r.status, { kind: 'exited', code: 0 });
+  assert.match(r.output, /<LOOPBACK,UP/);
+  assert.is(r.output.trim().split('\n').pop(), '1');
+});
+
 test.run();
