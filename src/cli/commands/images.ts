@@ -1,6 +1,198 @@
-// Placeholder: the images commands land with their issue.
+// `tsctr images …`, as ctr images: pull, push, ls, rm, tag, check, inspect,
+// import, export, label. Handlers parse flags, call src/image, render.
 import type { Argv } from 'yargs';
+import type { GlobalArgs } from '../context.js';
+import { addConcurrencyFlag, addPlatformFlags, addRegistryFlags, parseLabels, platformsOf, remoteOptionsOf, type PlatformArgs, type RegistryArgs } from '../flags.js';
+import { formatSize, printJson, printTable } from '../render.js';
+import { Progress } from '../progress.js';
+
+type A<T = object> = GlobalArgs & T;
+const stores = async (root: string) => (await import('../../image/index.js')).openStores(root);
+
+// Registered by the snapshot developer: `images mount|unmount|usage`, loaded when present.
+// TODO(images-mount): switch to a static import once src/cli/commands/images-mount.ts is committed.
+const mountModule = './images-mount.js';
+const mount = (await import(mountModule).catch(() => undefined)) as { registerImageMount?: (y: Argv) => Argv } | undefined;
 
 export default function register(y: Argv): Argv {
-  return y.demandCommand(1, 'name a subcommand; see --help');
+  y = y
+    .command('pull <ref>', 'fetch an image from a registry and unpack it', (c) => addConcurrencyFlag(addPlatformFlags(addRegistryFlags(c)))
+      .positional('ref', { type: 'string', demandOption: true, describe: 'image reference, e.g. docker.io/library/busybox:latest' })
+      .option('skip-unpack', { type: 'boolean', default: false, describe: 'only fetch the content, do not unpack into a snapshot' })
+      .option('snapshotter', { type: 'string', default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs', describe: 'snapshotter to unpack with' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the image name when done' }),
+    async (a) => pullCommand(a as unknown as A<RegistryArgs & PlatformArgs & { ref: string; 'skip-unpack': boolean; snapshotter: string; quiet: boolean; 'max-concurrent-downloads': number }>))
+    .command('push <ref> [local]', 'upload an image to a registry', (c) => addConcurrencyFlag(addRegistryFlags(c))
+      .positional('ref', { type: 'string', demandOption: true, describe: 'where to push' })
+      .positional('local', { type: 'string', describe: 'local image to push (default: ref)' })
+      .option('platform', { type: 'string', array: true, describe: 'push only this platform\'s manifest' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false }),
+    async (a) => pushCommand(a as unknown as A<RegistryArgs & { ref: string; local?: string; platform?: string[]; quiet: boolean; 'max-concurrent-downloads': number }>))
+    .command(['ls', 'list'], 'list images', (c) => c
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only names' })
+      .option('json', { type: 'boolean', default: false }),
+    async (a) => listCommand(a as unknown as A<{ quiet: boolean; json: boolean }>))
+    .command(['rm <refs..>', 'remove', 'delete'], 'remove images', (c) => c
+      .positional('refs', { type: 'string', array: true, demandOption: true })
+      .option('sync', { type: 'boolean', default: false, describe: 'remove unreferenced content now (garbage collection)' }),
+    async (a) => removeCommand(a as unknown as A<{ refs: string[]; sync: boolean }>))
+    .command('tag <source> <targets..>', 'give an image more names', (c) => c
+      .positional('source', { type: 'string', demandOption: true })
+      .positional('targets', { type: 'string', array: true, demandOption: true })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing name' }),
+    async (a) => tagCommand(a as unknown as A<{ source: string; targets: string[]; force: boolean }>))
+    .command('check [refs..]', 'check that images are complete in the store', (c) => addPlatformFlags(c, 'check')
+      .positional('refs', { type: 'string', array: true })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false })
+      .option('json', { type: 'boolean', default: false }),
+    async (a) => checkCommand(a as unknown as A<PlatformArgs & { refs?: string[]; quiet: boolean; json: boolean }>))
+    .command('inspect <ref>', 'show an image: record, manifest and config', (c) => addPlatformFlags(c, 'inspect')
+      .positional('ref', { type: 'string', demandOption: true })
+      .option('json', { type: 'boolean', default: true, describe: 'print JSON (the only format)' }),
+    async (a) => inspectCommand(a as unknown as A<PlatformArgs & { ref: string }>))
+    .command('import <file>', 'import images from an archive (ctr export, docker save, OCI layout tar)', (c) => c
+      .positional('file', { type: 'string', demandOption: true })
+      .option('base-name', { type: 'string', describe: 'name images whose index entry has only a tag as <base-name>:<tag>' })
+      .option('index-name', { type: 'string', describe: 'also name the archive\'s whole index' })
+      .option('skip-unpack', { type: 'boolean', default: true, describe: 'do not unpack (the default; use --no-skip-unpack to unpack)' })
+      .option('snapshotter', { type: 'string', default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs' }),
+    async (a) => importCommand(a as unknown as A<{ file: string; 'base-name'?: string; 'index-name'?: string; 'skip-unpack': boolean; snapshotter: string }>))
+    .command('export <file> <refs..>', 'write images to an OCI archive (with a docker manifest.json)', (c) => addPlatformFlags(c, 'export')
+      .positional('file', { type: 'string', demandOption: true })
+      .positional('refs', { type: 'string', array: true, demandOption: true })
+      .option('skip-manifest-json', { type: 'boolean', default: false, describe: 'leave out the docker manifest.json' }),
+    async (a) => exportCommand(a as unknown as A<PlatformArgs & { file: string; refs: string[]; 'skip-manifest-json': boolean }>))
+    .command('label <ref> [labels..]', 'set labels on an image (key=value; key= removes)', (c) => c
+      .positional('ref', { type: 'string', demandOption: true })
+      .positional('labels', { type: 'string', array: true, default: [] }),
+    async (a) => labelCommand(a as unknown as A<{ ref: string; labels: string[] }>));
+  if (mount?.registerImageMount) y = mount.registerImageMount(y);
+  return y.demandCommand(1, 'name a subcommand; see `tsctr images --help`');
+}
+
+async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'skip-unpack': boolean; snapshotter: string; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {
+  const { pullImage } = await import('../../image/pull.js');
+  const { createRegistryClient } = await import('../../remote/index.js');
+  const { store, images } = await stores(a.root);
+  const progress = new Progress({ quiet: a.quiet, out: process.stdout });
+  progress.note(`${a.ref}: resolving`);
+  const r = await pullImage({ store, images, namespace: a.namespace, ref: a.ref, client: createRegistryClient(remoteOptionsOf(a)), platforms: await platformsOf(a), maxConcurrent: a['max-concurrent-downloads'], onProgress: progress.update, log: a.debug ? (l) => process.stderr.write(`debug: ${l}\n`) : undefined });
+  progress.finish();
+  const unpacked = a['skip-unpack'] ? undefined : await unpackPulled(a.root, a.namespace, r.name, a.snapshotter, a.quiet);
+  if (a.quiet) process.stdout.write(r.name + '\n');
+  else process.stdout.write(`${r.name}: ${r.target.digest} (fetched ${r.fetched}, existed ${r.existed}, ${formatSize(r.bytes)})${unpacked ? `; ${unpacked}` : ''}\n`);
+}
+
+/** Unpack the host platform's manifest into a snapshot chain; a note when the host platform was not pulled. */
+async function unpackPulled(root: string, ns: string, name: string, snapshotter: string, quiet: boolean): Promise<string | undefined> {
+  const { loadImage } = await import('../../image/image.js');
+  const { isKind } = await import('../../errors.js');
+  let img;
+  try {
+    img = await loadImage(root, ns, name);
+  } catch (err) {
+    if (isKind(err, 'NotFound')) return 'not unpacked (no manifest for this host)';
+    throw err;
+  }
+  const { unpackImage } = await import('../../unpack/index.js');
+  const { loadSys } = await import('../../sys/index.js');
+  if (!quiet) process.stdout.write(`unpacking ${img.layers.length} layer(s) with ${snapshotter}…\n`);
+  const r = await unpackImage({ root, namespace: ns, snapshotter: snapshotter as 'overlayfs', layers: img.layers, diffIds: img.config.rootfs.diff_ids, sys: await loadSys() });
+  return `unpacked ${r.unpacked}, reused ${r.reused} (${snapshotter})`;
+}
+
+async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; platform?: string[]; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {
+  const { pushImage } = await import('../../image/push.js');
+  const { createRegistryClient } = await import('../../remote/index.js');
+  const { store, images } = await stores(a.root);
+  const platforms = await platformsOf({ platform: a.platform, 'all-platforms': false });
+  const progress = new Progress({ quiet: a.quiet, activeWord: 'uploading' });
+  const r = await pushImage({ store, images, namespace: a.namespace, ref: a.ref, local: a.local, client: createRegistryClient(remoteOptionsOf(a)), platforms: platforms === 'all' ? undefined : platforms, maxConcurrent: a['max-concurrent-downloads'], onProgress: progress.update, log: (l) => progress.note(l) });
+  progress.finish();
+  process.stdout.write(a.quiet ? `${r.ref}\n` : `${r.ref}: ${r.target.digest} (uploaded ${r.uploaded}, existed ${r.existed})\n`);
+}
+
+async function listCommand(a: A<{ quiet: boolean; json: boolean }>): Promise<void> {
+  const { imagePlatforms, imageSize } = await import('../../image/index.js');
+  const { formatPlatform } = await import('../../image/platform.js');
+  const { store, images } = await stores(a.root);
+  const list = await images.list(a.namespace);
+  if (a.quiet) return void list.forEach((i) => process.stdout.write(i.name + '\n'));
+  const rows = await Promise.all(list.map(async (i) => ({ ...i, size: await imageSize(store, i.target), platforms: (await imagePlatforms(store, i.target)).map(formatPlatform) })));
+  if (a.json) return printJson(rows);
+  printTable(['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'], rows.map((r) => [r.name, r.target.mediaType, r.target.digest, formatSize(r.size), r.platforms.join(',') || '-', Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-']));
+}
+
+async function removeCommand(a: A<{ refs: string[]; sync: boolean }>): Promise<void> {
+  const { findImage } = await import('../../image/image.js');
+  const { store, images } = await stores(a.root);
+  for (const ref of a.refs) {
+    const rec = await findImage(images, a.namespace, ref);
+    await images.delete(a.namespace, rec.name);
+    process.stdout.write(rec.name + '\n');
+  }
+  if (!a.sync) return;
+  const { collectGarbage } = await import('../../content/gc.js');
+  const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target));
+  process.stdout.write(`removed ${r.removed.length} blob(s), ${formatSize(r.removed.reduce((s, b) => s + b.size, 0))}\n`);
+}
+
+async function tagCommand(a: A<{ source: string; targets: string[]; force: boolean }>): Promise<void> {
+  const { findImage } = await import('../../image/image.js');
+  const { parseReference } = await import('../../reference/index.js');
+  const { images } = await stores(a.root);
+  const src = await findImage(images, a.namespace, a.source);
+  for (const t of a.targets) {
+    const name = parseReference(t).toString();
+    if (a.force) await images.put(a.namespace, name, src.target);
+    else await images.create(a.namespace, name, src.target, { ...src.labels });
+    process.stdout.write(name + '\n');
+  }
+}
+
+async function checkCommand(a: A<PlatformArgs & { refs?: string[]; quiet: boolean; json: boolean }>): Promise<void> {
+  const { checkImage, findImage } = await import('../../image/image.js');
+  const { store, images } = await stores(a.root);
+  const recs = a.refs?.length ? await Promise.all(a.refs.map((r) => findImage(images, a.namespace, r))) : await images.list(a.namespace);
+  const platforms = (await platformsOf(a)) ?? 'default';
+  const results = await Promise.all(recs.map((r) => checkImage(store, r, platforms)));
+  if (a.json) printJson(results);
+  else if (a.quiet) results.forEach((r) => process.stdout.write(`${r.name}\t${r.status}\n`));
+  else printTable(['REF', 'TYPE', 'DIGEST', 'STATUS', 'SIZE'], results.map((r) => [r.name, r.mediaType, r.digest, `${r.status} (${r.present}/${r.required})`, `${formatSize(r.presentSize)}/${formatSize(r.totalSize)}`]));
+  if (results.some((r) => r.status !== 'complete')) process.exitCode = 1;
+}
+
+async function inspectCommand(a: A<PlatformArgs & { ref: string }>): Promise<void> {
+  const { loadImage, imagePlatforms } = await import('../../image/image.js');
+  const { formatPlatform } = await import('../../image/platform.js');
+  const { store, images } = await stores(a.root);
+  const p = await platformsOf(a);
+  const img = await loadImage(a.root, a.namespace, a.ref, { store, images, platform: Array.isArray(p) ? p[0] : undefined });
+  const platforms = (await imagePlatforms(store, img.target)).map(formatPlatform);
+  printJson({ ...img.record, platforms, platform: formatPlatform(img.platform), manifestDescriptor: img.manifestDescriptor, manifest: img.manifest, config: img.config });
+}
+
+async function importCommand(a: A<{ file: string; 'base-name'?: string; 'index-name'?: string; 'skip-unpack': boolean; snapshotter: string }>): Promise<void> {
+  const { importArchive } = await import('../../image/import.js');
+  const { store, images } = await stores(a.root);
+  const found = await importArchive({ store, images, namespace: a.namespace, file: a.file, baseName: a['base-name'], indexName: a['index-name'], log: (l) => process.stderr.write(`tsctr: ${l}\n`) });
+  for (const f of found) {
+    const note = a['skip-unpack'] ? undefined : await unpackPulled(a.root, a.namespace, f.name, a.snapshotter, true);
+    process.stdout.write(`${f.name}\t${f.target.digest}${note ? `\t${note}` : ''}\n`);
+  }
+}
+
+async function exportCommand(a: A<PlatformArgs & { file: string; refs: string[]; 'skip-manifest-json': boolean }>): Promise<void> {
+  const { exportImages } = await import('../../image/export.js');
+  const { store, images } = await stores(a.root);
+  const r = await exportImages({ store, images, namespace: a.namespace, names: a.refs, file: a.file, platforms: await platformsOf(a), skipDockerManifest: a['skip-manifest-json'] });
+  process.stdout.write(`${a.file}: ${r.images.map((i) => i.name).join(', ')} (${r.blobs} blobs, ${formatSize(r.size)})\n`);
+}
+
+async function labelCommand(a: A<{ ref: string; labels: string[] }>): Promise<void> {
+  const { findImage } = await import('../../image/image.js');
+  const { images } = await stores(a.root);
+  const rec = await findImage(images, a.namespace, a.ref);
+  const r = a.labels.length ? await images.setLabels(a.namespace, rec.name, parseLabels(a.labels)) : rec;
+  for (const [k, v] of Object.entries(r.labels)) process.stdout.write(`${k}=${v}\n`);
 }

@@ -1,0 +1,103 @@
+// Flag groups declared once and appended where needed (ctr's
+// commands.RegistryFlags): registry access and platform choice.
+import type { Argv } from 'yargs';
+import { InvalidArgumentError } from '../errors.js';
+import type { Platform } from '../image/descriptor.js';
+import type { RemoteOptions } from '../remote/index.js';
+
+export interface RegistryArgs {
+  'plain-http': boolean;
+  tlscacert?: string[];
+  'skip-verify': boolean;
+  user?: string;
+  'hosts-dir'?: string;
+}
+
+export interface PlatformArgs {
+  platform?: string[];
+  'all-platforms': boolean;
+}
+
+export function addRegistryFlags<T>(y: Argv<T>) {
+  return y
+    .option('plain-http', { type: 'boolean', default: false, describe: 'talk HTTP, not HTTPS, to the registry' })
+    .option('tlscacert', { type: 'string', array: true, describe: 'CA certificate (PEM) to trust for the registry, repeatable' })
+    .option('skip-verify', { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the registry TLS certificate' })
+    .option('user', { alias: 'u', type: 'string', describe: 'registry credentials "user[:password]" (asked for when missing)' })
+    .option('hosts-dir', { type: 'string', describe: 'containerd-style hosts directory (<dir>/<host>/hosts.toml)' });
+}
+
+export function addPlatformFlags<T>(y: Argv<T>, what = 'pull') {
+  return y
+    .option('platform', { type: 'string', array: true, describe: `platform to ${what}, os/arch[/variant] (repeatable; default: this host)` })
+    .option('all-platforms', { type: 'boolean', default: false, describe: `${what} every platform of the image` });
+}
+
+export function addConcurrencyFlag<T>(y: Argv<T>) {
+  return y.option('max-concurrent-downloads', { type: 'number', default: 3, describe: 'blobs fetched at the same time' });
+}
+
+/** The parsed platform choice: undefined means this host. */
+export async function platformsOf(args: PlatformArgs): Promise<Platform[] | 'all' | undefined> {
+  if (args['all-platforms']) return 'all';
+  if (!args.platform || args.platform.length === 0) return undefined;
+  const { parsePlatform } = await import('../image/platform.js');
+  return args.platform.flatMap((p) => p.split(',')).map(parsePlatform);
+}
+
+export function remoteOptionsOf(args: RegistryArgs & { debug?: boolean }): RemoteOptions {
+  return {
+    plainHttp: args['plain-http'],
+    skipVerify: args['skip-verify'],
+    tlsCaCert: args.tlscacert,
+    user: args.user,
+    hostsDir: args['hosts-dir'],
+    askPassword: process.stdin.isTTY ? askPassword : undefined,
+    log: args.debug ? (l) => process.stderr.write(`debug: ${l}\n`) : undefined,
+  };
+}
+
+/** Read a password from the terminal without echoing it. */
+export async function askPassword(prompt: string): Promise<string> {
+  process.stderr.write(prompt);
+  const stdin = process.stdin;
+  stdin.setRawMode?.(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          done();
+          resolve(buf);
+          return;
+        }
+        if (ch === '\u0003') {
+          done();
+          reject(new Error('interrupted'));
+          return;
+        }
+        if (ch === '\u007f') buf = buf.slice(0, -1);
+        else buf += ch;
+      }
+    };
+    const done = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** key=value pairs from the command line; `key=` (empty value) means remove. */
+export function parseLabels(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of list) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new InvalidArgumentError(`invalid label "${s}"`, { hint: 'use key=value (key= removes the label)' });
+    out[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return out;
+}
