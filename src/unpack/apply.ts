@@ -172,9 +172,12 @@ export class LayerApplier implements TarHandler {
       this.forgetTimes(rel);
       return;
     }
-    this.ensureDir(dir);
+    // Only where a lower layer has something to hide: a whiteout in a directory
+    // overlayfs does not merge would show up in readdir.
+    const below = this.view.existsBelow(dir, target);
+    if (below) this.ensureDir(dir);
     fs.rmSync(path, { recursive: true, force: true });
-    this.sys.mknod(path, S_IF.CHR, 0, 0);
+    if (below) this.sys.mknod(path, S_IF.CHR, 0, 0);
     this.forgetTimes(rel);
     this.view.invalidate();
   }

@@ -82,6 +82,17 @@ export class FsView {
     return null;
   }
 
+  /** Whether a lower layer shows `name` in resolved directory `dir` (what a whiteout would hide). */
+  existsBelow(dir: string, name: string): boolean {
+    const rel = dir ? dir + '/' + name : name;
+    for (const i of this.dirLayers(dir)) {
+      if (i === 0) continue;
+      const st = fs.lstatSync(join(this.layers[i], rel), { throwIfNoEntry: false });
+      if (st) return !isWhiteoutStat(st);
+    }
+    return false;
+  }
+
   /** Layers that hold directory `dir` (resolved), merging down to the first opaque one. */
   private dirLayers(dir: string): number[] {
     const hit = this.dirs.get(dir);

@@ -1,0 +1,160 @@
+// Crafted malicious layers: nothing they hold may write, chmod, chown, link,
+// delete or set an xattr outside the snapshot. Each case runs on both
+// snapshotters and checks a decoy directory outside the root is untouched and,
+// where the layer is accepted, where the entry landed inside the root instead.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isKind } from '../../../src/errors.js';
+import { getSnapshotter, mountAll, unmountAll } from '../../../src/snapshot/index.js';
+import { loadSys, type Sys } from '../../../src/sys/index.js';
+import { unpackImage } from '../../../src/unpack/index.js';
+import type { WriteEntry } from '../../../src/unpack/tar-writer.js';
+import { rootTest } from '../../helpers/root.js';
+import { buildLayer, storeLayers } from './oci-layout.js';
+import { scanTree } from './tree.js';
+
+const SNAPSHOTTERS = ['overlayfs', 'native'] as const;
+
+interface Outcome { error?: unknown; files: Set<string> }
+
+/** Unpacks the layers with each snapshotter; returns what ended up inside, and checks the decoy. */
+async function run(layers: LayerFn[], check: (o: Outcome, snapshotter: string, outsideRel: string) => void): Promise<void> {
+  const sys = await loadSys();
+  for (const snapshotter of SNAPSHOTTERS) {
+    const tmp = fs.mkdtempSync('/tmp/tsctr-evil-');
+    const outside = join(tmp, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(join(outside, 'secret'), 's', { mode: 0o600 });
+    fs.mkdirSync(join(outside, 'dir'));
+    fs.writeFileSync(join(outside, 'dir', 'keep'), 'k');
+    const before = JSON.stringify([...scanTree(outside, sys)]);
+    const root = join(tmp, 'root');
+    const mnt = join(tmp, 'mnt');
+    try {
+      const built = layers.map((fn) => buildLayer(fn(outside)));
+      storeLayers(root, built);
+      const o: Outcome = { files: new Set() };
+      try {
+        const r = await unpackImage({ root, namespace: 'default', snapshotter, layers: built.map((b) => b.descriptor), diffIds: built.map((b) => b.diffId), sys });
+        o.files = await listView(sys, root, snapshotter, r.chainId, mnt);
+      } catch (e) {
+        o.error = e;
+      }
+      assert.is(JSON.stringify([...scanTree(outside, sys)]), before, `${snapshotter}: the directory outside the root changed`);
+      check(o, snapshotter, outside.slice(1));
+    } finally {
+      try { unmountAll(mnt, sys); } catch { /* not mounted */ }
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Layers are built per run because they name the run's decoy directory. */
+type LayerFn = (outside: string) => WriteEntry[];
+function l(fn: LayerFn): LayerFn { return fn; }
+
+async function listView(sys: Sys, root: string, snapshotter: string, chainId: string, mnt: string): Promise<Set<string>> {
+  const sn = getSnapshotter(root, snapshotter, sys);
+  fs.mkdirSync(mnt, { recursive: true });
+  mountAll(await sn.view('look', chainId), mnt, sys);
+  try {
+    return new Set(scanTree(mnt, sys).keys());
+  } finally {
+    unmountAll(mnt, sys);
+    await sn.remove('look');
+  }
+}
+
+const file = (name: string, extra: Partial<WriteEntry> = {}): WriteEntry => ({ name, type: 'file', data: 'pwned', mode: 0o777, ...extra });
+
+rootTest(test, '.. and absolute names stay inside the root', async () => {
+  await run([l((out) => [
+    file('../../../../../../../..' + out + '/pwned-dotdot'),
+    file(out + '/pwned-abs'),
+    file('a/../../../../../b'),
+  ])], (o, s, rel) => {
+    assert.is(o.error, undefined, String(o.error));
+    assert.ok(o.files.has(rel + '/pwned-dotdot'), `${s}: ../ name clamped at the root`);
+    assert.ok(o.files.has(rel + '/pwned-abs'), `${s}: absolute name inside the root`);
+    assert.ok(o.files.has('b'));
+  });
+});
+
+rootTest(test, 'a symlink planted earlier in the layer is resolved inside the root', async () => {
+  await run([l((out) => [
+    { name: 'esc', type: 'symlink', linkname: out },
+    { name: 'up', type: 'symlink', linkname: '../../../../../../../../../..' },
+    file('esc/pwned'),
+    { name: 'esc/dir', type: 'dir', mode: 0o777, uid: 1234 },
+    file('esc/dir/keep', { xattrs: { 'user.evil': 'x' } }),
+    file('up' + out + '/pwned-up'),
+  ])], (o, s, rel) => {
+    assert.is(o.error, undefined, String(o.error));
+    assert.ok(o.files.has(rel + '/pwned'), `${s}: write through an absolute symlink lands inside`);
+    assert.ok(o.files.has(rel + '/dir/keep'));
+    assert.ok(o.files.has(rel + '/pwned-up'), `${s}: write through a ../ symlink lands inside`);
+  });
+});
+
+rootTest(test, 'a symlink from a lower layer is resolved inside the root', async () => {
+  await run([
+    l((out) => [{ name: 'esc', type: 'symlink', linkname: out }, { name: 'rel', type: 'symlink', linkname: '../../../../../../../..' + out }]),
+    l(() => [file('esc/pwned'), file('rel/pwned-rel'), file('esc/dir/keep'), { name: 'esc/.wh.secret', type: 'file' }, { name: 'esc/dir/.wh..wh..opq', type: 'file' }]),
+  ], (o, s, rel) => {
+    assert.is(o.error, undefined, String(o.error));
+    assert.ok(o.files.has(rel + '/pwned'), s);
+    assert.ok(o.files.has(rel + '/pwned-rel'), s);
+  });
+});
+
+rootTest(test, 'an entry replaces a symlink instead of chmod/chown/xattr through it', async () => {
+  await run([l((out) => [
+    { name: 'secret', type: 'symlink', linkname: out + '/secret' },
+    file('secret', { uid: 1234, mode: 0o4777, xattrs: { 'user.evil': 'x' } }),
+    { name: 'd', type: 'symlink', linkname: out + '/dir' },
+    { name: 'd', type: 'dir', mode: 0o777, uid: 99 },
+  ])], (o) => {
+    assert.is(o.error, undefined, String(o.error));
+    assert.ok(o.files.has('secret') && o.files.has('d'));
+  });
+});
+
+rootTest(test, 'a hardlink cannot reach a file outside the root', async () => {
+  for (const target of [(out: string) => out + '/secret', (out: string) => '../../../../../../..' + out + '/secret', () => 'esc/secret']) {
+    await run([l((out) => [{ name: 'esc', type: 'symlink', linkname: out }, { name: 'hl', type: 'link', linkname: target(out) }])], (o, s) => {
+      assert.ok(o.error !== undefined, `${s}: a link to a missing in-root target must fail`);
+      assert.match(String(o.error), /does not exist/);
+    });
+  }
+});
+
+rootTest(test, 'device nodes are created inside the root only', async () => {
+  await run([l(() => [
+    { name: '../../../../dev/tsctr-evil-null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 },
+    { name: 'dev/sda', type: 'block', devmajor: 8, devminor: 0, mode: 0o666 },
+  ])], (o) => {
+    assert.is(o.error, undefined, String(o.error));
+    assert.ok(o.files.has('dev/tsctr-evil-null'));
+    assert.not.ok(fs.existsSync('/dev/tsctr-evil-null'));
+  });
+});
+
+rootTest(test, 'a whiteout of .. or . is refused and deletes nothing', async () => {
+  for (const name of ['.wh...', 'sub/.wh...', '.wh..', 'sub/../../.wh...']) {
+    await run([l(() => [{ name: 'sub', type: 'dir' }, file('sub/f'), { name, type: 'file' }])], (o, s) => {
+      assert.ok(isKind(o.error, 'InvalidArgument'), `${s} ${name}: ${String(o.error)}`);
+      assert.match(String(o.error), /invalid whiteout/);
+    });
+  }
+});
+
+rootTest(test, 'overlay xattrs from a layer are dropped', async () => {
+  await run([l(() => [{ name: 'd', type: 'dir', xattrs: { 'trusted.overlay.redirect': '/etc', 'trusted.overlay.opaque': 'y' } }, file('d/f')])], (o) => {
+    assert.is(o.error, undefined, String(o.error));
+    assert.ok(o.files.has('d/f'));
+  });
+});
+
+test.run();
