@@ -152,8 +152,9 @@ export type SeccompOperator =
 
 export interface SeccompArg {
   index: number;
-  value: number;
-  valueTwo?: number;
+  /** u64; a bigint when built in code (JSON numbers lose precision above 2^53). */
+  value: number | bigint;
+  valueTwo?: number | bigint;
   op: SeccompOperator;
 }
 

@@ -3,40 +3,18 @@
 // mount namespace, so nothing is unmounted on the host afterwards.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch } from '../../../src/runtime/launcher.js';
-import { createPlan } from '../../../src/runtime/plan/index.js';
 import { defaultSpec, listCapabilities, DEFAULT_CAPABILITIES } from '../../../src/runtime/spec/index.js';
-import type { Spec } from '../../../src/runtime/spec/index.js';
-import { loadSys } from '../../../src/sys/index.js';
 import { isRoot, rootTest } from '../../helpers/root.js';
-import { hasBusybox, makeBusyboxRootfs, type TestRootfs } from './rootfs-helper.js';
+import { hasBusybox, makeBusyboxRootfs, runSpec, type TestRootfs } from './rootfs-helper.js';
 
-const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
 let fs: TestRootfs | undefined;
 
 test.before(() => {
   if (isRoot && hasBusybox) fs = makeBusyboxRootfs();
 });
 test.after(() => fs?.remove());
-
-/** Runs spec in the rootfs; resolves with its exit code and what it wrote to stdout/stderr. */
-export async function runSpec(spec: Spec, rootfs: string, outFile: string): Promise<{ code: number; out: string }> {
-  const sys = await loadSys();
-  const out = openSync(outFile, 'w');
-  const nul = openSync('/dev/null', 'r');
-  try {
-    const plan = createPlan(spec, { rootfs, lastCap, stdio: { stdin: nul, stdout: out, stderr: out } });
-    const child = await launch(sys, plan.ops, { cloneFlags: plan.cloneFlags });
-    const st = await sys.wait(child.pid);
-    closeSync(child.pidfd);
-    return { code: st.kind === 'exited' ? st.code : 128 + st.signal, out: readFileSync(outFile, 'utf8') };
-  } finally {
-    closeSync(out);
-    closeSync(nul);
-  }
-}
 
 const SCRIPT = [
   'echo "pid=$$"',

@@ -1,9 +1,15 @@
 // A busybox-static root filesystem in /tmp for runtime integration tests:
 // /bin/busybox plus the applet symlinks `busybox --install -s` makes.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launch } from '../../../src/runtime/launcher.js';
+import { createPlan, type PlanOptions } from '../../../src/runtime/plan/index.js';
+import type { Spec } from '../../../src/runtime/spec/index.js';
+import { loadSys } from '../../../src/sys/index.js';
+
+export const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
 
 export const BUSYBOX = '/bin/busybox';
 export const hasBusybox = existsSync(BUSYBOX) && isStatic(BUSYBOX);
@@ -38,3 +44,21 @@ export function makeBusyboxRootfs(prefix = 'tsctr-rt-'): TestRootfs {
   writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n');
   return { dir, rootfs, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** Runs spec in the rootfs; resolves with its exit code and what it wrote to stdout/stderr. */
+export async function runSpec(spec: Spec, rootfs: string, outFile: string, plan: Partial<PlanOptions> = {}, beforeStart?: (pid: number) => void | Promise<void>): Promise<{ code: number; out: string }> {
+  const sys = await loadSys();
+  const out = openSync(outFile, 'w');
+  const nul = openSync('/dev/null', 'r');
+  try {
+    const p = createPlan(spec, { rootfs, lastCap, stdio: { stdin: nul, stdout: out, stderr: out }, ...plan });
+    const child = await launch(sys, p.ops, { cloneFlags: p.cloneFlags, beforeStart });
+    const st = await sys.wait(child.pid);
+    closeSync(child.pidfd);
+    return { code: st.kind === 'exited' ? st.code : 128 + st.signal, out: readFileSync(outFile, 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(nul);
+  }
+}
+
