@@ -1,6 +1,81 @@
-// Placeholder: the content commands land with their issue.
+// `tsctr content …`, as ctr content: ls, get, rm, fetch, active, prune.
 import type { Argv } from 'yargs';
+import type { GlobalArgs } from '../context.js';
+import { addConcurrencyFlag, addPlatformFlags, addRegistryFlags, platformsOf, remoteOptionsOf, type PlatformArgs, type RegistryArgs } from '../flags.js';
+import { formatAge, formatSize, printJson, printTable } from '../render.js';
+import { Progress } from '../progress.js';
+
+type A<T = object> = GlobalArgs & T;
+const stores = async (root: string) => (await import('../../image/index.js')).openStores(root);
 
 export default function register(y: Argv): Argv {
-  return y.demandCommand(1, 'name a subcommand; see --help');
+  return y
+    .command(['ls', 'list'], 'list blobs in the content store', (c) => c
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only digests' })
+      .option('json', { type: 'boolean', default: false }),
+    async (a) => listCommand(a as unknown as A<{ quiet: boolean; json: boolean }>))
+    .command('get <digest>', 'write a blob to stdout', (c) => c.positional('digest', { type: 'string', demandOption: true }),
+      async (a) => getCommand(a as unknown as A<{ digest: string }>))
+    .command(['rm <digests..>', 'remove', 'delete'], 'remove blobs (even if an image needs them)', (c) => c.positional('digests', { type: 'string', array: true, demandOption: true }),
+      async (a) => removeCommand(a as unknown as A<{ digests: string[] }>))
+    .command('fetch <ref>', 'fetch an image\'s content without naming an image', (c) => addConcurrencyFlag(addPlatformFlags(addRegistryFlags(c)))
+      .positional('ref', { type: 'string', demandOption: true })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false }),
+    async (a) => fetchCommand(a as unknown as A<RegistryArgs & PlatformArgs & { ref: string; quiet: boolean; 'max-concurrent-downloads': number }>))
+    .command('active', 'list ingests: downloads in progress or left by an interrupted pull', (c) => c.option('json', { type: 'boolean', default: false }),
+      async (a) => activeCommand(a as unknown as A<{ json: boolean }>))
+    .command('prune', 'remove blobs no image of any namespace references', (c) => c
+      .option('dry-run', { type: 'boolean', default: false, describe: 'only print what would be removed' })
+      .option('ingests', { type: 'boolean', default: false, describe: 'also drop interrupted downloads' }),
+    async (a) => pruneCommand(a as unknown as A<{ 'dry-run': boolean; ingests: boolean }>))
+    .demandCommand(1, 'name a subcommand; see `tsctr content --help`');
+}
+
+async function listCommand(a: A<{ quiet: boolean; json: boolean }>): Promise<void> {
+  const { store } = await stores(a.root);
+  const blobs = await store.list();
+  if (a.quiet) return void blobs.forEach((b) => process.stdout.write(b.digest + '\n'));
+  if (a.json) return printJson(blobs);
+  printTable(['DIGEST', 'SIZE', 'AGE'], blobs.map((b) => [b.digest, formatSize(b.size), formatAge(b.createdAt)]));
+}
+
+async function getCommand(a: A<{ digest: string }>): Promise<void> {
+  const { pipeline } = await import('node:stream/promises');
+  const { store } = await stores(a.root);
+  if (!(await store.has(a.digest))) await store.readBlob(a.digest); // throws NotFound with a hint
+  await pipeline(store.openBlob(a.digest), process.stdout, { end: false });
+}
+
+async function removeCommand(a: A<{ digests: string[] }>): Promise<void> {
+  const { store } = await stores(a.root);
+  for (const d of a.digests) {
+    await store.delete(d);
+    process.stdout.write(d + '\n');
+  }
+}
+
+async function fetchCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {
+  const { pullImage } = await import('../../image/pull.js');
+  const { createRegistryClient } = await import('../../remote/index.js');
+  const { store, images } = await stores(a.root);
+  const progress = new Progress({ quiet: a.quiet });
+  const r = await pullImage({ store, images, namespace: a.namespace, ref: a.ref, client: createRegistryClient(remoteOptionsOf(a)), platforms: await platformsOf(a), maxConcurrent: a['max-concurrent-downloads'], onProgress: progress.update, record: false });
+  progress.finish();
+  process.stdout.write(`${r.name}: ${r.target.digest} (fetched ${r.fetched}, existed ${r.existed}; not recorded as an image, so \`content prune\` removes it)\n`);
+}
+
+async function activeCommand(a: A<{ json: boolean }>): Promise<void> {
+  const { store } = await stores(a.root);
+  const list = await store.ingests();
+  if (a.json) return printJson(list);
+  printTable(['REF', 'SIZE', 'EXPECTED', 'UPDATED', 'STATE'], list.map((i) => [i.ref, formatSize(i.offset), i.expected ? formatSize(i.expected.size) : '-', formatAge(i.updatedAt), i.active ? 'active' : 'interrupted']));
+}
+
+async function pruneCommand(a: A<{ 'dry-run': boolean; ingests: boolean }>): Promise<void> {
+  const { collectGarbage } = await import('../../content/gc.js');
+  const { store, images } = await stores(a.root);
+  const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target), { dryRun: a['dry-run'], ingests: a.ingests });
+  for (const b of r.removed) process.stdout.write(`${a['dry-run'] ? 'would remove' : 'removed'} ${b.digest} (${formatSize(b.size)})\n`);
+  for (const i of r.removedIngests) process.stdout.write(`${a['dry-run'] ? 'would remove' : 'removed'} ingest ${i}\n`);
+  process.stdout.write(`${r.removed.length} blob(s), ${formatSize(r.removed.reduce((s, b) => s + b.size, 0))}; kept ${r.kept}\n`);
 }
