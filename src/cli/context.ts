@@ -20,3 +20,12 @@ const NS_RE = /^[a-z0-9]([a-z0-9._-]{0,74}[a-z0-9])?$/;
 export function validateNamespace(ns: string): string | undefined {
   return NS_RE.test(ns) ? undefined : `invalid namespace "${ns}": use lowercase letters, digits, '.', '_' and '-' (at most 76 characters)`;
 }
+
+let operation: string | undefined;
+/** Names what the command is doing, for the one-line error (e.g. `run c1`). */
+export function setOperation(op: string): void {
+  operation = op;
+}
+export function currentOperation(): string | undefined {
+  return operation;
+}

@@ -3,7 +3,7 @@
 // just the command that runs.
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { addGlobalOptions, validateNamespace } from './context.js';
+import { addGlobalOptions, currentOperation, validateNamespace } from './context.js';
 import { formatError, isExpected } from './errors.js';
 
 interface GroupModule {
@@ -78,27 +78,34 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     await y.parseAsync();
   } catch (err) {
     const debug = argv.includes('--debug');
-    const op = ['tsctr', ...argv.filter((a) => !a.startsWith('-')).slice(0, 2)].join(' ');
+    const op = currentOperation() ?? operands(argv).slice(0, 2).join(' ');
     if (err instanceof UsageError) {
       process.stderr.write(`tsctr: ${err.message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(formatError(err, op.replace(/^tsctr /, '')) + '\n');
+      process.stderr.write(formatError(err, op) + '\n');
       if (debug || !isExpected(err)) process.stderr.write((err instanceof Error ? err.stack : String(err)) + '\n');
       process.exitCode = typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
     }
   }
 }
 
-/** The first word that is neither an option nor an option's value. */
-function firstCommand(argv: string[]): string | undefined {
-  const withValue = new Set(['--root', '--state', '--namespace', '-n']);
+const GLOBAL_VALUE_OPTIONS = new Set(['--root', '--state', '--namespace', '-n']);
+
+/** Words that are neither options nor the global options' values: the command, subcommand, operands. */
+function operands(argv: string[]): string[] {
+  const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (withValue.has(a)) { i++; continue; }
-    if (!a.startsWith('-')) return a;
+    if (a === '--') { out.push(...argv.slice(i + 1)); break; }
+    if (GLOBAL_VALUE_OPTIONS.has(a)) { i++; continue; }
+    if (!a.startsWith('-')) out.push(a);
   }
-  return undefined;
+  return out;
+}
+
+function firstCommand(argv: string[]): string | undefined {
+  return operands(argv)[0];
 }
 
 export class UsageError extends Error {

@@ -18,12 +18,15 @@ export class LaunchError extends SysError {
   readonly step: number;
   readonly op: PlanOp;
   readonly hint?: string;
+  /** As shells and docker do: 127 when the program is not found, 126 when it cannot run. */
+  readonly exitCode: number;
   constructor(step: number, op: PlanOp, errno: number) {
     super(`step ${step} ${describeOp(op)}`, errno);
     this.name = 'LaunchError';
     this.step = step;
     this.op = op;
     this.hint = hintForStep(op, errnoName(errno));
+    this.exitCode = op.op === 'execve' ? (this.code === 'ENOENT' ? 127 : 126) : 1;
   }
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InvalidArgumentError } from '../../errors.js';
-import type { GlobalArgs } from '../context.js';
+import { setOperation, type GlobalArgs } from '../context.js';
 import { parseSize } from '../flags-size.js';
 
 // Options that take a value: the first word that is neither these nor their
@@ -65,6 +65,7 @@ export default function register(y: Argv): Argv {
       const [id, ...cmd] = a.rootfs ? ops : ops.slice(1);
       if (!a.rootfs && !image) throw new InvalidArgumentError('name an image and a container id', { hint: 'tsctr run [flags] IMAGE ID [COMMAND]' });
       if (!id) throw new InvalidArgumentError('name a container id after the image', { hint: 'tsctr run [flags] IMAGE ID [COMMAND]' });
+      setOperation(`run ${id}`);
       const { loadSys } = await import('../../sys/index.js');
       const { runContainer } = await import('../../runtime/container/run.js');
       const readLines = (f: string) => { try { return readFileSync(f, 'utf8').split('\n'); } catch (e) { throw new InvalidArgumentError(`--env-file "${f}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); } };
