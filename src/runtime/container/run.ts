@@ -112,8 +112,8 @@ export async function runContainer(req: RunRequest): Promise<number> {
     td.push('stop forwarding signals', () => { for (const s of FORWARDED) process.off(s, forward); });
     td.push('close pidfd', () => closeSync(launched.pidfd));
     status = await sys.wait(pid);
-    // Give the pty a moment to hand over the last output.
-    await Promise.race([io.drained(), new Promise((r) => setTimeout(r, 200))]);
+    // Give the pty a moment to hand over the last output; unref'd so a plain run does not wait on it.
+    await Promise.race([io.drained(), new Promise((r) => setTimeout(r, 200).unref())]);
     return exitCodeOf(status);
   } finally {
     const errors = await td.run();
