@@ -107,6 +107,6 @@ export function mountCommands(mounts: Mount[], target: string): string[] {
       const c = compactOverlayData(data);
       if (c) return `(cd ${c.cwd} && mount -t overlay overlay -o ${[...(flags & MS.RDONLY ? ['ro'] : []), ...c.data].join(',')} ${target})`;
     }
-    return `mount -t ${m.type} ${m.source} ${target} -o ${joined}`;
+    return `mount -t ${m.type} ${m.source} -o ${joined} ${target}`;
   });
 }
