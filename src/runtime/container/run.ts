@@ -15,6 +15,7 @@ import { prepareRootfs, releaseRootfs, type PreparedRootfs } from './rootfs.js';
 import { buildSpec, type ImageProcessConfig, type RunFlags } from './spec-builder.js';
 import { ContainerStore, isLeftover, processStartTime, type ContainerRecord, type TaskState } from './store.js';
 import { Teardown } from './teardown.js';
+import { shiftOwnership } from './idmap.js';
 import { cleanupLeftover } from './cleanup.js';
 import { applySeccompFlags, applyUserFlag } from './process-options.js';
 
@@ -68,6 +69,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
     const mounted = await rootfs.mount();
     if (req.rm) td.push('remove snapshot', () => rootfs.remove());
     td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
+    const { uidMappings = [], gidMappings = [] } = spec.linux ?? {};
+    if (mounted && uidMappings.length) {
+      const n = shiftOwnership(rootfs.path, uidMappings, gidMappings);
+      req.trace?.(`shifted ownership of ${n} files in the snapshot to the user namespace's ids`);
+    }
     const cgroup: ContainerCgroup = openCgroup(spec, req.notice);
     cgroup.create();
     td.push('remove cgroup', () => { cgroup.destroy(); });
@@ -84,7 +90,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
       cgroupMounts: cgroup.mountSources(),
     });
     for (const w of plan.warnings) req.notice(`warning: ${w}`);
-    const ops = withParentDeathSignal(withLoopback(plan.ops, plan.cloneFlags));
+    const ops = withParentDeathSignal(withLoopback(withUsernsRoot(plan.ops, plan.cloneFlags), plan.cloneFlags));
     const pidnsFd = plan.joinNamespaces.length ? openSync(plan.joinNamespaces[0]!.path, 'r') : undefined;
     const started = process.hrtime.bigint();
     let launched;
@@ -127,6 +133,17 @@ function withParentDeathSignal(ops: PlanOp[]): PlanOp[] {
   const exec = ops.findIndex((o) => o.op === 'execve');
   const i = at >= 0 ? at : exec;
   return [...ops.slice(0, i), { op: 'prctl', option: PR.SET_PDEATHSIG, args: [9, 0, 0, 0] }, ...ops.slice(i)];
+}
+
+/**
+ * In a new user namespace the child starts as the overflow uid until it
+ * switches ids: files it creates (tmpfs /dev nodes) would fail EOVERFLOW.
+ * Become root of the namespace first, as runc's nsexec does.
+ */
+function withUsernsRoot(ops: PlanOp[], cloneFlags: number): PlanOp[] {
+  if (!(cloneFlags & CLONE.NEWUSER)) return ops;
+  const i = ops.findIndex((o) => o.op !== 'setns' && o.op !== 'unshare');
+  return [...ops.slice(0, i), { op: 'setresgid', rgid: 0, egid: 0, sgid: 0 }, { op: 'setresuid', ruid: 0, euid: 0, suid: 0 }, ...ops.slice(i)];
 }
 
 /** A new network namespace gets lo up, right after the namespaces are entered (needs CAP_NET_ADMIN there). */
