@@ -1,0 +1,82 @@
+// `tsctr images mount|unmount|usage`, as ctr: mount an image's layers at a
+// directory (unpacking first if needed), unmount it, and show how much disk
+// each layer's snapshot takes. The snapshot key of a mount is the absolute
+// target path, so `unmount --rm` can find it again.
+import * as fs from 'node:fs';
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import type { GlobalArgs } from '../context.js';
+import { formatSize, printTable } from '../render.js';
+import { SNAPSHOTTER_CHOICES } from './snapshots.js';
+
+type A<T = object> = GlobalArgs & { snapshotter: string } & T;
+
+const snapshotterOption = { type: 'string', choices: SNAPSHOTTER_CHOICES, default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs', describe: 'snapshotter to use' } as const;
+
+async function deps(a: A) {
+  const [{ getSnapshotter, mountAll, unmountAll }, { loadSys }, { loadImage }, unpack] = await Promise.all([
+    import('../../snapshot/index.js'), import('../../sys/index.js'), import('../../image/image.js'), import('../../unpack/index.js'),
+  ]);
+  const sys = await loadSys();
+  return { sys, sn: getSnapshotter(a.root, a.snapshotter, sys, a.namespace), mountAll, unmountAll, loadImage, unpack };
+}
+
+export function registerImageMount(y: Argv): Argv {
+  return y
+    .command('mount <ref> <target>', 'mount an image\'s filesystem at target (read-only unless --rw)', (c) => c
+      .positional('ref', { type: 'string', demandOption: true }).positional('target', { type: 'string', demandOption: true })
+      .option('rw', { type: 'boolean', default: false, describe: 'a writable snapshot instead of a read-only view' })
+      .option('snapshotter', snapshotterOption),
+    async (a) => mountCommand(a as unknown as A<{ ref: string; target: string; rw: boolean }>))
+    .command('unmount <target>', 'unmount an image mounted with `images mount`', (c) => c
+      .positional('target', { type: 'string', demandOption: true })
+      .option('rm', { type: 'boolean', default: false, describe: 'also remove the snapshot' })
+      .option('snapshotter', snapshotterOption),
+    async (a) => unmountCommand(a as unknown as A<{ target: string; rm: boolean }>))
+    .command('usage <ref>', 'disk usage of an image\'s layer snapshots', (c) => c
+      .positional('ref', { type: 'string', demandOption: true })
+      .option('b', { type: 'boolean', default: false, describe: 'sizes in bytes' })
+      .option('snapshotter', snapshotterOption),
+    async (a) => usageCommand(a as unknown as A<{ ref: string; b: boolean }>));
+}
+
+async function mountCommand(a: A<{ ref: string; target: string; rw: boolean }>): Promise<void> {
+  const d = await deps(a);
+  const image = await d.loadImage(a.root, a.namespace, a.ref);
+  const { chainId } = await d.unpack.unpackImage({ root: a.root, namespace: a.namespace, snapshotter: a.snapshotter as 'overlayfs', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: d.sys });
+  const target = resolve(a.target);
+  fs.mkdirSync(target, { recursive: true });
+  const labels = { 'tsctr.io/image': image.name };
+  const mounts = a.rw ? await d.sn.prepare(target, chainId, { labels }) : await d.sn.view(target, chainId, { labels });
+  try {
+    d.mountAll(mounts, target, d.sys);
+  } catch (e) {
+    await d.sn.remove(target).catch(() => undefined);
+    throw e;
+  }
+  process.stdout.write(target + '\n');
+}
+
+async function unmountCommand(a: A<{ target: string; rm: boolean }>): Promise<void> {
+  const d = await deps(a);
+  const target = resolve(a.target);
+  d.unmountAll(target, d.sys);
+  if (a.rm) await d.sn.remove(target);
+  process.stdout.write(target + '\n');
+}
+
+async function usageCommand(a: A<{ ref: string; b: boolean }>): Promise<void> {
+  const d = await deps(a);
+  const image = await d.loadImage(a.root, a.namespace, a.ref);
+  const chain = d.unpack.chainIds(image.config.rootfs.diff_ids);
+  let total = 0;
+  const rows: (string | number)[][] = [];
+  for (const [i, id] of chain.entries()) {
+    const u = await d.sn.usage(id).catch(() => null);
+    total += u?.size ?? 0;
+    const size = u ? (a.b ? u.size : formatSize(u.size)) : 'not unpacked';
+    rows.push([i + 1, id, size, u?.inodes ?? '']);
+  }
+  printTable(['LAYER', 'SNAPSHOT (CHAIN ID)', 'SIZE', 'INODES'], rows);
+  process.stdout.write(`total: ${a.b ? total : formatSize(total)}\n`);
+}
