@@ -1,0 +1,108 @@
+// cgroup v1 resources: one directory per hierarchy (kernel
+// Documentation/admin-guide/cgroup-v1/*.rst).
+import type { DeviceCgroupRule, Resources } from '../spec/types.js';
+import { CgroupError, hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
+
+/** controller name → the directory of the hierarchy that carries it. */
+export type V1Dirs = Map<string, string>;
+
+/** "c 1:3 rwm" for devices.allow / devices.deny (cgroup-v1/devices.rst). */
+export function formatDeviceRule(r: DeviceCgroupRule): string {
+  const type = r.type ?? 'a';
+  if (type === 'a') return 'a';
+  const num = (n: number | null | undefined) => (n === undefined || n === null || n < 0 ? '*' : String(n));
+  return `${type} ${num(r.major)}:${num(r.minor)} ${r.access || 'rwm'}`;
+}
+
+export function applyV1(dirs: V1Dirs, r: Resources): string[] {
+  const warnings: string[] = [];
+  const dir = (c: string) => dirs.get(c);
+  const mem = r.memory;
+  const memDir = dir('memory');
+  if (mem && memDir) {
+    if (mem.limit !== undefined || mem.swap !== undefined) applyMemoryLimits(memDir, mem.limit, mem.swap, warnings);
+    if (mem.reservation !== undefined) writeCgroupFile(memDir, 'memory.soft_limit_in_bytes', mem.reservation);
+    if (mem.swappiness !== undefined) writeCgroupFile(memDir, 'memory.swappiness', mem.swappiness);
+    if (mem.disableOOMKiller) writeCgroupFile(memDir, 'memory.oom_control', 1);
+    if (mem.kernel !== undefined) warnings.push('linux.resources.memory.kernel: kernel memory limits are deprecated and not set');
+  } else if (mem) warnings.push('linux.resources.memory: no memory hierarchy is mounted; not enforced');
+
+  const cpu = r.cpu;
+  const cpuDir = dir('cpu');
+  if (cpu && cpuDir) {
+    if (cpu.shares !== undefined) writeCgroupFile(cpuDir, 'cpu.shares', cpu.shares);
+    // The period first: a quota is checked against the current period.
+    if (cpu.period !== undefined) writeCgroupFile(cpuDir, 'cpu.cfs_period_us', cpu.period);
+    if (cpu.quota !== undefined) writeCgroupFile(cpuDir, 'cpu.cfs_quota_us', cpu.quota);
+    if (cpu.realtimePeriod !== undefined) writeCgroupFile(cpuDir, 'cpu.rt_period_us', cpu.realtimePeriod);
+    if (cpu.realtimeRuntime !== undefined) writeCgroupFile(cpuDir, 'cpu.rt_runtime_us', cpu.realtimeRuntime);
+  }
+  const cpusetDir = dir('cpuset');
+  if (cpu && cpusetDir) {
+    if (cpu.cpus) writeCgroupFile(cpusetDir, 'cpuset.cpus', cpu.cpus);
+    if (cpu.mems) writeCgroupFile(cpusetDir, 'cpuset.mems', cpu.mems);
+  }
+  const pidsDir = dir('pids');
+  if (r.pids && pidsDir) writeCgroupFile(pidsDir, 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
+  else if (r.pids) warnings.push('linux.resources.pids: no pids hierarchy is mounted; not enforced');
+
+  const devDir = dir('devices');
+  if (r.devices?.length && devDir) {
+    for (const rule of r.devices) writeCgroupFile(devDir, rule.allow ? 'devices.allow' : 'devices.deny', formatDeviceRule(rule));
+  } else if (r.devices?.length) warnings.push('linux.resources.devices: no devices hierarchy is mounted; device rules are not enforced');
+
+  const blkDir = dir('blkio');
+  if (r.blockIO?.weight !== undefined && blkDir) {
+    // CFQ's blkio.weight is gone with the legacy block layer; BFQ offers blkio.bfq.weight.
+    const file = hasCgroupFile(blkDir, 'blkio.weight') ? 'blkio.weight' : hasCgroupFile(blkDir, 'blkio.bfq.weight') ? 'blkio.bfq.weight' : undefined;
+    if (file) writeCgroupFile(blkDir, file, r.blockIO.weight);
+    else warnings.push('linux.resources.blockIO.weight: this kernel has no blkio weight file (no CFQ/BFQ scheduler); not enforced');
+  }
+  const hugeDir = dir('hugetlb');
+  for (const h of r.hugepageLimits ?? []) {
+    if (hugeDir) writeCgroupFile(hugeDir, `hugetlb.${h.pageSize}.limit_in_bytes`, h.limit);
+  }
+  if (r.unified && Object.keys(r.unified).length) warnings.push('linux.resources.unified: cgroup v2 files cannot be set on cgroup v1 hierarchies; ignored');
+  return warnings;
+}
+
+/**
+ * memory.memsw.limit_in_bytes (memory+swap) may never be below
+ * memory.limit_in_bytes, so the order depends on the direction
+ * (runc fs/memory.go setMemoryAndSwap).
+ */
+function applyMemoryLimits(dir: string, limit: number | undefined, swap: number | undefined, warnings: string[]): void {
+  const hasMemsw = hasCgroupFile(dir, 'memory.memsw.limit_in_bytes');
+  if (swap !== undefined && !hasMemsw) {
+    warnings.push('linux.resources.memory.swap: swap accounting is off in this kernel (swapaccount=1); swap is not limited');
+    swap = undefined;
+  }
+  // OCI swap is memory+swap, as memsw is; -1 is unlimited.
+  const cur = Number(tryReadCgroupFile(dir, 'memory.limit_in_bytes') ?? '-1');
+  const raising = limit === -1 || (limit !== undefined && limit > cur);
+  const set = (file: string, v: number | undefined) => { if (v !== undefined) writeCgroupFile(dir, file, v); };
+  if (hasMemsw && raising) {
+    set('memory.memsw.limit_in_bytes', swap ?? (limit === -1 ? -1 : undefined));
+    set('memory.limit_in_bytes', limit);
+  } else {
+    set('memory.limit_in_bytes', limit);
+    set('memory.memsw.limit_in_bytes', swap);
+  }
+}
+
+/**
+ * cpuset.cpus and cpuset.mems start empty in a new v1 cpuset cgroup, and no
+ * task can join it until both are set: copy them down from the parent,
+ * level by level (cgroup-v1/cpusets.rst; runc fs/cpuset.go ensureParent).
+ */
+export function copyCpusetDown(levels: string[]): void {
+  for (let i = 1; i < levels.length; i++) {
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      const mine = tryReadCgroupFile(levels[i]!, file);
+      if (mine === undefined || mine !== '') continue;
+      const parent = readCgroupFile(levels[i - 1]!, file);
+      if (parent === '') throw new CgroupError(`${levels[i - 1]}/${file} is empty: cannot place tasks under it`, levels[i - 1]!);
+      writeCgroupFile(levels[i]!, file, parent);
+    }
+  }
+}
