@@ -93,3 +93,20 @@ int tsctr_set_cloexec(int32_t fd, int32_t on)
 	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
 	return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
 }
+
+/*
+ * Turns output post-processing (OPOST) off or on. libuv's raw mode keeps
+ * ONLCR, so a container's "\r\n" would reach the terminal as "\r\r\n";
+ * cfmakeraw(3), which runc and docker use, clears OPOST.
+ */
+int tsctr_set_opost(int32_t fd, int32_t on)
+{
+	struct termios t;
+	if (tcgetattr(fd, &t) < 0)
+		return -errno;
+	if (on)
+		t.c_oflag |= OPOST;
+	else
+		t.c_oflag &= ~OPOST;
+	return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
+}

@@ -43,6 +43,7 @@ export class FakeSys implements Sys {
   openpty(): Pty { this.rec('openpty', []); return { master: 100, slave: 101, name: '/dev/pts/9' }; }
   getWinsize(fd: number) { this.rec('getWinsize', [fd]); return { rows: 24, cols: 80 }; }
   setWinsize(fd: number, rows: number, cols: number) { this.rec('setWinsize', [fd, rows, cols]); }
+  setOutputProcessing(fd: number, on: boolean) { this.rec('setOutputProcessing', [fd, on]); }
   prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0) { this.rec('prctl', [option, a2, a3, a4, a5]); return 0; }
   pipe(cloexec = true): [number, number] { this.rec('pipe', [cloexec]); return [200, 201]; }
   dup(fd: number) { this.rec('dup', [fd]); return fd + 1000; }

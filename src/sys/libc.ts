@@ -51,6 +51,7 @@ const native = define({
   tsctr_openpty: { library: 'tsctr', retType: I32, paramsType: [BUF, BUF, I32] },
   tsctr_get_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, BUF] },
   tsctr_set_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32] },
+  tsctr_set_opost: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
   tsctr_statfs: { library: 'tsctr', retType: I32, paramsType: [S, BUF] },
   tsctr_pipe: { library: 'tsctr', retType: I32, paramsType: [I32, BUF] },
   tsctr_set_cloexec: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
@@ -156,6 +157,9 @@ export const libcSys: Sys = {
   },
   setWinsize(fd, rows, cols) {
     checkNeg(native.tsctr_set_winsize([fd, rows, cols]) as number, 'ioctl TIOCSWINSZ');
+  },
+  setOutputProcessing(fd, on) {
+    checkNeg(native.tsctr_set_opost([fd, on ? 1 : 0]) as number, 'tcsetattr');
   },
   pipe(cloexec = true) {
     const out = Buffer.alloc(8);

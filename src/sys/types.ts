@@ -53,6 +53,8 @@ export interface Sys {
   openpty(): Pty;
   getWinsize(fd: number): { rows: number; cols: number };
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** Output post-processing (OPOST) of a terminal on or off. */
+  setOutputProcessing(fd: number, on: boolean): void;
   prctl(option: number, a2?: number, a3?: number, a4?: number, a5?: number): number;
   pipe(cloexec?: boolean): [number, number];
   /** dup(2) with FD_CLOEXEC set on the copy. */

@@ -56,7 +56,12 @@ export function ptyIo(sys: Sys, opts: { stdin?: NodeJS.ReadStream; stdout?: Node
       reader.on('error', () => done());
       reader.on('end', () => done());
       reader.on('close', () => done());
-      if (stdin.isTTY) { stdin.setRawMode(true); rawSet = true; }
+      if (stdin.isTTY) {
+        stdin.setRawMode(true);
+        rawSet = true;
+        // The container's pty already turned "\n" into "\r\n": ours must pass bytes as they are.
+        try { sys.setOutputProcessing((stdin as unknown as { fd: number }).fd ?? 0, false); } catch { /* not a terminal we may change */ }
+      }
       process.on('exit', restore);
       process.on('SIGWINCH', resize);
       stdin.on('data', onData);

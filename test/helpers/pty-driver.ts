@@ -1,0 +1,58 @@
+// Drives a command through a real pty, as a person at a terminal would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import tty from 'node:tty';
+import type { Sys } from '../../src/sys/index.js';
+
+export class PtySession {
+  output = '';
+  readonly child: ChildProcess;
+  private reader: tty.ReadStream;
+  private writer: tty.WriteStream;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(sys: Sys, argv: string[], size = { rows: 30, cols: 100 }) {
+    const pty = sys.openpty();
+    sys.setWinsize(pty.master, size.rows, size.cols);
+    // detached: setsid(), so the pty can become the controlling terminal.
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: [pty.slave, pty.slave, pty.slave], detached: true });
+    closeSync(pty.slave);
+    this.reader = new tty.ReadStream(pty.master);
+    this.writer = new tty.WriteStream(sys.dup(pty.master));
+    this.reader.on('data', (d: Buffer) => { this.output += d.toString('utf8'); });
+    this.reader.on('error', () => {}); // EIO once the last slave fd closes
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  send(text: string): void {
+    this.writer.write(text);
+  }
+
+  /** Waits until the output (after `from`) matches; returns the text from `from`. */
+  async waitFor(re: RegExp, from = 0, timeoutMs = 15000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const tail = this.output.slice(from);
+      if (re.test(tail)) return tail;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`timed out waiting for ${re} in:\n${this.output.slice(from)}`);
+  }
+
+  /** Runs a shell command in the session and returns what it printed. */
+  async sh(cmd: string): Promise<string> {
+    const from = this.output.length;
+    // The marker is split in the typed text so the echo of the line does not match.
+    this.send(`${cmd}; echo "__DO""NE__"\r`);
+    const out = await this.waitFor(/__DONE__\r?\n/, from);
+    const lines = out.split(/\r?\n/);
+    // Drop the echoed command line and the marker.
+    return lines.slice(1, lines.findIndex((l) => l.startsWith('__DONE__'))).join('\n');
+  }
+
+  close(): void {
+    this.reader.destroy();
+    this.writer.destroy();
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
