@@ -62,7 +62,8 @@ export function parseProcCgroup(text: string): Map<string, string> {
 /** The host directory of path in a hierarchy mounted at mountPoint with this root. */
 function dirIn(mountPoint: string, root: string, path: string): string {
   const rel = root === '/' ? path : path.startsWith(root) ? path.slice(root.length) : path;
-  return posix.join(mountPoint, rel || '/');
+  const dir = posix.join(mountPoint, rel || '/');
+  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
 }
 
 export function detectCgroupLayout(mountinfo: string, procCgroup: string, readControllers: (dir: string) => string[] = readCgroupControllers): CgroupLayout {

@@ -87,7 +87,8 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       if (unifiedDir) {
         // Hand down what the limits need; on pure v2 also memory and pids, for stats.
         const wanted = neededControllers(resources);
-        if (layout.mode === 'hybrid') for (const c of [...wanted]) if (v1Dirs.has(c)) wanted.delete(c);
+        // In hybrid mode v1 serves what it has (v2's "io" is v1's "blkio").
+        if (layout.mode === 'hybrid') for (const c of [...wanted]) if (v1Dirs.has(c === 'io' ? 'blkio' : c)) wanted.delete(c);
         if (layout.mode === 'v2') for (const c of ['memory', 'pids']) wanted.add(c);
         warnings.push(...enableControllers(levels(unifiedDir), wanted));
       }
