@@ -4,12 +4,15 @@
 // removed in test.after, even when a test fails.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { createCgroupManager, detectHostCgroups, type CgroupManager } from '../../../src/runtime/cgroups/index.js';
+import { launch } from '../../../src/runtime/launcher.js';
+import { createPlan } from '../../../src/runtime/plan/index.js';
 import { defaultSpec } from '../../../src/runtime/spec/index.js';
+import { loadSys } from '../../../src/sys/index.js';
 import { isRoot, rootTest } from '../../helpers/root.js';
-import { hasBusybox, makeBusyboxRootfs, runSpec, type TestRootfs } from './rootfs-helper.js';
+import { hasBusybox, lastCap, makeBusyboxRootfs, runSpec, type TestRootfs } from './rootfs-helper.js';
 
 const base = `tsctr-test-${process.pid}`;
 const managers: CgroupManager[] = [];
@@ -96,6 +99,42 @@ rootTest(test, 'a 32 MiB memory limit OOM-kills a shell growing a 200 MB variabl
   const s = m.stats();
   assert.ok((s.memory?.maxUsage ?? 0) <= (32 << 20) + (1 << 20), `max usage ${s.memory?.maxUsage}`);
   assert.ok(r.code === 137 || (s.memory?.oomKills ?? 0) > 0, `exit ${r.code}, ${JSON.stringify(s)}`);
+});
+
+rootTest(test, '/sys/fs/cgroup inside shows the container\'s own cgroups (mountSources)', async () => {
+  if (!fs) throw new Error('busybox-static is needed at /bin/busybox');
+  const m = manage('inside', { pids: { limit: 42 } });
+  m.create();
+  m.apply();
+  const pidsName = m.mountSources().find((s) => s.name.split(',').includes('pids'))?.name;
+  const file = pidsName ? `/sys/fs/cgroup/${pidsName}/pids.max` : '/sys/fs/cgroup/pids.max';
+  const spec = defaultSpec({ args: ['sh', '-c', `cat ${file}; grep " /sys/fs/cgroup" /proc/self/mountinfo; touch /sys/fs/cgroup/x 2>&1; true`] });
+  const r = await runSpec(spec, fs.rootfs, join(fs.dir, 'inside.txt'), { cgroupMounts: m.mountSources() }, (pid) => m.join(pid));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /^42$/m);
+  assert.match(r.out, /Read-only file system/);
+  for (const s of m.mountSources()) assert.ok(r.out.includes(` /sys/fs/cgroup${s.name ? '/' + s.name : ''} `), `${s.name} mounted: ${r.out}`);
+});
+
+rootTest(test, 'freeze and thaw a running container; destroy kills what is left and removes the cgroup', async () => {
+  if (!fs) throw new Error('busybox-static is needed at /bin/busybox');
+  const sys = await loadSys();
+  const m = manage('freeze', { pids: { limit: 20 } });
+  m.create();
+  m.apply();
+  const plan = createPlan(defaultSpec({ args: ['sleep', '60'] }), { rootfs: fs.rootfs, lastCap });
+  const child = await launch(sys, plan.ops, { cloneFlags: plan.cloneFlags, beforeStart: (pid) => m.join(pid) });
+  try {
+    assert.equal(m.pids(), [child.pid]);
+    await m.freeze();
+    m.thaw();
+    await m.destroy();
+    const st = await sys.wait(child.pid);
+    assert.equal(st, { kind: 'signaled', signal: 9, coreDumped: false });
+    for (const d of m.dirs) assert.not.ok(existsSync(d.dir), d.dir);
+  } finally {
+    closeSync(child.pidfd);
+  }
 });
 
 test.run();
