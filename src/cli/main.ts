@@ -52,6 +52,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     .scriptName('tsctr')
     .usage('$0 <command> [options]\n\nA daemonless, ctr-style container tool with its own OCI runtime.')
     .strict()
+    // Container ids and commands are words, never numbers: `run IMG 1 sleep 5`.
+    .parserConfiguration({ 'parse-positional-numbers': false })
     .demandCommand(1, 'name a command; see `tsctr --help`')
     .recommendCommands()
     .completion('completion', 'print a bash/zsh completion script')

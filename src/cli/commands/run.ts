@@ -29,7 +29,7 @@ interface RunArgs extends GlobalArgs {
 export default function register(y: Argv): Argv {
   return y
     .usage('tsctr run [flags] IMAGE ID [COMMAND] [ARG...]\ntsctr run [flags] --rootfs DIR ID [COMMAND] [ARG...]\n\nRun a container in the foreground; exits with its exit code (128+signal when killed).')
-    .parserConfiguration({ 'populate--': true })
+    .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
     .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a terminal (pty) for the container' })
     .option('rm', { type: 'boolean', default: false, describe: 'remove the container and its snapshot when it exits' })
     .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'set an environment variable NAME=value (repeatable)' })
@@ -60,7 +60,7 @@ export default function register(y: Argv): Argv {
     .example('echo hi | tsctr run --rm busybox c2 cat', 'pipes pass through')
     .command('$0', false, {}, async (argv) => {
       const a = argv as unknown as RunArgs;
-      const ops = a['--'] ?? [];
+      const ops = (a['--'] ?? []).map(String);
       const image = a.rootfs ? undefined : ops[0];
       const [id, ...cmd] = a.rootfs ? ops : ops.slice(1);
       if (!a.rootfs && !image) throw new InvalidArgumentError('name an image and a container id', { hint: 'tsctr run [flags] IMAGE ID [COMMAND]' });

@@ -17,7 +17,7 @@ export async function runChecks(opts: { root: string }): Promise<CheckResult[]> 
   rows.push(checkUserNamespaceLimits());
   rows.push(checkOverlay(sys, opts.root));
   rows.push(await checkPivotRoot(sys));
-  rows.push(...checkCgroups());
+  rows.push(...(await checkCgroups()));
   rows.push(await checkSeccomp(sys));
   return rows;
 }

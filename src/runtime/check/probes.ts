@@ -149,7 +149,8 @@ export async function checkPivotRoot(sys: Sys): Promise<CheckResult> {
     ];
     const err = await tryPlan(sys, ops, CLONE.NEWNS);
     if (!err) return { name: 'pivot_root', status: 'ok', detail: 'pivoted in a new mount namespace', required: true };
-    return { name: 'pivot_root', status: 'fail', detail: errText(err), hint: (err as { hint?: string }).hint ?? 'use --no-pivot (chroot) on a ramfs root', required: true };
+    const hint = errCode(err) === 'EPERM' ? 'needs root or CAP_SYS_ADMIN' : (err as { hint?: string }).hint ?? 'use --no-pivot (chroot) on a ramfs root';
+    return { name: 'pivot_root', status: 'fail', detail: errText(err), hint, required: true };
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }

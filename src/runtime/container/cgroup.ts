@@ -1,27 +1,59 @@
-// The container's cgroup, as run/cleanup/tasks need it. Backed by the
-// cgroup manager in ../cgroups (v1, hybrid and v2).
+// The container's cgroup, as run/cleanup/tasks need it, over the cgroup
+// manager (v1, hybrid and v2 alike).
+import { statSync } from 'node:fs';
+import { createCgroupManager, type CgroupManager } from '../cgroups/index.js';
 import type { CgroupMountSource } from '../plan/index.js';
-import type { Spec } from '../spec/index.js';
+import type { Resources, Spec } from '../spec/index.js';
 
 export interface ContainerCgroup {
   create(): void;
   join(pid: number): void;
   /** True when something was removed. */
-  destroy(): boolean;
+  destroy(): Promise<boolean>;
   mountSources(): CgroupMountSource[];
   pids(): number[];
   stats(): Record<string, number | undefined>;
 }
 
-// TEMPORARY until src/runtime/cgroups lands: no cgroup at all.
-function noCgroup(): ContainerCgroup {
-  return { create() {}, join() {}, destroy: () => false, mountSources: () => [], pids: () => [], stats: () => ({}) };
+function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: string) => void): ContainerCgroup {
+  return {
+    create() {
+      for (const w of m.create()) notice(`warning: ${w}`);
+      for (const w of m.apply(resources)) notice(`warning: ${w}`);
+    },
+    join: (pid) => m.join(pid),
+    async destroy() {
+      const existed = m.dirs.some((d) => existsDir(d.dir));
+      await m.destroy();
+      return existed;
+    },
+    mountSources: () => m.mountSources(),
+    pids: () => m.pids(),
+    stats() {
+      const s = m.stats();
+      return {
+        'memory.usage_bytes': s.memory?.usage,
+        'memory.max_usage_bytes': s.memory?.maxUsage,
+        'memory.limit_bytes': s.memory?.limit,
+        'memory.oom_kills': s.memory?.oomKills,
+        'pids.current': s.pids?.current,
+        'pids.limit': s.pids?.limit,
+        'cpu.usage_ns': s.cpu?.usageNs,
+      };
+    },
+  };
 }
 
-export function openCgroup(_spec: Spec, _notice: (l: string) => void): ContainerCgroup {
-  return noCgroup();
+function existsDir(p: string): boolean {
+  try { return statSync(p).isDirectory(); } catch { return false; }
 }
 
-export function openCgroupByPath(_path: string): ContainerCgroup {
-  return noCgroup();
+export function openCgroup(spec: Spec, notice: (l: string) => void): ContainerCgroup {
+  const path = spec.linux?.cgroupsPath;
+  if (!path) throw new Error('spec has no linux.cgroupsPath');
+  return wrap(createCgroupManager(path, spec.linux?.resources ?? {}), spec.linux?.resources, notice);
+}
+
+export function openCgroupByPath(path: string): ContainerCgroup {
+  return wrap(createCgroupManager(path), undefined, () => {});
 }

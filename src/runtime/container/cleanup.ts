@@ -21,7 +21,7 @@ export async function cleanupLeftover(store: ContainerStore, t: TaskState, sys: 
     done.push('unmounted rootfs');
   }
   if (t.cgroupsPath) {
-    if (openCgroupByPath(t.cgroupsPath).destroy()) done.push(`removed cgroup ${t.cgroupsPath}`);
+    if (await openCgroupByPath(t.cgroupsPath).destroy()) done.push(`removed cgroup ${t.cgroupsPath}`);
   }
   store.removeTask(t.id);
   done.push('removed task state');

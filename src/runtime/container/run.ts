@@ -76,7 +76,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
     }
     const cgroup: ContainerCgroup = openCgroup(spec, req.notice);
     cgroup.create();
-    td.push('remove cgroup', () => { cgroup.destroy(); });
+    td.push('remove cgroup', async () => { await cgroup.destroy(); });
 
     const io: ContainerIo = flags.tty ? ptyIo(sys) : passThroughIo();
     td.push('close terminal', () => io.close());
