@@ -113,6 +113,10 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
     if (path) ops.push({ op: 'setns', path, nstype: NAMESPACE_FLAGS[t] });
     if (t === 'user' && unshareFlags) ops.push({ op: 'unshare', flags: unshareFlags });
   }
+  // In a user namespace we still carry the host's kuid (unmapped there, so
+  // files we create would fail with EOVERFLOW): become the namespace's
+  // root once the parent has written the maps, as runc's nsexec does.
+  if (inUserns) ops.push({ op: 'setresgid', rgid: 0, egid: 0, sgid: 0 }, { op: 'setresuid', ruid: 0, euid: 0, suid: 0 });
   if (fresh.has('cgroup')) ops.push({ op: 'unshare', flags: CLONE.NEWCGROUP });
 
   if (!joined.has('mount')) ops.push(...compileRootfs(spec, rootfs, opts, inUserns));
@@ -170,7 +174,8 @@ function compileRootfs(spec: Spec, rootfs: string, opts: PlanOptions, inUserns: 
   ops.push({ op: 'mount', source: null, target: '/', fstype: null, flags: prop & MS.SHARED ? MS.SLAVE | MS.REC : prop, data: null });
   // pivot_root(2): new_root must be a mount point.
   ops.push({ op: 'mount', source: rootfs, target: rootfs, fstype: 'bind', flags: MS.BIND | MS.REC, data: null });
-  const ctx = { rootfs, sourceIsDir: opts.sourceIsDir ?? guessSourceIsDir, cgroupMounts: opts.cgroupMounts };
+  const newCgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
+  const ctx = { rootfs, sourceIsDir: opts.sourceIsDir ?? guessSourceIsDir, cgroupMounts: opts.cgroupMounts, inUserns, newCgroupns };
   mounts.forEach((m, i) => ops.push(...compileMount(m, i, ctx)));
   const devMount = mounts.find((m) => m.destination.replace(/\/+$/, '') === '/dev');
   if (devMount && !isBindMount(devMount)) {

@@ -94,6 +94,9 @@ export interface MountContext {
   rootfs: string;
   sourceIsDir: (path: string) => boolean;
   cgroupMounts?: CgroupMountSource[];
+  inUserns?: boolean;
+  /** The plan unshares a cgroup namespace before the mounts. */
+  newCgroupns?: boolean;
 }
 
 export function isBindMount(m: Mount): boolean {
@@ -144,6 +147,13 @@ function compileCgroupMount(m: Mount, target: string, flags: number, ctx: MountC
   const ro = flags & MS.RDONLY;
   const lock = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   if (sources.length === 0) {
+    if (ctx.inUserns && !ctx.newCgroupns) {
+      // A user namespace may mount cgroup2 only inside a cgroup namespace it
+      // owns (EPERM otherwise): show the host's tree read-only instead.
+      ops.push({ op: 'mount', source: '/sys/fs/cgroup', target, fstype: 'bind', flags: MS.BIND | MS.REC, data: null });
+      ops.push({ op: 'mount', source: null, target, fstype: null, flags: MS.BIND | MS.REMOUNT | MS.REC | lock | ro, data: null, preserveFlags: true });
+      return ops;
+    }
     ops.push({ op: 'mount', source: 'cgroup', target, fstype: 'cgroup2', flags: flags & ~(MS.BIND | MS.REC), data: null });
     return ops;
   }

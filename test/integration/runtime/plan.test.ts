@@ -3,7 +3,7 @@
 // mount namespace, so nothing is unmounted on the host afterwards.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec, listCapabilities, DEFAULT_CAPABILITIES } from '../../../src/runtime/spec/index.js';
 import { isRoot, rootTest } from '../../helpers/root.js';
@@ -67,6 +67,26 @@ rootTest(test, 'the default plan runs: pid 1, hostname, caps, masked and read-on
   assert.is(at('/proc/acpi')?.type, 'tmpfs', 'masked /proc/acpi is a tmpfs');
   assert.match(at('/proc/acpi')!.opts!, /^ro,/);
   assert.ok(!mounts.some((m) => m.point!.startsWith(fs!.dir)), 'no host path of the rootfs is visible inside');
+});
+
+rootTest(test, 'a user namespace: maps written while the child waits, root inside, host devices bound', async () => {
+  if (!fs) throw new Error('busybox-static is needed');
+  // The mapped root (host uid 100000) must be able to reach the rootfs.
+  chmodSync(fs.dir, 0o755);
+  const spec = defaultSpec({ args: ['sh', '-c', 'id -u; cat /proc/self/uid_map; ls -ln /dev/null; grep CapEff /proc/self/status'], hostname: 'u' });
+  spec.linux!.namespaces!.push({ type: 'user' });
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const r = await runSpec(spec, fs.rootfs, join(fs.dir, 'userns.txt'), {}, (pid) => {
+    writeFileSync(`/proc/${pid}/uid_map`, '0 100000 65536');
+    writeFileSync(`/proc/${pid}/gid_map`, '0 100000 65536');
+  });
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /^0$/m);
+  assert.match(r.out, /^\s+0\s+100000\s+65536$/m);
+  // The host's /dev/null, bound: owned by host root, which is unmapped (65534) here.
+  assert.match(r.out, /crw-rw-rw-\s+1 65534\s+65534\s+1,\s+3 /);
+  assert.match(r.out, /CapEff:\s+00000000a80425fb/);
 });
 
 rootTest(test, 'a failing step names the op and errno', async () => {

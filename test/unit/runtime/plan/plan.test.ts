@@ -271,6 +271,10 @@ test('user namespace: CLONE_NEWUSER, maps returned, devices bind-mounted instead
   assert.equal(p.gidMappings, [{ containerID: 0, hostID: 200000, size: 65536 }]);
   assert.not.ok(p.ops.some((o) => o.op === 'mknod'));
   const l = lines(p.ops);
+  // Become the namespace's root first (the host kuid is unmapped there).
+  assert.equal(l.slice(0, 2), ['setresgid(0, 0, 0)', 'setresuid(0, 0, 0)']);
+  // cgroup2 cannot be mounted from a user namespace without its own cgroup namespace: bind the host's, read-only.
+  assert.ok(l.includes('mount("/sys/fs/cgroup", "/tmp/rootfs/sys/fs/cgroup", "bind", MS_BIND|MS_REC, NULL)'));
   assert.ok(l.includes('create("/tmp/rootfs/dev/null", 0644)'));
   assert.ok(l.includes('mount("/dev/null", "/tmp/rootfs/dev/null", "bind", MS_BIND, NULL)'));
 });
