@@ -8,7 +8,7 @@
 //   spec mounts in order; /dev nodes, symlinks, console; mkdir -p cwd
 //   pivot_root(".", ".") + detach the old root   (or MS_MOVE + chroot)
 //   hostname, domainname, sysctls, readonly paths, masked paths, "/" read-only
-//   rlimits, oom_score_adj, stdio, capabilities + ids, umask, chdir
+//   rlimits, oom_score_adj, stdio, chdir, capabilities + ids, umask
 //   no_new_privs, seccomp, execve
 //
 // Notes for the executor (native/, owned by the lead):
@@ -146,9 +146,11 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we hold it (runc order).
   const seccomp = linux.seccomp ? compileSeccompOp(linux.seccomp, warnings) : undefined;
   if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
+  // chdir while still root, as runc tries first: the user may lack search
+  // permission on the way to a cwd that is theirs (a chowned volume).
+  ops.push({ op: 'chdir', path: proc.cwd });
   ops.push(...compileCredentials(proc, { lastCap: opts.lastCap, warnings }));
   ops.push({ op: 'umask', mask: proc.user.umask ?? 0o022 });
-  ops.push({ op: 'chdir', path: proc.cwd });
   if (proc.noNewPrivileges) ops.push({ op: 'prctl', option: PR.SET_NO_NEW_PRIVS, args: [1, 0, 0, 0] });
   if (seccomp && proc.noNewPrivileges) ops.push(seccomp);
   ops.push(compileExec(proc));

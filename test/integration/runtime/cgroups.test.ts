@@ -101,6 +101,21 @@ rootTest(test, 'a 32 MiB memory limit OOM-kills a shell growing a 200 MB variabl
   assert.ok(r.code === 137 || (s.memory?.oomKills ?? 0) > 0, `exit ${r.code}, ${JSON.stringify(s)}`);
 });
 
+rootTest(test, 'v1 device rules: the default ones allow /dev/null and refuse /dev/mem (c 1:1)', async () => {
+  if (!fs) throw new Error('busybox-static is needed at /bin/busybox');
+  const spec = defaultSpec({ args: ['sh', '-c', 'echo ok > /dev/null && echo null-ok; mknod /tmp/mem c 1 1 && echo mknod-ok; head -c 1 /tmp/mem 2>&1; true'] });
+  const m = manage('devices', spec.linux!.resources!);
+  m.create();
+  const warnings = m.apply();
+  const enforced = m.layout.mode !== 'v2';
+  const r = await runSpec(spec, fs.rootfs, join(fs.dir, 'devices.txt'), {}, (pid) => m.join(pid));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /null-ok/);
+  assert.match(r.out, /mknod-ok/, 'mknod of any char device is allowed ("c *:* m")');
+  if (enforced) assert.match(r.out, /Operation not permitted/, r.out);
+  else assert.match(warnings.join('\n'), /NOT ENFORCED/);
+});
+
 rootTest(test, '/sys/fs/cgroup inside shows the container\'s own cgroups (mountSources)', async () => {
   if (!fs) throw new Error('busybox-static is needed at /bin/busybox');
   const m = manage('inside', { pids: { limit: 42 } });
