@@ -110,15 +110,15 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
       prog.push({ code: BPF.JMP_JGE_K, k: X32_SYSCALL_BIT, jt: 0, jf: 1 });
       prog.push(x32 ? { code: BPF.ALU_AND_K, k: ~X32_SYSCALL_BIT >>> 0 } : { code: BPF.RET_K, k: SECCOMP_RET.KILL_PROCESS });
     }
+    // Rules by number: two names of one number (aliases) share a block.
     const table = TABLES[a].table;
-    const numbered = [...byName.entries()].filter(([n]) => n in table).map(([n, rules]) => ({ name: n, nr: table[n]!, rules }));
-    numbered.sort((x, y) => x.nr - y.nr);
-    const seen = new Set<number>();
-    for (const { name, nr, rules } of numbered) {
-      if (seen.has(nr)) continue; // an alias of a number already handled
-      seen.add(nr);
-      prog.push(...compileSyscall(`${a}_${name}`, nr, rules, defaultRet));
+    const byNr = new Map<number, Rule[]>();
+    for (const [name, rules] of byName) {
+      const nr = table[name];
+      if (nr === undefined) continue;
+      byNr.set(nr, [...(byNr.get(nr) ?? []), ...rules]);
     }
+    for (const nr of [...byNr.keys()].sort((x, y) => x - y)) prog.push(...compileSyscall(`${a}_${nr}`, nr, byNr.get(nr)!, defaultRet));
     prog.push({ code: BPF.RET_K, k: defaultRet });
   }
   const instructions = assemble(prog);
