@@ -45,6 +45,10 @@ rootTest(test, 'create, apply memory and pids limits, read them back, destroy', 
   assert.is(s.memory?.limit, 64 << 20, JSON.stringify({ s, warnings }));
   assert.is(s.pids?.limit, 10);
   assert.is(s.pids?.current, 0);
+  assert.is(s.cpu?.usageNs, 0, 'no task has run in it yet');
+  assert.is(s.memory?.usage, 0);
+  const cpuDir = m.dirs.find((d) => d.hierarchy.split(',').includes('cpu'))?.dir;
+  if (cpuDir) assert.is(readFileSync(join(cpuDir, 'cpu.shares'), 'utf8').trim(), '512');
   // A relative path lands under our own cgroup in each hierarchy.
   const own = readFileSync('/proc/self/cgroup', 'utf8');
   const memPath = own.match(/^\d+:memory:(.*)$/m)?.[1];
@@ -97,7 +101,9 @@ rootTest(test, 'a 32 MiB memory limit OOM-kills a shell growing a 200 MB variabl
   const r = await runSpec(spec, fs.rootfs, join(fs.dir, 'mem.txt'), {}, (pid) => m.join(pid));
   assert.not.match(r.out, /survived 200000000/, `${r.out} ${warnings.join('; ')}`);
   const s = m.stats();
+  assert.ok((s.memory?.maxUsage ?? 0) > 16 << 20, `max usage ${s.memory?.maxUsage}: the shell did grow`);
   assert.ok((s.memory?.maxUsage ?? 0) <= (32 << 20) + (1 << 20), `max usage ${s.memory?.maxUsage}`);
+  assert.ok((s.cpu?.usageNs ?? 0) > 0, 'cpu time was charged');
   assert.ok(r.code === 137 || (s.memory?.oomKills ?? 0) > 0, `exit ${r.code}, ${JSON.stringify(s)}`);
 });
 
