@@ -34,6 +34,7 @@ export class LayerApplier implements TarHandler {
     return rel ? join(this.view.upper, rel) : this.view.upper;
   }
 
+  /** TarHandler: applies each entry as it comes, streaming file content. */
   entry(e: TarEntry): EntrySink | null {
     this.stats.entries++;
     const { dir, base } = this.view.resolveParent(e.name);
@@ -59,7 +60,7 @@ export class LayerApplier implements TarHandler {
     this.clear(rel, path);
     switch (e.type) {
       case 'file': return this.file(path, e);
-      case 'symlink': fs.symlinkSync(e.linkname, path); break;
+      case 'symlink': fs.symlinkSync(e.linkname, path); this.view.invalidate(); break; // names through it now resolve elsewhere
       case 'link': this.hardlink(e, path); return null; // a link shares its target's metadata
       case 'char': this.sys.mknod(path, S_IF.CHR | 0o600, e.devmajor, e.devminor); break;
       case 'block': this.sys.mknod(path, S_IF.BLK | 0o600, e.devmajor, e.devminor); break;
@@ -74,7 +75,8 @@ export class LayerApplier implements TarHandler {
     for (const [rel, t] of this.dirTimes) fs.lutimesSync(this.up(rel), t.atime, t.mtime);
   }
 
-  private file(path: string, e: TarEntry): EntrySink {
+  /** Opens a file for streamed (synchronous) writing; metadata follows at close. */
+  file(path: string, e: TarEntry): EntrySink {
     const fd = fs.openSync(path, CREATE_FLAGS, 0o600);
     this.stats.files++;
     this.stats.bytes += e.size;
@@ -107,7 +109,8 @@ export class LayerApplier implements TarHandler {
     const st = fs.lstatSync(path, { throwIfNoEntry: false });
     if (st) {
       fs.rmSync(path, { recursive: true, force: true });
-      if (st.isDirectory()) { this.view.invalidate(); this.forgetTimes(rel); }
+      this.view.invalidate(); // cached resolutions may have gone through what was here
+      if (st.isDirectory()) this.forgetTimes(rel);
     } else if (this.view.overlay && this.dirCached(rel)) this.view.invalidate();
   }
 
@@ -137,7 +140,7 @@ export class LayerApplier implements TarHandler {
 
   /** Makes sure resolved directory `dir` exists in upper, copying metadata from lower layers (containerd's mkparent). */
   ensureDir(dir: string): void {
-    if (dir === '') return;
+    if (dir === '' || this.view.upperDirs.has(dir)) return;
     const comps = dir.split('/');
     let rel = '';
     for (const c of comps) {
@@ -159,6 +162,7 @@ export class LayerApplier implements TarHandler {
         throw new InvalidArgumentError(`layer entry under ${JSON.stringify(rel)}: not a directory in a lower layer`);
       }
     }
+    this.view.upperDirs.add(dir);
   }
 
   private whiteout(dir: string, target: string): void {
@@ -170,6 +174,7 @@ export class LayerApplier implements TarHandler {
     if (!this.view.overlay) {
       fs.rmSync(path, { recursive: true, force: true });
       this.forgetTimes(rel);
+      this.view.invalidate();
       return;
     }
     // Only where a lower layer has something to hide: a whiteout in a directory
@@ -199,7 +204,7 @@ export class LayerApplier implements TarHandler {
     try { names = fs.readdirSync(path); } catch { return; }
     for (const n of names) {
       const rel = dir ? dir + '/' + n : n;
-      if (!this.unpacked.has(rel)) { fs.rmSync(join(path, n), { recursive: true, force: true }); this.forgetTimes(rel); }
+      if (!this.unpacked.has(rel)) { fs.rmSync(join(path, n), { recursive: true, force: true }); this.forgetTimes(rel); this.view.invalidate(); }
       else if (fs.lstatSync(join(path, n)).isDirectory()) this.removeNotUnpacked(rel);
     }
   }

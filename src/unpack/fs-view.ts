@@ -40,6 +40,10 @@ export class FsView {
   readonly layers: string[];
   /** Resolved directory → layers (indices) holding it, top first. */
   private dirs = new Map<string, number[]>();
+  /** Directory part of a name → its resolution (most entries share their parent with the previous one). */
+  private resolved = new Map<string, string>();
+  /** Directories known to exist in upper. */
+  readonly upperDirs = new Set<string>();
 
   constructor(readonly upper: string, readonly lowers: string[], readonly sys: Sys) {
     this.layers = [upper, ...lowers];
@@ -52,6 +56,8 @@ export class FsView {
 
   /** Forget cached directories after something was replaced or hidden. */
   invalidate(): void {
+    this.resolved.clear();
+    this.upperDirs.clear();
     this.dirs.clear();
     this.dirs.set('', this.layers.map((_, i) => i));
   }
@@ -127,7 +133,13 @@ export class FsView {
     const comps = cleanPath(name);
     if (comps.length === 0) return { dir: '', base: '' };
     const base = comps.pop()!;
-    return { dir: this.resolveDir(comps), base };
+    const key = comps.join('/');
+    let dir = this.resolved.get(key);
+    if (dir === undefined) {
+      dir = this.resolveDir(comps);
+      this.resolved.set(key, dir);
+    }
+    return { dir, base };
   }
 
   /** Resolves a list of components that must end up as a directory path. */
