@@ -16,9 +16,10 @@
 //   the parent holds (opts.consoleFd), not by opening consoleSlavePath.
 // - There is no fchdir(), so the old root after pivot_root(".", ".") is
 //   reached as "." (pivot_root(2) NOTES describe exactly this sequence).
-// - Destinations are joined to the rootfs textually: a symlink inside the
-//   image could point a mount target outside it (runc uses securejoin /
-//   openat2 RESOLVE_IN_ROOT). A mount op flag to resolve in root would fix it.
+// - Destinations are resolved inside the rootfs when the plan is made
+//   (opts.resolveDestination, like runc's securejoin), which leaves a race
+//   with the image's files until the mount; a mount op flag resolving with
+//   openat2(RESOLVE_IN_ROOT) in the executor would close it.
 import { posix } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { CLONE, MNT, MS, NAMESPACE_FLAGS, PR } from '../../sys/constants.js';
@@ -30,6 +31,7 @@ import { compileMount, guessSourceIsDir, isBindMount, joinRootfs, PROPAGATION_OP
 import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type Stdio } from './process.js';
 
 export { guessSourceIsDir, parseMountOptions, type CgroupMountSource } from './mounts.js';
+export { statSourceIsDir, resolverInRootfs } from './host.js';
 export type { Stdio } from './process.js';
 
 export interface PlanOptions {
@@ -49,6 +51,13 @@ export interface PlanOptions {
   sourceIsDir?: (path: string) => boolean;
   /** The container's cgroup directories on the host, for a "cgroup" mount (cgroup manager mountSources()). */
   cgroupMounts?: CgroupMountSource[];
+  /**
+   * Resolves symlinks in a mount destination the way the container would
+   * see them, so an image's symlink cannot aim a mount at the host (runc's
+   * securejoin). Default: none (destinations are joined textually).
+   * resolverInRootfs(rootfs) from ./host.js is the real one.
+   */
+  resolveDestination?: (dest: string) => string;
 }
 
 export interface JoinNamespace {
@@ -177,7 +186,7 @@ function compileRootfs(spec: Spec, rootfs: string, opts: PlanOptions, inUserns: 
   // pivot_root(2): new_root must be a mount point.
   ops.push({ op: 'mount', source: rootfs, target: rootfs, fstype: 'bind', flags: MS.BIND | MS.REC, data: null });
   const newCgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
-  const ctx = { rootfs, sourceIsDir: opts.sourceIsDir ?? guessSourceIsDir, cgroupMounts: opts.cgroupMounts, inUserns, newCgroupns };
+  const ctx = { rootfs, sourceIsDir: opts.sourceIsDir ?? guessSourceIsDir, cgroupMounts: opts.cgroupMounts, inUserns, newCgroupns, resolveDestination: opts.resolveDestination };
   mounts.forEach((m, i) => ops.push(...compileMount(m, i, ctx)));
   const devMount = mounts.find((m) => m.destination.replace(/\/+$/, '') === '/dev');
   if (devMount && !isBindMount(devMount)) {

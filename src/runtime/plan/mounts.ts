@@ -95,6 +95,8 @@ export interface MountContext {
   sourceIsDir: (path: string) => boolean;
   cgroupMounts?: CgroupMountSource[];
   inUserns?: boolean;
+  /** Resolves symlinks in a destination inside the rootfs (see PlanOptions). */
+  resolveDestination?: (dest: string) => string;
   /** The plan unshares a cgroup namespace before the mounts. */
   newCgroupns?: boolean;
 }
@@ -105,7 +107,7 @@ export function isBindMount(m: Mount): boolean {
 
 /** The ops for one spec mount, target under rootfs. */
 export function compileMount(m: Mount, index: number, ctx: MountContext): PlanOp[] {
-  const target = joinRootfs(ctx.rootfs, m.destination);
+  const target = joinRootfs(ctx.rootfs, ctx.resolveDestination ? ctx.resolveDestination(m.destination) : m.destination);
   const { flags, propagation, data } = parseMountOptions(m.options);
   const ops: PlanOp[] = [];
   const propagate = () => propagation.forEach((p) => ops.push({ op: 'mount', source: null, target, fstype: null, flags: p, data: null }));
