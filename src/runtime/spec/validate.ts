@@ -101,7 +101,9 @@ export function findSpecErrors(spec: Spec): string[] {
       (l[key] ?? []).forEach((path, i) => { if (typeof path !== 'string' || !path.startsWith('/')) bad(`linux.${key}[${i}]`, 'must be absolute'); });
     }
     for (const [name, value] of Object.entries(l.sysctl ?? {})) {
-      const why = checkSysctl(name, nsTypes, namespaces.find((n) => n.type === 'network')?.path);
+      // The name becomes a path under /proc/sys: no "..", no empty parts.
+      const why = !/^[A-Za-z0-9_-]+([./][A-Za-z0-9_:@-]+)*$/.test(name) ? 'not a sysctl name'
+        : checkSysctl(name, nsTypes, namespaces.find((n) => n.type === 'network')?.path);
       if (why) bad(`linux.sysctl[${JSON.stringify(name)}]`, why);
       if (typeof value !== 'string') bad(`linux.sysctl[${JSON.stringify(name)}]`, 'value must be a string');
     }

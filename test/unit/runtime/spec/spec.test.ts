@@ -88,6 +88,7 @@ const INVALID: [string, Edit, string][] = [
   ['host sysctl', (s) => { s.linux!.sysctl = { 'vm.swappiness': '10' }; }, 'linux.sysctl["vm.swappiness"]: not namespaced: setting it would change the host'],
   ['net sysctl without netns', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'); s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }, 'linux.sysctl["net.ipv4.ip_forward"]: needs a network namespace'],
   ['net sysctl in host netns', (s) => { s.linux!.namespaces!.find((n) => n.type === 'network')!.path = '/proc/1/ns/net'; s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }, 'linux.sysctl["net.ipv4.ip_forward"]: the network namespace is the host\'s'],
+  ['sysctl path tricks', (s) => { s.linux!.sysctl = { 'net./../../../etc/passwd': 'x' }; }, 'linux.sysctl["net./../../../etc/passwd"]: not a sysctl name'],
   ['hostname without uts', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); s.hostname = 'x'; }, 'hostname: needs a UTS namespace in linux.namespaces'],
   ['seccomp action', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_MAYBE' as never }; }, 'linux.seccomp.defaultAction: unknown action "SCMP_ACT_MAYBE"'],
   ['seccomp arg index', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }; }, 'linux.seccomp.syscalls[0].args[0].index: must be from 0 to 5'],
