@@ -89,6 +89,33 @@ rootTest(test, 'a user namespace: maps written while the child waits, root insid
   assert.match(r.out, /CapEff:\s+00000000a80425fb/);
 });
 
+rootTest(test, 'variations: noPivot, a read-only root, another user and cwd, a bind mount, sysctl, rlimit', async () => {
+  if (!fs) throw new Error('busybox-static is needed');
+  const script = [
+    'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"', 'echo "cwd=$(pwd)"', 'echo "umask=$(umask)"',
+    'touch /x 2>/dev/null && echo root-rw || echo root-ro', 'cat /data/hello', 'echo "shmmni=$(cat /proc/sys/kernel/shmmni)"',
+    'echo "core=$(ulimit -c)"', 'grep CapEff /proc/self/status',
+  ].join('; ');
+  const spec = defaultSpec({ args: ['sh', '-c', script], cwd: '/work/dir' });
+  spec.root!.readonly = true;
+  spec.process!.user = { uid: 65534, gid: 65534, additionalGids: [5], umask: 0o077 };
+  spec.process!.rlimits!.push({ type: 'RLIMIT_CORE', soft: 0, hard: 0 });
+  spec.linux!.sysctl = { 'kernel.shmmni': '1234' };
+  writeFileSync(join(fs.dir, 'hello'), 'hello from the host\n');
+  spec.mounts!.push({ destination: '/data/hello', type: 'bind', source: join(fs.dir, 'hello'), options: ['bind', 'ro'] });
+  const r = await runSpec(spec, fs.rootfs, join(fs.dir, 'var.txt'), { noPivot: true, sourceIsDir: () => false });
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /uid=65534 gid=65534 groups=65534 5/);
+  assert.match(r.out, /cwd=\/work\/dir/);
+  assert.match(r.out, /umask=0077/);
+  assert.match(r.out, /root-ro/);
+  assert.match(r.out, /hello from the host/);
+  assert.match(r.out, /shmmni=1234/);
+  assert.match(r.out, /core=0/);
+  // A non-root user after execve keeps no capabilities (no ambient set).
+  assert.match(r.out, /CapEff:\s+0000000000000000/);
+});
+
 rootTest(test, 'a failing step names the op and errno', async () => {
   if (!fs) throw new Error('busybox-static is needed');
   const spec = defaultSpec({ args: ['/no/such/binary'] });
