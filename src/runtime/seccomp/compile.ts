@@ -3,7 +3,8 @@
 //
 //   ld arch; per listed arch: jeq AUDIT_ARCH_* → that arch's section
 //   ret KILL_PROCESS                      (an arch the profile does not list)
-//   section: ld nr; x32 check (x86_64); per syscall, in number order:
+//   section: ld nr; on x86_64, nr >= 0x40000000 → the x32 section;
+//   per syscall, in number order:
 //     jeq nr → its rules: each rule's arg checks, ret action; else next rule
 //              after the last rule, ret defaultAction
 //   ret defaultAction
@@ -14,6 +15,8 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { Seccomp, SeccompAction, SeccompArg } from '../spec/types.js';
 import { assemble, BPF, encodeFilter, jumpTo, SECCOMP_DATA, SECCOMP_RET, type Insn, type SockFilter } from './bpf.js';
 import { SYSCALLS_AARCH64 } from './syscalls-aarch64.js';
+import { SYSCALLS_I386 } from './syscalls-i386.js';
+import { SYSCALLS_X32 } from './syscalls-x32.js';
 import { SYSCALLS_X86_64 } from './syscalls-x86_64.js';
 
 // linux/audit.h: EM_* | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE
@@ -27,15 +30,19 @@ export const AUDIT_ARCH = {
 /** x32 system calls run on AUDIT_ARCH_X86_64 with this bit set in nr (asm/unistd.h __X32_SYSCALL_BIT). */
 export const X32_SYSCALL_BIT = 0x40000000;
 
-export type CompiledArch = 'x86_64' | 'aarch64';
-const TABLES: Record<CompiledArch, { audit: number; table: Readonly<Record<string, number>> }> = {
-  x86_64: { audit: AUDIT_ARCH.X86_64, table: SYSCALLS_X86_64 },
-  aarch64: { audit: AUDIT_ARCH.AARCH64, table: SYSCALLS_AARCH64 },
+export type CompiledArch = 'x86_64' | 'aarch64' | 'x86' | 'x32';
+interface Abi { audit: number; table: Readonly<Record<string, number>>; bit: number }
+const ABIS: Record<CompiledArch, Abi> = {
+  x86_64: { audit: AUDIT_ARCH.X86_64, table: SYSCALLS_X86_64, bit: 0 },
+  x32: { audit: AUDIT_ARCH.X86_64, table: SYSCALLS_X32, bit: X32_SYSCALL_BIT },
+  x86: { audit: AUDIT_ARCH.I386, table: SYSCALLS_I386, bit: 0 },
+  aarch64: { audit: AUDIT_ARCH.AARCH64, table: SYSCALLS_AARCH64, bit: 0 },
 };
-const SPEC_ARCH: Record<string, CompiledArch | 'x32' | undefined> = {
+const SPEC_ARCH: Record<string, CompiledArch | undefined> = {
   SCMP_ARCH_X86_64: 'x86_64',
-  SCMP_ARCH_AARCH64: 'aarch64',
   SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_X86: 'x86',
+  SCMP_ARCH_AARCH64: 'aarch64',
 };
 
 export const EPERM = 1;
@@ -74,17 +81,14 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
   const warnings: string[] = [];
   const defaultRet = encodeAction(profile.defaultAction, profile.defaultErrnoRet, 'linux.seccomp.defaultAction');
   const arches = new Set<CompiledArch>();
-  let x32 = false;
   const listed = profile.architectures?.length ? profile.architectures : [];
   for (const a of listed) {
     const m = SPEC_ARCH[a];
-    if (m === 'x32') x32 = true;
-    else if (m) arches.add(m);
+    if (m) arches.add(m);
     else warnings.push(`linux.seccomp.architectures: ${a} has no syscall table here; its system calls are refused (bad architecture)`);
   }
   // No list: the native architecture only (libseccomp's default filter).
   if (listed.length === 0) arches.add(opts.arch ?? nativeArch());
-  if (x32 && !arches.has('x86_64')) arches.add('x86_64');
 
   // name → rules, in profile order; the first matching rule wins (libseccomp
   // merges rules per syscall; an unconditional one makes later ones moot).
@@ -96,35 +100,45 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
       byName.get(name)!.push({ args: s.args ?? [], ret });
     }
   });
-  const unknown = [...byName.keys()].filter((n) => ![...arches].some((a) => n in TABLES[a].table));
+  const unknown = [...byName.keys()].filter((n) => ![...arches].some((a) => n in ABIS[a].table));
   if (unknown.length) warnings.push(`linux.seccomp: ${unknown.length} system call name(s) unknown on ${[...arches].join('/')}, skipped: ${unknown.join(', ')}`);
 
+  // x86_64 and x32 share AUDIT_ARCH_X86_64: one dispatch entry, then the
+  // x32 bit in nr picks the section (an unlisted one is a bad arch).
+  const entries = [...new Set([...arches].map((a) => (a === 'x32' ? 'x86_64' : a)))];
   const prog: Insn[] = [{ code: BPF.LD_W_ABS, k: SECCOMP_DATA.arch }];
-  for (const a of arches) prog.push({ code: BPF.JMP_JEQ_K, k: TABLES[a].audit, jt: 0, jf: 1 }, jumpTo(`arch_${a}`));
+  for (const a of entries) prog.push({ code: BPF.JMP_JEQ_K, k: ABIS[a].audit, jt: 0, jf: 1 }, jumpTo(`arch_${a}`));
   prog.push({ code: BPF.RET_K, k: SECCOMP_RET.KILL_PROCESS });
-  for (const a of arches) {
+  for (const a of entries) {
     prog.push({ label: `arch_${a}` }, { code: BPF.LD_W_ABS, k: SECCOMP_DATA.nr });
     if (a === 'x86_64') {
-      // x32 shares AUDIT_ARCH_X86_64; its numbers carry bit 30. Listed: treat
-      // them as the x86_64 call of the same number. Not listed: bad arch.
-      prog.push({ code: BPF.JMP_JGE_K, k: X32_SYSCALL_BIT, jt: 0, jf: 1 });
-      prog.push(x32 ? { code: BPF.ALU_AND_K, k: ~X32_SYSCALL_BIT >>> 0 } : { code: BPF.RET_K, k: SECCOMP_RET.KILL_PROCESS });
-    }
-    // Rules by number: two names of one number (aliases) share a block.
-    const table = TABLES[a].table;
-    const byNr = new Map<number, Rule[]>();
-    for (const [name, rules] of byName) {
-      const nr = table[name];
-      if (nr === undefined) continue;
-      byNr.set(nr, [...(byNr.get(nr) ?? []), ...rules]);
-    }
-    for (const nr of [...byNr.keys()].sort((x, y) => x - y)) prog.push(...compileSyscall(`${a}_${nr}`, nr, byNr.get(nr)!, defaultRet));
-    prog.push({ code: BPF.RET_K, k: defaultRet });
+      // BPF jumps only forward: an unlisted x32 is killed right here.
+      prog.push({ code: BPF.JMP_JGE_K, k: X32_SYSCALL_BIT, jt: 0, jf: 1 }, arches.has('x32') ? jumpTo('abi_x32') : { code: BPF.RET_K, k: SECCOMP_RET.KILL_PROCESS });
+      if (arches.has('x86_64')) prog.push(...compileAbi('x86_64', byName, defaultRet));
+      else prog.push({ code: BPF.RET_K, k: SECCOMP_RET.KILL_PROCESS });
+      if (arches.has('x32')) prog.push({ label: 'abi_x32' }, ...compileAbi('x32', byName, defaultRet));
+    } else prog.push(...compileAbi(a, byName, defaultRet));
   }
   const instructions = assemble(prog);
   // BPF_MAXINSNS (linux/bpf_common.h)
   if (instructions.length > 4096) throw new InvalidArgumentError(`linux.seccomp: the filter needs ${instructions.length} instructions, more than the kernel's 4096`);
   return { filter: encodeFilter(instructions), instructions, unknownSyscalls: unknown, warnings };
+}
+
+/** One ABI's chain: per system call number in order, its rules; then the default. A holds nr. */
+function compileAbi(a: CompiledArch, byName: Map<string, Rule[]>, defaultRet: number): Insn[] {
+  // Rules by number: two names of one number (aliases) share a block.
+  const { table, bit } = ABIS[a];
+  const byNr = new Map<number, Rule[]>();
+  for (const [name, rules] of byName) {
+    const nr = table[name];
+    if (nr === undefined) continue;
+    byNr.set(nr, [...(byNr.get(nr) ?? []), ...rules]);
+  }
+  const out: Insn[] = [];
+  for (const nr of [...byNr.keys()].sort((x, y) => x - y)) out.push(...compileSyscall(`${a}_${nr}`, (nr | bit) >>> 0, byNr.get(nr)!, defaultRet));
+  out.push({ code: BPF.RET_K, k: defaultRet });
+  return out;
 }
 
 /** jeq nr → rules; A holds nr on entry and, when the syscall does not match, on exit. */

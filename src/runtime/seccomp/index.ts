@@ -3,3 +3,5 @@ export { defaultSeccompProfile } from './default-profile.js';
 export { assemble, encodeFilter, decodeFilter, BPF, SECCOMP_DATA, SECCOMP_RET, type SockFilter } from './bpf.js';
 export { SYSCALLS_X86_64 } from './syscalls-x86_64.js';
 export { SYSCALLS_AARCH64 } from './syscalls-aarch64.js';
+export { SYSCALLS_I386 } from './syscalls-i386.js';
+export { SYSCALLS_X32 } from './syscalls-x32.js';

@@ -4,6 +4,8 @@ import { AUDIT_ARCH, compileSeccomp, X32_SYSCALL_BIT } from '../../../../src/run
 import { defaultSeccompProfile } from '../../../../src/runtime/seccomp/default-profile.js';
 import { BPF, decodeFilter, SECCOMP_RET, type SockFilter } from '../../../../src/runtime/seccomp/bpf.js';
 import { SYSCALLS_AARCH64 } from '../../../../src/runtime/seccomp/syscalls-aarch64.js';
+import { SYSCALLS_I386 } from '../../../../src/runtime/seccomp/syscalls-i386.js';
+import { SYSCALLS_X32 } from '../../../../src/runtime/seccomp/syscalls-x32.js';
 import { SYSCALLS_X86_64 as NR } from '../../../../src/runtime/seccomp/syscalls-x86_64.js';
 import { DEFAULT_CAPABILITIES } from '../../../../src/runtime/spec/defaults.js';
 import type { Seccomp, SeccompOperator } from '../../../../src/runtime/spec/types.js';
@@ -79,6 +81,20 @@ test('a foreign architecture is killed; x32 only when listed', () => {
   const withX32 = { ...p, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'] };
   assert.is(run(withX32, X32_SYSCALL_BIT | NR.read!), SECCOMP_RET.ALLOW);
   assert.is(run(withX32, X32_SYSCALL_BIT | NR.mkdir!), ERRNO(1), 'x32 mkdir is caught too');
+});
+
+test('i386 and x32 sections use their own numbers', () => {
+  const p: Seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: ['mkdir', 'rt_sigaction'], action: 'SCMP_ACT_ERRNO', errnoRet: 7 }] };
+  const prog = compileSeccomp(p).instructions;
+  assert.is(runBpf(prog, SYSCALLS_I386.mkdir!, [], AUDIT_ARCH.I386), ERRNO(7), 'i386 mkdir is 39');
+  assert.is(runBpf(prog, NR.mkdir!, [], AUDIT_ARCH.I386), SECCOMP_RET.ALLOW, '83 is not mkdir on i386');
+  assert.is(runBpf(prog, X32_SYSCALL_BIT | SYSCALLS_X32.rt_sigaction!), ERRNO(7), 'x32 rt_sigaction is 512');
+  assert.is(runBpf(prog, X32_SYSCALL_BIT | NR.rt_sigaction!), SECCOMP_RET.ALLOW, 'x32 has no syscall 13');
+  assert.is(runBpf(prog, NR.rt_sigaction!), ERRNO(7), 'x86_64 rt_sigaction');
+  // Only x32 listed: native x86_64 calls are a bad architecture.
+  const onlyX32 = compileSeccomp({ ...p, architectures: ['SCMP_ARCH_X32'] }).instructions;
+  assert.is(runBpf(onlyX32, NR.read!), SECCOMP_RET.KILL_PROCESS);
+  assert.is(runBpf(onlyX32, X32_SYSCALL_BIT | SYSCALLS_X32.read!), SECCOMP_RET.ALLOW);
 });
 
 test('aarch64 section uses the aarch64 numbers', () => {
@@ -158,6 +174,9 @@ test('default profile: common calls allowed, privileged ones EPERM, caps open gr
   assert.is(runBpf(admin.instructions, NR.clone!, [0x10000000n]), SECCOMP_RET.ALLOW);
   assert.ok(r.instructions.length < 4096);
   assert.is(runBpf(r.instructions, X32_SYSCALL_BIT | NR.read!), SECCOMP_RET.ALLOW, 'x32 listed like Docker');
+  assert.is(runBpf(r.instructions, SYSCALLS_I386.read!, [], AUDIT_ARCH.I386), SECCOMP_RET.ALLOW, 'i386 too');
+  assert.is(runBpf(r.instructions, SYSCALLS_I386.mount!, [], AUDIT_ARCH.I386), ERRNO(1));
+  assert.equal(r.warnings.filter((w) => /architectures/.test(w)), [], 'every listed arch has a table');
 });
 
 test.run();
