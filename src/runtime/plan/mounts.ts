@@ -129,7 +129,7 @@ export function compileMount(m: Mount, index: number, ctx: MountContext): PlanOp
     propagate();
     return ops;
   }
-  if (m.type === 'cgroup') return compileCgroupMount(m, target, flags, ctx);
+  if (m.type === 'cgroup') return compileCgroupMount(target, flags, ctx);
   ops.push({ op: 'mkdir', path: target, mode: 0o755, parents: true });
   ops.push({ op: 'mount', source: m.source ?? m.type!, target, fstype: m.type!, flags, data });
   propagate();
@@ -143,7 +143,7 @@ export function compileMount(m: Mount, index: number, ctx: MountContext): PlanOp
  * them, a fresh cgroup2 mount: inside a cgroup namespace it shows the
  * namespace's root, otherwise the whole unified tree.
  */
-function compileCgroupMount(m: Mount, target: string, flags: number, ctx: MountContext): PlanOp[] {
+function compileCgroupMount(target: string, flags: number, ctx: MountContext): PlanOp[] {
   const ops: PlanOp[] = [{ op: 'mkdir', path: target, mode: 0o755, parents: true }];
   const sources = ctx.cgroupMounts ?? [];
   const ro = flags & MS.RDONLY;
