@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { loadSys } from '../src/sys/index.js';
 import { unpackImage } from '../src/unpack/index.js';
+import { diffTrees, scanTree } from '../test/integration/unpack/tree.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? process.argv[i + 1] : d; };
 const dirs = arg('dirs', 'usr/lib/python3.11,etc').split(',');
@@ -96,6 +97,21 @@ try {
     run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'import', '--no-unpack', img.tarPath]);
     results['ctr images mount'].push(run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'mount', ref, target]));
     run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'unmount', target]);
+  }
+  // Same result? Mount both unpacks of the last run side by side and compare every path.
+  const ns = `bench${runs - 1}`;
+  const [a, b] = [join(tmp, 'cmp-tsctr'), join(tmp, 'cmp-ctr')];
+  fs.mkdirSync(a);
+  fs.mkdirSync(b);
+  run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'mount', ref, a]);
+  run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'mount', ref, b]);
+  try {
+    const sys0 = await loadSys();
+    const diffs = diffTrees(scanTree(b, sys0), scanTree(a, sys0), { aName: 'containerd', bName: 'tsctr' });
+    console.log(`tree comparison with containerd's unpack: ${diffs.length} differences${diffs.length ? '\n  ' + diffs.slice(0, 20).join('\n  ') : ''}`);
+  } finally {
+    spawnSync('umount', [a]);
+    spawnSync('umount', [b]);
   }
   // In-process: unpack alone, without CLI start-up or mount.
   const sys = await loadSys();

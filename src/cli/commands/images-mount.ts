@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { AlreadyExistsError } from '../../errors.js';
 import type { GlobalArgs } from '../context.js';
 import { formatSize, printTable } from '../render.js';
 import { SNAPSHOTTER_CHOICES } from './snapshots.js';
@@ -47,11 +48,14 @@ async function mountCommand(a: A<{ ref: string; target: string; rw: boolean }>):
   const target = resolve(a.target);
   fs.mkdirSync(target, { recursive: true });
   const labels = { 'tsctr.io/image': image.name };
-  const mounts = a.rw ? await d.sn.prepare(target, chainId, { labels }) : await d.sn.view(target, chainId, { labels });
+  // Like ctr: a snapshot left by `images unmount` without --rm is mounted again.
+  const existing = await d.sn.stat(target).catch(() => null);
+  if (existing && existing.parent !== chainId) throw new AlreadyExistsError(`snapshot ${JSON.stringify(target)} exists for another image`, { hint: `remove it: tsctr snapshots rm ${target}` });
+  const mounts = existing ? await d.sn.mounts(target) : a.rw ? await d.sn.prepare(target, chainId, { labels }) : await d.sn.view(target, chainId, { labels });
   try {
     d.mountAll(mounts, target, d.sys);
   } catch (e) {
-    await d.sn.remove(target).catch(() => undefined);
+    if (!existing) await d.sn.remove(target).catch(() => undefined);
     throw e;
   }
   process.stdout.write(target + '\n');

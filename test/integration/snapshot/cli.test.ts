@@ -86,6 +86,8 @@ rootTest(test, 'images mount, usage and unmount --rm', async () => {
   const usage = tsctr(['images', 'usage', 'example.com/rich:v1']);
   assert.is(usage.trim().split('\n').length, 5, usage);
   assert.match(usage, /total: /);
+  tsctr(['images', 'unmount', target]);
+  assert.is(tsctr(['images', 'mount', 'example.com/rich:v1', target]).trim(), target, 'a kept snapshot mounts again');
   tsctr(['images', 'unmount', '--rm', target]);
   mounted.pop();
   assert.not.ok(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(target));
