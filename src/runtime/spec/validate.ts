@@ -116,6 +116,10 @@ export function findSpecErrors(spec: Spec): string[] {
         (s.args ?? []).forEach((a, j) => {
           if (!isInt(a.index) || a.index < 0 || a.index > 5) bad(`linux.seccomp.syscalls[${i}].args[${j}].index`, 'must be from 0 to 5');
           if (!SECCOMP_OPERATORS.includes(a.op)) bad(`linux.seccomp.syscalls[${i}].args[${j}].op`, `unknown operator ${JSON.stringify(a.op)}`);
+          for (const k of ['value', 'valueTwo'] as const) {
+            const v = a[k];
+            if (v !== undefined && typeof v !== 'bigint' && !isInt(v)) bad(`linux.seccomp.syscalls[${i}].args[${j}].${k}`, 'must be an integer');
+          }
         });
       });
     }

@@ -92,6 +92,7 @@ const INVALID: [string, Edit, string][] = [
   ['hostname without uts', (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); s.hostname = 'x'; }, 'hostname: needs a UTS namespace in linux.namespaces'],
   ['seccomp action', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_MAYBE' as never }; }, 'linux.seccomp.defaultAction: unknown action "SCMP_ACT_MAYBE"'],
   ['seccomp arg index', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }; }, 'linux.seccomp.syscalls[0].args[0].index: must be from 0 to 5'],
+  ['seccomp arg value', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: '5' as never, op: 'SCMP_CMP_EQ' }] }] }; }, 'linux.seccomp.syscalls[0].args[0].value: must be an integer'],
   ['device access', (s) => { s.linux!.resources!.devices![1]!.access = 'rwx'; }, 'linux.resources.devices[1].access: must be made of r, w and m'],
   ['memory swap below limit', (s) => { s.linux!.resources!.memory = { limit: 100, swap: 50 }; }, 'linux.resources.memory.swap: memory+swap must not be below memory.limit'],
   ['cpus list', (s) => { s.linux!.resources!.cpu = { cpus: '0-a' }; }, 'linux.resources.cpu.cpus: must be a list like "0-2,4", got "0-a"'],
