@@ -13,7 +13,7 @@ export interface Lock {
   release(remove?: boolean): void;
 }
 
-export type SysProvider = () => Promise<Pick<Sys, 'flock' | 'flockWait'>>;
+export type SysProvider = () => Promise<Pick<Sys, 'flock'>>;
 export const defaultSys: SysProvider = loadSys;
 
 /**
@@ -24,18 +24,30 @@ export const defaultSys: SysProvider = loadSys;
  */
 export async function acquireLock(path: string, opts: { shared?: boolean; tryOnly?: boolean; sys?: SysProvider } = {}): Promise<Lock | undefined> {
   const sys = await (opts.sys ?? defaultSys)();
-  const op = (opts.shared ? LOCK.SH : LOCK.EX) | (opts.tryOnly ? LOCK.NB : 0);
+  const op = opts.shared ? LOCK.SH : LOCK.EX;
   mkdirSync(dirname(path), { recursive: true });
   for (;;) {
     const fd = openSync(path, 'a', 0o600);
-    try {
-      if (opts.tryOnly) sys.flock(fd, op);
-      else await sys.flockWait(fd, op);
-    } catch (err) {
-      closeSync(fd);
-      const code = (err as { code?: string }).code;
-      if (opts.tryOnly && (code === 'EWOULDBLOCK' || code === 'EAGAIN')) return undefined;
-      throw err;
+    // Poll with LOCK_NB instead of sys.flockWait: a blocking flock occupies a
+    // libuv pool thread, and four waiters would starve the fs calls the
+    // holder needs to finish (measured: 20 concurrent writers deadlocked).
+    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+      try {
+        sys.flock(fd, op | LOCK.NB);
+        break;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EWOULDBLOCK' || code === 'EAGAIN') {
+          if (!opts.tryOnly) {
+            await new Promise((r) => setTimeout(r, delay));
+            continue;
+          }
+          closeSync(fd);
+          return undefined;
+        }
+        closeSync(fd);
+        throw err;
+      }
     }
     let same = false;
     try {
