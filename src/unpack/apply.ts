@@ -97,7 +97,15 @@ export class LayerApplier implements TarHandler {
     if (e.type !== 'symlink') fs.chmodSync(path, e.mode);
     for (const [k, v] of e.xattrs) {
       if (isReservedXattr(k)) continue;
-      this.sys.lsetxattr(path, k, v, 0);
+      try {
+        this.sys.lsetxattr(path, k, v, 0);
+      } catch (err) {
+        // The kernel refuses user.* xattrs on symlinks and devices (EPERM), and a
+        // filesystem may not support a namespace at all: skipped, as containerd does.
+        const code = (err as { code?: string }).code;
+        const userOnSpecial = code === 'EPERM' && k.startsWith('user.') && e.type !== 'file' && e.type !== 'dir';
+        if (!userOnSpecial && code !== 'EOPNOTSUPP' && code !== 'ENOTSUP') throw err;
+      }
     }
     const atime = e.atime ?? e.mtime;
     if (e.type === 'dir') this.dirTimes.set(dirRel, { atime, mtime: e.mtime });

@@ -56,6 +56,18 @@ rootTest(test, 'gzip, zstd and uncompressed layers; shared layers unpack once', 
   assert.is(list.filter((i) => i.kind === 'committed').length, 4);
 });
 
+rootTest(test, 'xattrs the kernel refuses on symlinks are skipped, the rest applies', async () => {
+  const root = tmpRoot();
+  const l = buildLayer([
+    { name: 'link', type: 'symlink', linkname: 'target', xattrs: { 'user.note': 'x' } },
+    { name: 'file', type: 'file', data: 'f', xattrs: { 'user.note': 'y' } },
+  ]);
+  storeLayers(root, [l]);
+  const r = await unpack(root, [l], 'native');
+  const x = await inView(root, 'native', r.chainId, (m) => [fs.readlinkSync(join(m, 'link')), sys.lgetxattr(join(m, 'file'), 'user.note')?.toString()]);
+  assert.equal(x, ['target', 'y']);
+});
+
 rootTest(test, 'a diff ID mismatch aborts and commits nothing', async () => {
   for (const snapshotter of ['overlayfs', 'native'] as const) {
     const root = tmpRoot();
