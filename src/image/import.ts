@@ -45,31 +45,42 @@ interface Scan {
 async function scanArchive(opts: ImportOptions): Promise<Scan> {
   const scan: Scan = { files: new Map(), stored: new Map(), blobs: new Set() };
   const jobs: Promise<void>[] = [];
+  let failed = false;
+  const track = (p: Promise<void>) => {
+    // Handled here so a failure while the tar still streams is not an unhandled rejection.
+    jobs.push(p.catch((err: unknown) => { failed = true; throw err; }));
+    jobs[jobs.length - 1]!.catch(() => undefined);
+  };
   const parser = new Parser({
     onReadEntry: (entry: ReadEntry) => {
       const path = entry.path.replace(/^\.\//, '');
-      if (entry.type !== 'File' && entry.type !== 'OldFile') {
+      if (failed || (entry.type !== 'File' && entry.type !== 'OldFile')) {
         entry.resume();
         return;
       }
       const m = BLOB_RE.exec(path);
       if (m) {
         const digest = `${m[1]}:${m[2]}`;
-        jobs.push(storeEntry(opts.store, entry, path, { digest, size: entry.size }).then(() => { scan.blobs.add(digest); }));
+        track(storeEntry(opts.store, entry, path, { digest, size: entry.size }).then(() => { scan.blobs.add(digest); }));
       } else if (entry.size <= SMALL && !path.endsWith('.tar')) {
         const chunks: Buffer[] = [];
         entry.on('data', (c: Buffer) => chunks.push(c));
-        jobs.push(new Promise((resolve, reject) => {
+        track(new Promise((resolve, reject) => {
           entry.on('end', () => { scan.files.set(path, Buffer.concat(chunks)); resolve(); });
           entry.on('error', reject);
         }));
       } else {
-        jobs.push(storeEntry(opts.store, entry, path, undefined).then((r) => { scan.stored.set(path, r); }));
+        track(storeEntry(opts.store, entry, path, undefined).then((r) => { scan.stored.set(path, r); }));
       }
     },
   });
-  await pipeline(createReadStream(opts.file), parser);
-  await Promise.all(jobs);
+  let parseErr: unknown;
+  await pipeline(createReadStream(opts.file), parser).catch((err: unknown) => { parseErr = err; });
+  // Let every started ingest finish or clean up before reporting the first error.
+  const settled = await Promise.allSettled(jobs);
+  const bad = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  if (parseErr) throw new InvalidArgumentError(`${opts.file}: cannot read the archive: ${(parseErr as Error).message}`, { cause: parseErr, hint: 'is it a tar file?' });
   return scan;
 }
 
