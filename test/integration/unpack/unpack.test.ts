@@ -135,7 +135,7 @@ rootTest(test, 'an unpack killed with SIGKILL commits nothing; the next one comp
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
   const sn = getSnapshotter(root, 'overlayfs', sys);
   // Kill once the extract snapshot has files in it.
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 3000; i++) { // up to 30 s on a loaded machine
     await new Promise((r) => setTimeout(r, 10));
     const active = (await sn.list().catch(() => [])).find((s) => s.kind === 'active');
     if (active && fs.existsSync(join(sn.dir, 'snapshots', active.id, 'fs', 'd0'))) break;
