@@ -7,21 +7,21 @@ import type { RemoteOptions } from '../remote/index.js';
 
 export interface RegistryArgs {
   'plain-http': boolean;
-  tlscacert?: string[];
+  tlscacert?: string | string[];
   'skip-verify': boolean;
   user?: string;
   'hosts-dir'?: string;
 }
 
 export interface PlatformArgs {
-  platform?: string[];
+  platform?: string | string[];
   'all-platforms': boolean;
 }
 
 export function addRegistryFlags<T>(y: Argv<T>) {
   return y
     .option('plain-http', { type: 'boolean', default: false, describe: 'talk HTTP, not HTTPS, to the registry' })
-    .option('tlscacert', { type: 'string', array: true, describe: 'CA certificate (PEM) to trust for the registry, repeatable' })
+    .option('tlscacert', { type: 'string', describe: 'CA certificate (PEM) to trust for the registry, repeatable' })
     .option('skip-verify', { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the registry TLS certificate' })
     .option('user', { alias: 'u', type: 'string', describe: 'registry credentials "user[:password]" (asked for when missing)' })
     .option('hosts-dir', { type: 'string', describe: 'containerd-style hosts directory (<dir>/<host>/hosts.toml)' });
@@ -29,7 +29,7 @@ export function addRegistryFlags<T>(y: Argv<T>) {
 
 export function addPlatformFlags<T>(y: Argv<T>, what = 'pull') {
   return y
-    .option('platform', { type: 'string', array: true, describe: `platform to ${what}, os/arch[/variant] (repeatable; default: this host)` })
+    .option('platform', { type: 'string', describe: `platform to ${what}, os/arch[/variant] (repeatable; default: this host)` })
     .option('all-platforms', { type: 'boolean', default: false, describe: `${what} every platform of the image` });
 }
 
@@ -37,19 +37,26 @@ export function addConcurrencyFlag<T>(y: Argv<T>) {
   return y.option('max-concurrent-downloads', { type: 'number', default: 3, describe: 'blobs fetched at the same time' });
 }
 
+// Repeatable flags are plain strings (yargs gathers repeats into an array):
+// an `array: true` option would swallow the positional arguments after it.
+export function listOf(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
 /** The parsed platform choice: undefined means this host. */
 export async function platformsOf(args: PlatformArgs): Promise<Platform[] | 'all' | undefined> {
   if (args['all-platforms']) return 'all';
-  if (!args.platform || args.platform.length === 0) return undefined;
+  const list = listOf(args.platform);
+  if (list.length === 0) return undefined;
   const { parsePlatform } = await import('../image/platform.js');
-  return args.platform.flatMap((p) => p.split(',')).map(parsePlatform);
+  return list.flatMap((p) => p.split(',')).map(parsePlatform);
 }
 
 export function remoteOptionsOf(args: RegistryArgs & { debug?: boolean }): RemoteOptions {
   return {
     plainHttp: args['plain-http'],
     skipVerify: args['skip-verify'],
-    tlsCaCert: args.tlscacert,
+    tlsCaCert: listOf(args.tlscacert),
     user: args.user,
     hostsDir: args['hosts-dir'],
     askPassword: process.stdin.isTTY ? askPassword : undefined,

@@ -75,14 +75,18 @@ export async function pushImage(opts: PushOptions): Promise<PushResult> {
   const result: PushResult = { ref: ref.toString(), target, uploaded: 0, existed: 0 };
   const list = [...blobs.values()];
   for (const b of list) emit({ digest: b.d.digest, kind: b.kind, status: 'waiting', offset: 0, total: b.d.size });
-  await mapLimit(list, opts.maxConcurrent ?? 3, async ({ d, kind }) => {
+  const pushOne = async ({ d, kind }: { d: Descriptor; kind: BlobKind }) => {
     if (!(await store.has(d.digest))) throw new FailedPreconditionError(`${rec.name}: content ${d.digest} is missing locally`, { hint: 'pull the image again before pushing' });
     emit({ digest: d.digest, kind, status: 'downloading', offset: 0, total: d.size });
     const r = await opts.client.pushBlob(ref, d, () => store.openBlob(d.digest));
     if (r === 'exists') result.existed++;
     else result.uploaded++;
     emit({ digest: d.digest, kind, status: r === 'exists' ? 'exists' : 'done', offset: d.size, total: d.size });
-  });
+  };
+  // The first request alone: concurrent first requests each meet the 401
+  // challenge, and the registry client answers only one of them.
+  if (list.length > 0) await pushOne(list[0]!);
+  await mapLimit(list.slice(1), opts.maxConcurrent ?? 3, pushOne);
   const byDigest = new Reference(ref.domain, ref.path);
   for (const md of manifests) {
     if (md.digest === target.digest || !bodies.has(md.digest)) continue;

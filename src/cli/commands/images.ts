@@ -25,9 +25,9 @@ export default function register(y: Argv): Argv {
     .command('push <ref> [local]', 'upload an image to a registry', (c) => addConcurrencyFlag(addRegistryFlags(c))
       .positional('ref', { type: 'string', demandOption: true, describe: 'where to push' })
       .positional('local', { type: 'string', describe: 'local image to push (default: ref)' })
-      .option('platform', { type: 'string', array: true, describe: 'push only this platform\'s manifest' })
+      .option('platform', { type: 'string', describe: 'push only this platform\'s manifest (repeatable)' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false }),
-    async (a) => pushCommand(a as unknown as A<RegistryArgs & { ref: string; local?: string; platform?: string[]; quiet: boolean; 'max-concurrent-downloads': number }>))
+    async (a) => pushCommand(a as unknown as A<RegistryArgs & { ref: string; local?: string; platform?: string | string[]; quiet: boolean; 'max-concurrent-downloads': number }>))
     .command(['ls', 'list'], 'list images', (c) => c
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only names' })
       .option('json', { type: 'boolean', default: false }),
@@ -101,7 +101,7 @@ async function unpackPulled(root: string, ns: string, name: string, snapshotter:
   return `unpacked ${r.unpacked}, reused ${r.reused} (${snapshotter})`;
 }
 
-async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; platform?: string[]; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {
+async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; platform?: string | string[]; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {
   const { pushImage } = await import('../../image/push.js');
   const { createRegistryClient } = await import('../../remote/index.js');
   const { store, images } = await stores(a.root);
