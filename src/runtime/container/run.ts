@@ -1,13 +1,14 @@
 // `tsctr run`: image → active snapshot → spec → plan → executor → wait →
 // teardown. Every resource taken is pushed on a Teardown so that a failure
 // at any step, a signal, or the container's exit leaves nothing behind.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CLONE, PR } from '../../sys/constants.js';
 import { exitCodeOf, type Sys, type WaitStatus } from '../../sys/index.js';
 import { launch, type StepReport } from '../launcher.js';
 import { describeOp, type PlanOp } from '../launch-plan.js';
 import { createPlan } from '../plan/index.js';
+import { resolverInRootfs, statSourceIsDir } from '../plan/host.js';
 import type { Spec } from '../spec/index.js';
 import { openCgroup, type ContainerCgroup } from './cgroup.js';
 import { passThroughIo, ptyIo, type ContainerIo } from './io.js';
@@ -70,6 +71,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
     if (req.rm) td.push('remove snapshot', () => rootfs.remove());
     td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
     const { uidMappings = [], gidMappings = [] } = spec.linux ?? {};
+    if (uidMappings.length) openPathForMappedRoot(store.taskDir(flags.id), req.state);
     if (mounted && uidMappings.length) {
       const n = shiftOwnership(rootfs.path, uidMappings, gidMappings);
       req.trace?.(`shifted ownership of ${n} files in the snapshot to the user namespace's ids`);
@@ -88,9 +90,12 @@ export async function runContainer(req: RunRequest): Promise<number> {
       noPivot: req.noPivot,
       lastCap: lastCap(),
       cgroupMounts: cgroup.mountSources(),
+      // Mount targets are resolved inside the rootfs: an image's symlink cannot aim a mount at the host.
+      resolveDestination: resolverInRootfs(rootfs.path),
+      sourceIsDir: statSourceIsDir,
     });
     for (const w of plan.warnings) req.notice(`warning: ${w}`);
-    const ops = withParentDeathSignal(withLoopback(withUsernsRoot(plan.ops, plan.cloneFlags), plan.cloneFlags));
+    const ops = withParentDeathSignal(withLoopback(plan.ops, plan.cloneFlags));
     const pidnsFd = plan.joinNamespaces.length ? openSync(plan.joinNamespaces[0]!.path, 'r') : undefined;
     const started = process.hrtime.bigint();
     let launched;
@@ -136,14 +141,16 @@ function withParentDeathSignal(ops: PlanOp[]): PlanOp[] {
 }
 
 /**
- * In a new user namespace the child starts as the overflow uid until it
- * switches ids: files it creates (tmpfs /dev nodes) would fail EOVERFLOW.
- * Become root of the namespace first, as runc's nsexec does.
+ * The mapped root (say host uid 100000) must be able to reach its rootfs:
+ * let others traverse (not list) the task directory and its parents up to
+ * --state, as containerd's 0711 state directories do.
  */
-function withUsernsRoot(ops: PlanOp[], cloneFlags: number): PlanOp[] {
-  if (!(cloneFlags & CLONE.NEWUSER)) return ops;
-  const i = ops.findIndex((o) => o.op !== 'setns' && o.op !== 'unshare');
-  return [...ops.slice(0, i), { op: 'setresgid', rgid: 0, egid: 0, sgid: 0 }, { op: 'setresuid', ruid: 0, euid: 0, suid: 0 }, ...ops.slice(i)];
+function openPathForMappedRoot(taskDir: string, stateRoot: string): void {
+  for (let d = taskDir; d.startsWith(stateRoot); d = dirname(d)) {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o011) !== 0o011) chmodSync(d, mode | 0o011);
+    if (d === stateRoot) break;
+  }
 }
 
 /** A new network namespace gets lo up, right after the namespaces are entered (needs CAP_NET_ADMIN there). */
