@@ -129,7 +129,9 @@ export class TarReader {
       return;
     }
     const type = TYPES[flag];
-    const pax = new Map([...this.globalPax, ...(this.pax ?? [])]);
+    // A global header's path/linkpath/size would rename every entry: ignored, as node-tar and Go do.
+    const global = [...this.globalPax].filter(([k]) => k !== 'path' && k !== 'linkpath' && k !== 'size');
+    const pax = new Map([...global, ...(this.pax ?? [])]);
     this.pax = null;
     // POSIX ustar ("ustar\0") has a name prefix at 345; old GNU ("ustar  ") keeps atime there.
     const ustar = b.toString('latin1', 257, 263) === 'ustar\0';

@@ -86,6 +86,22 @@ test('binary PAX values survive, including newlines and = signs', () => {
   assert.is(parsePax(rec, new Map()).get('SCHILY.xattr.user.b')!.toString('hex'), v.toString('hex'));
 });
 
+test('a global PAX header applies its xattrs to every entry but never a path', () => {
+  const recs = Buffer.from('20 path=evil/global\n25 SCHILY.xattr.user.g=1\n');
+  const [h] = encodeEntry({ name: 'pax_global_header', type: 'file' });
+  h.write('g', 156, 1, 'latin1');
+  h.write('00000000' + recs.length.toString(8).padStart(3, '0') + '\0', 124, 12, 'latin1');
+  h.fill(32, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  const body = Buffer.concat([recs, Buffer.alloc(512 - recs.length)]);
+  const rest = buildTar([{ name: 'a', type: 'file' }, { name: 'b', type: 'dir' }]);
+  const { entries } = read(Buffer.concat([h, body, rest]));
+  assert.equal(entries.map((e) => e.name), ['a', 'b/']);
+  assert.equal(entries.map((e) => e.xattrs.get('user.g')?.toString()), ['1', '1']);
+});
+
 test('corrupt and truncated archives are refused', () => {
   const tar = buildTar([{ name: 'f', type: 'file', data: 'x'.repeat(1000) }]);
   const bad = Buffer.from(tar);
