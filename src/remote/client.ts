@@ -83,8 +83,21 @@ export class Client implements RegistryClient {
           continue;
         }
       }
+      if ((res.statusCode === 401 || res.statusCode === 403) && authz) {
+        const who = (await this.credentials(ep.host).catch(() => undefined))?.username;
+        const push = action === 'push' ? ' (push needs write access)' : '';
+        this.refusedHints.set(res, who
+          ? `the registry refused "${who}"${push}: check the password, or the account's access to ${ref.path}`
+          : `anonymous access is not enough here${push}: log in with --user or ~/.docker/config.json`);
+      }
       return { res, url };
     }
+  }
+
+  /** Hints for 401/403 answers that came despite the credentials we sent. */
+  private readonly refusedHints = new WeakMap<IncomingMessage, string>();
+  private fail(method: string, url: string, res: IncomingMessage): Promise<RegistryError> {
+    return errorFromResponse(method, url, res, this.refusedHints.get(res));
   }
 
   /** Tries each endpoint in order (mirrors, then the server); the last error wins. */
@@ -120,7 +133,7 @@ export class Client implements RegistryClient {
       // HEAD said too little (or failed): GET says why, and gives the bytes to hash.
       const get = await this.call(ep, ref, 'pull', { method: 'GET', suffix, headers: { accept: ACCEPT_MANIFESTS } });
       if (get.res.statusCode !== 200) {
-        const err = await errorFromResponse('GET', get.url, get.res);
+        const err = await this.fail('GET', get.url, get.res);
         throw err.code === 'MANIFEST_UNKNOWN' && !ref.digest ? ((await this.unknownName(ep, ref)) ?? err) : err;
       }
       const what = `GET ${get.url}`;
@@ -140,7 +153,7 @@ export class Client implements RegistryClient {
     try {
       const { res, url } = await this.call(ep, ref, 'pull', { method: 'GET', suffix: 'tags/list?n=1' });
       if (res.statusCode === 200) { res.resume(); return undefined; }
-      const err = await errorFromResponse('GET', url, res);
+      const err = await this.fail('GET', url, res);
       return err.code === 'NAME_UNKNOWN' ? err : undefined;
     } catch {
       return undefined;
@@ -151,7 +164,7 @@ export class Client implements RegistryClient {
     return this.eachEndpoint(ref, 'pull', async (ep) => {
       const accept = MANIFEST_TYPES.includes(desc.mediaType) ? [desc.mediaType, ...MANIFEST_TYPES.filter((t) => t !== desc.mediaType)].join(', ') : ACCEPT_MANIFESTS;
       const { res, url } = await this.call(ep, ref, 'pull', { method: 'GET', suffix: `manifests/${desc.digest}`, headers: { accept } });
-      if (res.statusCode !== 200) throw await errorFromResponse('GET', url, res);
+      if (res.statusCode !== 200) throw await this.fail('GET', url, res);
       const what = `GET ${url}`;
       const body = await readManifestBody(what, res);
       verifyContent(what, body, desc);
@@ -170,7 +183,7 @@ export class Client implements RegistryClient {
         res.resume();
         return { stream: Readable.from([]), offset: desc.size };
       }
-      if (status !== 200 && status !== 206) throw await errorFromResponse('GET', url, res);
+      if (status !== 200 && status !== 206) throw await this.fail('GET', url, res);
       let start = 0;
       if (status === 206) {
         const m = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
@@ -194,7 +207,7 @@ export class Client implements RegistryClient {
     if (res.statusCode === 200) return true;
     if (res.statusCode === 404) return false;
     const s = res.statusCode ?? 0;
-    throw new RegistryError('HEAD', url, s, codeForStatus(s), `${s} ${res.statusMessage ?? ''}`.trim());
+    throw new RegistryError('HEAD', url, s, codeForStatus(s), `${s} ${res.statusMessage ?? ''}`.trim(), { hint: this.refusedHints.get(res) });
   }
 
   private pushEndpoint(ref: Reference): Endpoint {
@@ -221,14 +234,14 @@ export class Client implements RegistryClient {
 
   private async upload(ep: Endpoint, ref: Reference, desc: Descriptor, open: () => NodeJS.ReadableStream, chunkSize?: number): Promise<void> {
     const post = await this.call(ep, ref, 'push', { method: 'POST', suffix: 'blobs/uploads/', body: Buffer.alloc(0) });
-    if (post.res.statusCode !== 202) throw await errorFromResponse('POST', post.url, post.res);
+    if (post.res.statusCode !== 202) throw await this.fail('POST', post.url, post.res);
     post.res.resume();
     let location = nextLocation(post.res, post.url);
     const octet = { 'content-type': 'application/octet-stream' };
     if (!chunkSize) {
       const url = withDigest(location, desc.digest);
       const { res } = await this.call(ep, ref, 'push', { method: 'PUT', url, body: open, headers: { ...octet, 'content-length': String(desc.size) } });
-      if (res.statusCode !== 201) throw await errorFromResponse('PUT', url, res);
+      if (res.statusCode !== 201) throw await this.fail('PUT', url, res);
       res.resume();
       return;
     }
@@ -236,7 +249,7 @@ export class Client implements RegistryClient {
     for await (const chunk of chunks(open(), chunkSize)) {
       // distribution wants Content-Range as "<start>-<end>" (inclusive), no "bytes ".
       const { res, url } = await this.call(ep, ref, 'push', { method: 'PATCH', url: location, body: chunk, headers: { ...octet, 'content-range': `${sent}-${sent + chunk.length - 1}` } });
-      if (res.statusCode !== 202) throw await errorFromResponse('PATCH', url, res);
+      if (res.statusCode !== 202) throw await this.fail('PATCH', url, res);
       res.resume();
       location = nextLocation(res, url);
       sent += chunk.length;
@@ -244,7 +257,7 @@ export class Client implements RegistryClient {
     if (sent !== desc.size) throw new InvalidArgumentError(`push ${desc.digest}: the stream gave ${sent} bytes, the descriptor says ${desc.size}`);
     const url = withDigest(location, desc.digest);
     const { res } = await this.call(ep, ref, 'push', { method: 'PUT', url, body: Buffer.alloc(0), headers: octet });
-    if (res.statusCode !== 201) throw await errorFromResponse('PUT', url, res);
+    if (res.statusCode !== 201) throw await this.fail('PUT', url, res);
     res.resume();
   }
 
@@ -253,7 +266,7 @@ export class Client implements RegistryClient {
     const ep = this.pushEndpoint(ref);
     const target = ref.tag ?? desc.digest;
     const { res, url } = await this.call(ep, ref, 'push', { method: 'PUT', suffix: `manifests/${target}`, body, headers: { 'content-type': desc.mediaType } });
-    if (res.statusCode !== 201 && res.statusCode !== 200) throw await errorFromResponse('PUT', url, res);
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw await this.fail('PUT', url, res);
     res.resume();
     const got = res.headers['docker-content-digest'];
     if (typeof got === 'string' && got !== desc.digest) this.log(`PUT ${url}: registry reports digest ${got}, expected ${desc.digest}`);
