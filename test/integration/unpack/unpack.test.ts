@@ -1,14 +1,14 @@
 // unpackImage end to end: compressions, chain-ID reuse, diff-ID checks,
 // deep images that must still mount, copy-up for hardlinks to lower files,
 // and recovery after an unpack killed with SIGKILL.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isKind } from '../../../src/errors.js';
-import { getSnapshotter, mountAll, unmountAll } from '../../../src/snapshot/index.js';
+import { getSnapshotter, mountAll, mountCommands, unmountAll } from '../../../src/snapshot/index.js';
 import { loadSys, type Sys } from '../../../src/sys/index.js';
 import { chainIds, unpackImage, UNPACK_PID_LABEL } from '../../../src/unpack/index.js';
 import { rootTest } from '../../helpers/root.js';
@@ -100,6 +100,15 @@ rootTest(test, 'a 130-layer image mounts (relative lowerdirs under the page limi
     unmountAll(mnt, sys);
   }
   assert.is(process.cwd(), fileURLToPath(new URL('../../../..', import.meta.url)).replace(/\/$/, ''));
+  // The printed command (what `snapshots mounts` shows) works when pasted into a shell.
+  const [line] = mountCommands(mounts, mnt);
+  assert.match(line, /^\(cd \/.* && mount -t overlay overlay -o lowerdir=130\/fs:129\/fs:/);
+  execFileSync('sh', ['-e', '-c', line]);
+  try {
+    assert.is(fs.readFileSync(join(mnt, 'new'), 'utf8'), 'rw');
+  } finally {
+    unmountAll(mnt, sys);
+  }
   await sn.remove('deep-active');
 });
 
