@@ -104,7 +104,10 @@ export async function errorFromResponse(method: string, url: string, res: Incomi
     const ct = String(res.headers['content-type'] ?? '');
     detail = `${status} ${res.statusMessage ?? ''}`.trim();
     if (/html/i.test(ct) || /^\s*</.test(text)) detail += ' (the server answered with an HTML page, not a registry API response)';
+    else if (/^[\x20-\x7e\s]{1,200}$/.test(text.trim())) detail += `: ${text.trim()}`;
   }
+  // Go's TLS server answers plain HTTP with this text.
+  if (!hint && /HTTP request to an HTTPS server/i.test(text)) hint = 'the registry speaks HTTPS: drop --plain-http';
   return new RegistryError(method, url, status, code, detail, { hint });
 }
 

@@ -126,6 +126,14 @@ if (why) {
     assert.is((await createRegistryClient({ skipVerify: true, dockerConfigPath: NO_CONFIG }).resolve(ref)).digest, img.manifest.desc.digest);
   });
 
+  test('TLS registry spoken to with --plain-http → hint to drop it', async () => {
+    const e = await rejects(createRegistryClient({ plainHttp: true, dockerConfigPath: NO_CONFIG }).resolve(parseReference(`${tls.host}/auth/img:v1`)));
+    assert.instance(e, RegistryError);
+    assert.is((e as RegistryError).status, 400);
+    assert.match(e.message, /400 Bad Request: Client sent an HTTP request to an HTTPS server/);
+    assert.is((e as RegistryError).hint, 'the registry speaks HTTPS: drop --plain-http');
+  });
+
   test('plain-http registry spoken to with TLS → hint to use --plain-http', async () => {
     const e = await rejects(createRegistryClient({ dockerConfigPath: NO_CONFIG, maxAttempts: 1 }).resolve(parseReference(`${plain.host}/auth/img:v1`)));
     assert.ok(isKind(e, 'Unavailable'), e.message);
