@@ -126,6 +126,9 @@ export function networkError(method: string, url: string, err: unknown): Unavail
   else if (code === 'ECONNREFUSED') hint = 'nothing listens there: check the registry host and port';
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') hint = 'the registry host name does not resolve';
   else if (code === 'ECONNRESET' || code === 'ETIMEDOUT') hint = 'the connection dropped; try again (a plain-HTTP registry needs --plain-http)';
-  const msg = e?.message ?? String(err);
+  let msg = (e?.message ?? String(err)).trim();
+  // OpenSSL's text names its source file and line; keep the reason only.
+  const ssl = /SSL routines:[^:]*:([^:]+):/.exec(msg);
+  if (ssl) msg = `TLS handshake failed: ${ssl[1]}`;
   return new UnavailableError(`${method} ${url}: ${code && !msg.includes(code) ? `${code}: ` : ''}${msg}`, { cause: err, hint });
 }
