@@ -34,6 +34,7 @@ export function basicHeader(c: Credentials): string {
 export class Authorizer {
   private readonly basic = new Map<string, string>();
   private readonly tokens = new Map<string, Token>();
+  private readonly inflight = new Map<string, Promise<Token>>();
   /** How many token requests went out (tests check reuse). */
   tokenRequests = 0;
 
@@ -67,8 +68,14 @@ export class Authorizer {
     const scopes = [scope];
     // insufficient_scope names the scope the registry wants; ask for both.
     if (ch.params.scope && ch.params.scope !== scope) scopes.push(...ch.params.scope.split(' ').filter((s) => s && s !== scope));
-    const token = await this.fetchToken(realm, ch.params.service, scopes, creds, tls);
-    this.tokens.set(`${host}|${scope}`, token);
+    // Concurrent requests that meet the same challenge share one token request.
+    const key = `${host}|${scopes.join(' ')}`;
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = this.fetchToken(realm, ch.params.service, scopes, creds, tls).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    this.tokens.set(`${host}|${scope}`, await p);
     return true;
   }
 

@@ -377,6 +377,48 @@ test('pushManifest: to the tag, or the digest; wrong bytes are caught before sen
   assert.is(s.requests.length, n);
 });
 
+test('concurrent requests meeting one challenge share a token request', async () => {
+  let issued = 0;
+  const tokens = await serve(async (r, res) => { issued++; await new Promise((ok) => setTimeout(ok, 30)); sendJson(res, 200, { token: 'shared' }); });
+  const s = await serve((r, res) => {
+    if (r.headers.authorization !== 'Bearer shared') return res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokens.url}/token",service="fake"` }).end();
+    res.writeHead(200, { 'content-length': String(blobBody.length) }).end(blobBody);
+  });
+  const c = createRegistryClient(opts());
+  const all = await Promise.all([1, 2, 3, 4].map(async () => readAll((await c.fetchBlob(ref(s), blobDesc)).stream)));
+  for (const b of all) assert.ok(b.equals(blobBody));
+  assert.is(issued, 1);
+});
+
+test('hosts.toml: a failing mirror falls back to the server; push goes to a push-capable host', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const mirror = await serve((r, res) => sendJson(res, 404, { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'not on the mirror' }] }));
+  const upstream = await serve((r, res) => {
+    if (r.method === 'PUT') return res.writeHead(201).end();
+    manifestOk(res);
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'tsctr-hosts-unit-'));
+  try {
+    mkdirSync(join(dir, 'example.test'));
+    writeFileSync(join(dir, 'example.test', 'hosts.toml'), `server = "http://${upstream.host}"\n[host."http://${mirror.host}"]\n  capabilities = ["pull", "resolve"]\n`);
+    const logs: string[] = [];
+    const c = createRegistryClient(opts({ plainHttp: false, hostsDir: dir, log: (l) => logs.push(l) }));
+    const r = parseReference('example.test/team/app:v1');
+    assert.equal(await c.resolve(r), manifestDesc);
+    assert.ok(mirror.requests.length >= 1);
+    assert.match(mirror.requests[0]!.url, /^\/v2\/team\/app\/manifests\/v1\?ns=example\.test$/);
+    assert.ok(logs.some((l) => l.includes('trying the next host')));
+    const pushesBefore = mirror.requests.length;
+    await c.pushManifest(r, manifestDesc, manifestBody);
+    assert.is(mirror.requests.length, pushesBefore, 'the pull-only mirror gets no push');
+    assert.is(upstream.requests.at(-1)!.url, '/v2/team/app/manifests/v1');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('network failures are Unavailable with a hint', async () => {
   const s = await serve((r, res) => res.end());
   const host = s.host;
