@@ -113,40 +113,42 @@ export interface CheckResult {
  */
 export async function checkImage(store: ContentStore, record: ImageRecord, platforms: Platform[] | 'all' | 'default' = 'default'): Promise<CheckResult> {
   const res: CheckResult = { name: record.name, mediaType: record.target.mediaType, digest: record.target.digest, status: 'complete', present: 0, required: 0, presentSize: 0, totalSize: 0, missing: [] };
-  const count = async (d: Descriptor): Promise<boolean> => {
-    res.required++;
-    res.totalSize += d.size;
+  // Counts config and layers, as ctr does (a manifest of one layer is "2/2");
+  // a missing index or manifest counts as one missing blob.
+  const count = async (d: Descriptor, counted = true): Promise<boolean> => {
     const info = await store.info(d.digest);
-    if (info && info.size === d.size) {
+    const ok = info !== undefined && info.size === d.size;
+    if (counted || !ok) {
+      res.required++;
+      res.totalSize += d.size;
+    }
+    if (ok && counted) {
       res.present++;
       res.presentSize += d.size;
-      return true;
     }
-    res.missing.push(d.digest);
-    return false;
+    if (!ok) res.missing.push(d.digest);
+    return ok;
   };
   const walkManifest = async (md: Descriptor): Promise<void> => {
-    if (!(await count(md))) return;
+    if (!(await count(md, false))) return;
     const m = parseManifest(await store.readBlob(md.digest));
     for (const d of [m.config, ...m.layers]) await count(d);
   };
-  if (!(await count(record.target))) {
+  if (!(await store.has(record.target.digest))) {
     res.status = 'missing';
+    res.required = 1;
+    res.missing.push(record.target.digest);
     return res;
   }
   if (isIndexType(record.target.mediaType)) {
     const index = parseIndex(await store.readBlob(record.target.digest));
-    let chosen: Descriptor[];
-    if (platforms === 'all') chosen = [];
-    else chosen = selectManifests(index.manifests, platforms === 'default' ? [hostPlatform()] : platforms);
-    if (platforms === 'all') for (const m of index.manifests) if (!isAttestation(m) && (await store.has(m.digest))) chosen.push(m);
+    let chosen: Descriptor[] = [];
+    if (platforms === 'all') {
+      for (const m of index.manifests) if (!isAttestation(m) && (await store.has(m.digest))) chosen.push(m);
+    } else chosen = selectManifests(index.manifests, platforms === 'default' ? [hostPlatform()] : platforms);
     if (chosen.length === 0) res.required++; // nothing for this platform: cannot be complete
     for (const m of chosen) await walkManifest(m);
   } else {
-    res.required--;
-    res.totalSize -= record.target.size;
-    res.present--;
-    res.presentSize -= record.target.size;
     await walkManifest(record.target);
   }
   res.status = res.present === res.required ? 'complete' : 'incomplete';
