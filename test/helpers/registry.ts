@@ -47,12 +47,21 @@ export function registryUnavailable(): string | undefined {
 
 const live = new Set<{ child: ChildProcess; dir: string }>();
 const running = new Set<TestRegistry>();
-process.on('exit', () => {
+function killAllNow(): void {
   for (const l of live) {
     try { if (l.child.exitCode === null && l.child.pid) process.kill(l.child.pid, 'SIGKILL'); } catch { /* already gone */ }
     try { rmSync(l.dir, { recursive: true, force: true }); } catch { /* best effort */ }
   }
-});
+  live.clear();
+}
+process.on('exit', killAllNow);
+// A test run killed by a signal does not emit 'exit': clean up, then die of the same signal.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killAllNow();
+    process.kill(process.pid, sig);
+  });
+}
 
 export async function stopAllRegistries(): Promise<void> {
   for (const r of [...running]) await r.stop();
