@@ -58,7 +58,7 @@ export class Progress {
       row.e = e;
     }
     if (this.tty) this.schedule();
-    else if (prev !== e.status) this.out.write(this.line(this.rows.get(e.digest)!, false) + '\n');
+    else if (prev !== e.status && e.status !== 'waiting') this.out.write(this.line(this.rows.get(e.digest)!, false) + '\n');
   };
 
   private schedule(): void {
