@@ -53,7 +53,7 @@ export class LayerApplier implements TarHandler {
     const path = this.up(rel);
     if (!this.view.overlay) this.markUnpacked(rel);
     if (e.type === 'dir') {
-      this.makeDir(dir, base, rel, path);
+      this.makeDir(rel, path);
       this.finish(path, e, rel);
       return null;
     }
@@ -119,12 +119,9 @@ export class LayerApplier implements TarHandler {
       fs.rmSync(path, { recursive: true, force: true });
       this.view.invalidate(); // cached resolutions may have gone through what was here
       if (st.isDirectory()) this.forgetTimes(rel);
-    } else if (this.view.overlay && this.dirCached(rel)) this.view.invalidate();
-  }
-
-  /** Only a directory the view has cached can go stale when a file now hides it. */
-  private dirCached(rel: string): boolean {
-    return this.view.isCached(rel);
+    } else if (this.view.overlay && this.view.isCached(rel)) {
+      this.view.invalidate(); // a lower directory the view knows is now hidden by a file
+    }
   }
 
   private markUnpacked(rel: string): void {
@@ -135,7 +132,7 @@ export class LayerApplier implements TarHandler {
     for (const k of this.dirTimes.keys()) if (k === rel || k.startsWith(rel + '/')) this.dirTimes.delete(k);
   }
 
-  private makeDir(dir: string, base: string, rel: string, path: string): void {
+  private makeDir(rel: string, path: string): void {
     const st = fs.lstatSync(path, { throwIfNoEntry: false });
     if (st?.isDirectory()) return;
     if (st) { fs.rmSync(path, { recursive: true, force: true }); this.view.invalidate(); }
@@ -143,7 +140,6 @@ export class LayerApplier implements TarHandler {
     this.view.noteUpperDir(rel);
     // A directory over a whiteout must not show what the whiteout hid.
     if (st && isWhiteoutStat(st) && this.view.overlay) this.sys.lsetxattr(path, OPAQUE_XATTR, Buffer.from('y'), 0);
-    void dir; void base;
   }
 
   /** Makes sure resolved directory `dir` exists in upper, copying metadata from lower layers (containerd's mkparent). */
