@@ -92,6 +92,32 @@ if (why) {
     const cfg = spawnSync('skopeo', ['inspect', '--config', `oci:${a.root}/content:${FIXTURE_REF}`], { encoding: 'utf8' });
     assert.match(cfg.stdout, /"Cmd":\s*\[\s*"sh"\s*\]/);
   });
+
+  t('docker-save style and oci-archive tars written by skopeo import into tsctr', async () => {
+    if (!hasTool('skopeo')) {
+      console.log('  SKIP skopeo archives: not installed (apt-get install skopeo)');
+      return;
+    }
+    const a = env('skopeo-src');
+    a.importFixture();
+    const dockerTar = join(a.root, 'docker.tar');
+    const ociTar = join(a.root, 'oci.tar');
+    const src = `oci:${a.root}/content:${FIXTURE_REF}`;
+    assert.is(spawnSync('skopeo', ['copy', '-q', src, `docker-archive:${dockerTar}:busybox:fromdocker`]).status, 0);
+    assert.is(spawnSync('skopeo', ['copy', '-q', src, `oci-archive:${ociTar}:docker.io/library/busybox:fromoci`]).status, 0);
+    const b = env('skopeo-dst');
+    for (const f of [dockerTar, ociTar]) {
+      const r = await runAsync(b, ['images', 'import', f]);
+      assert.is(r.code, 0, r.stderr);
+    }
+    const check = JSON.parse((await runAsync(b, ['images', 'check', '--json'])).stdout) as { name: string; status: string; mediaType: string }[];
+    assert.equal(check.map((c) => [c.name, c.status, c.mediaType]), [
+      ['docker.io/library/busybox:fromdocker', 'complete', 'application/vnd.docker.distribution.manifest.v2+json'],
+      ['docker.io/library/busybox:fromoci', 'complete', 'application/vnd.oci.image.manifest.v1+json'],
+    ]);
+    const inspect = JSON.parse((await runAsync(b, ['images', 'inspect', 'busybox:fromdocker'])).stdout) as { manifest: { layers: { mediaType: string }[] } };
+    assert.is(inspect.manifest.layers[0]!.mediaType, 'application/vnd.docker.image.rootfs.diff.tar');
+  });
 }
 
 t.run();
