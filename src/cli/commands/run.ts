@@ -29,7 +29,8 @@ interface RunArgs extends GlobalArgs {
 export default function register(y: Argv): Argv {
   return y
     .usage('tsctr run [flags] IMAGE ID [COMMAND] [ARG...]\ntsctr run [flags] --rootfs DIR ID [COMMAND] [ARG...]\n\nRun a container in the foreground; exits with its exit code (128+signal when killed).')
-    .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
+    // --no-pivot is a flag of its own (ctr's), not the negation of a --pivot.
+    .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false, 'boolean-negation': false })
     .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a terminal (pty) for the container' })
     .option('rm', { type: 'boolean', default: false, describe: 'remove the container and its snapshot when it exits' })
     .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'set an environment variable NAME=value (repeatable)' })

@@ -6,8 +6,9 @@ import { defaultSeccompProfile } from '../seccomp/index.js';
 import type { Seccomp, Spec } from '../spec/index.js';
 import { resolveUser } from '../user.js';
 
-export function applyUserFlag(spec: Spec, user: string | undefined, rootfs: string): void {
+export function applyUserFlag(spec: Spec, user: string | undefined, rootfs: string, opts: { numericOnly?: boolean } = {}): void {
   if (!user) return;
+  if (opts.numericOnly && !/^\d+(:\d+)?$/.test(user)) return; // a name needs the mounted rootfs
   const u = resolveUser(rootfs, user);
   const p = spec.process!;
   p.user = { ...p.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };

@@ -9,7 +9,7 @@ import { launch, type StepReport } from '../launcher.js';
 import { describeOp, type PlanOp } from '../launch-plan.js';
 import { createPlan } from '../plan/index.js';
 import { resolverInRootfs, statSourceIsDir } from '../plan/host.js';
-import type { Spec } from '../spec/index.js';
+import { listCapabilities } from '../spec/index.js';
 import { openCgroup, type ContainerCgroup } from './cgroup.js';
 import { passThroughIo, ptyIo, type ContainerIo } from './io.js';
 import { prepareRootfs, releaseRootfs, type PreparedRootfs } from './rootfs.js';
@@ -53,10 +53,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
   let status: WaitStatus | undefined;
   try {
     const rootfs: PreparedRootfs = await prepareRootfs({ root: req.root, namespace: req.namespace, image: req.image, rootfsDir: req.rootfsDir, snapshotter: req.snapshotter, id: flags.id, sys, target: join(store.taskDir(flags.id), 'rootfs'), dryRun: !!req.dryRun });
-    const spec = buildSpec(rootfs.imageConfig as ImageProcessConfig | undefined, flags);
-    applyUserFlag(spec, req.user ?? (rootfs.imageConfig?.User || undefined), rootfs.path);
+    const spec = buildSpec(rootfs.imageConfig as ImageProcessConfig | undefined, flags, hostCapabilities());
+    const user = req.user ?? (rootfs.imageConfig?.User || undefined);
     applySeccompFlags(spec, req.seccomp, req.seccompProfile);
     if (req.dryRun) {
+      if (user) applyUserFlag(spec, user, rootfs.path, { numericOnly: true });
       const plan = createPlan(spec, { rootfs: rootfs.path, stdio: flags.tty ? 'pty' : undefined, consoleFd: flags.tty ? 3 : undefined, consoleSlavePath: flags.tty ? '/dev/pts/N' : undefined, noPivot: req.noPivot, lastCap: lastCap() });
       req.dryRun(`clone(${plan.cloneFlags.toString(16)})`);
       plan.ops.forEach((o, i) => req.dryRun!(`${String(i).padStart(3)}  ${describeOp(o)}`));
@@ -70,6 +71,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
     const mounted = await rootfs.mount();
     if (req.rm) td.push('remove snapshot', () => rootfs.remove());
     td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
+    // Names in --user and the image's User are looked up in the image's own /etc/passwd.
+    if (user) {
+      applyUserFlag(spec, user, rootfs.path);
+      store.update(record);
+    }
     const { uidMappings = [], gidMappings = [] } = spec.linux ?? {};
     if (uidMappings.length) openPathForMappedRoot(store.taskDir(flags.id), req.state);
     if (mounted && uidMappings.length) {
@@ -174,6 +180,12 @@ function writeProc(path: string, data: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The capabilities this process may give (its bounding set), by name. */
+function hostCapabilities(): string[] {
+  const bnd = BigInt('0x' + (/^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'));
+  return listCapabilities(bnd);
 }
 
 let cachedLastCap: number | undefined;

@@ -102,16 +102,26 @@ export function parseWithNs(s: string): { type: NamespaceName; path: string } {
   return { type, path };
 }
 
-function applyCaps(spec: Spec, f: RunFlags): void {
+/**
+ * hostCaps: what this process may hand out (its bounding set). "All" means
+ * those: asking the kernel for a capability outside it fails capset with
+ * EPERM (this VM's bounding set lacks CAP_SYS_RESOURCE).
+ */
+function applyCaps(spec: Spec, f: RunFlags, hostCaps: string[]): void {
   const caps = spec.process!.capabilities!;
-  let set = new Set(f.privileged ? ALL_CAPS : caps.bounding ?? []);
+  const ALL = hostCaps;
+  let set = new Set(f.privileged ? ALL : caps.bounding ?? []);
   const norm = (c: string) => {
     if (c.toUpperCase() === 'ALL') return 'ALL';
     const n = findCapability(c);
     if (n === undefined) throw new InvalidArgumentError(`unknown capability "${c}"`, { hint: 'use names like CAP_NET_ADMIN or NET_ADMIN' });
     return Object.keys(CAPABILITIES)[n]!;
   };
-  for (const c of f.capAdd.map(norm)) { if (c === 'ALL') set = new Set(ALL_CAPS); else set.add(c); }
+  for (const c of f.capAdd.map(norm)) {
+    if (c === 'ALL') set = new Set(ALL);
+    else if (!ALL.includes(c)) throw new InvalidArgumentError(`--cap-add ${c}: not in tsctr's own bounding set, so no container can have it`, { hint: 'see the capabilities row of tsctr check' });
+    else set.add(c);
+  }
   for (const c of f.capDrop.map(norm)) { if (c === 'ALL') set.clear(); else set.delete(c); }
   const list = [...set].sort((a, b) => findCapability(a)! - findCapability(b)!);
   caps.bounding = [...list];
@@ -119,14 +129,16 @@ function applyCaps(spec: Spec, f: RunFlags): void {
   caps.permitted = [...list];
 }
 
-export function buildSpec(image: ImageProcessConfig | undefined, f: RunFlags): Spec {
+export function buildSpec(image: ImageProcessConfig | undefined, f: RunFlags, hostCaps: string[] = ALL_CAPS): Spec {
   const env = mergeEnv(image?.Env ?? [], parseEnvFile(f.envFileLines.join('\n')), f.env);
   const spec = defaultSpec({ id: f.id, namespace: f.namespace, args: resolveArgs(image, f.args), env: env.length ? env : undefined, cwd: f.cwd ?? (image?.WorkingDir || '/'), hostname: f.hostname ?? f.id });
   const proc = spec.process!;
   const linux = spec.linux!;
   proc.terminal = f.tty;
   if (f.tty && !proc.env!.some((e) => e.startsWith('TERM='))) proc.env!.push('TERM=xterm');
-  applyCaps(spec, f);
+  applyCaps(spec, f, hostCaps);
+  // The defaults too may name a capability the host lacks: keep only what it can give.
+  for (const k of ['bounding', 'effective', 'permitted'] as const) proc.capabilities![k] = proc.capabilities![k]!.filter((c) => hostCaps.includes(c));
   if (f.privileged) {
     linux.maskedPaths = [];
     linux.readonlyPaths = [];

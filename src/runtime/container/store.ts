@@ -62,6 +62,7 @@ export class ContainerStore {
     if (existsSync(this.recordPath(r.id))) throw new AlreadyExistsError(`container "${r.id}" already exists in namespace "${this.namespace}"`, { hint: `remove it with tsctr containers rm ${r.id}, or pick another id` });
     writeJsonAtomic(this.recordPath(r.id), r);
   }
+  update(r: ContainerRecord): void { writeJsonAtomic(this.recordPath(r.id), r); }
   remove(id: string): void { rmSync(this.recordPath(id), { force: true }); }
 
   list(): ContainerRecord[] {
