@@ -145,6 +145,21 @@ export abstract class DirSnapshotter implements Snapshotter {
     });
   }
 
+  async cleanup(maxAgeMs = 3600_000): Promise<number> {
+    let names: string[];
+    try { names = fs.readdirSync(this.snapDir); } catch { return 0; }
+    let n = 0;
+    for (const name of names) {
+      const p = join(this.snapDir, name);
+      // new-* may belong to a prepare still running in another process: only old ones go.
+      const stale = name.startsWith('rm-') || (name.startsWith('new-') && Date.now() - fs.statSync(p).mtimeMs > maxAgeMs);
+      if (!stale) continue;
+      fs.rmSync(p, { recursive: true, force: true });
+      n++;
+    }
+    return n;
+  }
+
   protected get(key: string): SnapshotRecord {
     const rec = nsRecords(this.meta.read(), this.namespace)[key];
     if (!rec) throw new NotFoundError(`snapshot ${JSON.stringify(key)} does not exist`, { hint: 'see `tsctr snapshots ls`' });

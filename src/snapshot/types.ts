@@ -54,6 +54,8 @@ export interface Snapshotter {
   update(key: string, labels: Record<string, string>): Promise<Info>;
   /** The directory a layer is applied to and the parent chain's directories (top first). */
   layerDirs(key: string): Promise<{ upper: string; lowers: string[] }>;
+  /** Removes directories a killed process left: rm-* always, new-* older than maxAgeMs. Returns how many. */
+  cleanup(maxAgeMs?: number): Promise<number>;
   /** The same snapshotter in another namespace. */
   withNamespace(ns: string): Snapshotter;
 }

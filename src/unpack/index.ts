@@ -87,8 +87,9 @@ async function isCommitted(sn: Snapshotter, key: string): Promise<boolean> {
   }
 }
 
-/** Extract snapshots whose unpacking process is gone (killed mid-layer). */
+/** Extract snapshots whose unpacking process is gone (killed mid-layer), and half-built directories. */
 async function removeStaleExtracts(sn: Snapshotter): Promise<void> {
+  await sn.cleanup();
   for (const info of await sn.list()) {
     const pid = Number(info.labels[UNPACK_PID_LABEL]);
     if (info.kind !== 'active' || !pid || pidAlive(pid)) continue;

@@ -77,6 +77,17 @@ export function snapshotterSuite(test: Test, name: string, make: (dir: string) =
     assert.equal(info.labels, { a: '1', c: '3' });
   });
 
+  test(`${name}: cleanup removes half-removed and old half-built directories only`, async () => {
+    await sn.prepare('live');
+    const d = join(sn.dir, 'snapshots');
+    fs.mkdirSync(join(d, 'rm-9/fs'), { recursive: true });
+    fs.mkdirSync(join(d, 'new-old/fs'), { recursive: true });
+    fs.utimesSync(join(d, 'new-old'), 1, 1);
+    fs.mkdirSync(join(d, 'new-fresh'));
+    assert.is(await sn.cleanup(), 2);
+    assert.equal(fs.readdirSync(d).sort(), [(await sn.stat('live')).id, 'new-fresh'].sort());
+  });
+
   test(`${name}: namespaces are separate`, async () => {
     await sn.prepare('same');
     const other = sn.withNamespace('other');
