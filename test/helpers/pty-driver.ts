@@ -11,8 +11,13 @@ export class PtySession {
   private writer: tty.WriteStream;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
+  private readonly sys: Sys;
+  private readonly master: number;
+
   constructor(sys: Sys, argv: string[], size = { rows: 30, cols: 100 }) {
     const pty = sys.openpty();
+    this.sys = sys;
+    this.master = pty.master;
     sys.setWinsize(pty.master, size.rows, size.cols);
     // detached: setsid(), so the pty can become the controlling terminal.
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: [pty.slave, pty.slave, pty.slave], detached: true });
@@ -22,6 +27,12 @@ export class PtySession {
     this.reader.on('data', (d: Buffer) => { this.output += d.toString('utf8'); });
     this.reader.on('error', () => {}); // EIO once the last slave fd closes
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Resizes the terminal, as a window manager would, and tells the program (SIGWINCH). */
+  resize(rows: number, cols: number): void {
+    this.sys.setWinsize(this.master, rows, cols);
+    this.child.kill('SIGWINCH');
   }
 
   send(text: string): void {

@@ -49,6 +49,10 @@ rootTest(test, 'run -t --rm busybox c1 sh: an interactive shell in its own names
   assert.equal(links.trim().split('\n').map((l) => l.split(':')[1]!.trim()), ['lo'], 'only lo');
   assert.match(links, /UP/);
   assert.is((await s.sh('stty size')).trim(), '30 100', 'the window size reached the container');
+  s.resize(40, 120);
+  let size = '';
+  for (let i = 0; i < 50 && size !== '40 120'; i++) size = (await s.sh('stty size')).trim();
+  assert.is(size, '40 120', 'SIGWINCH carries a resize into the container');
   assert.is((await s.sh('tty')).trim(), '/dev/console');
   s.send('exit 3\r');
   const st = await s.exited;
