@@ -9,10 +9,8 @@ import { Progress } from '../progress.js';
 type A<T = object> = GlobalArgs & T;
 const stores = async (root: string) => (await import('../../image/index.js')).openStores(root);
 
-// Registered by the snapshot developer: `images mount|unmount|usage`, loaded when present.
-// TODO(images-mount): switch to a static import once src/cli/commands/images-mount.ts is committed.
-const mountModule = './images-mount.js';
-const mount = (await import(mountModule).catch(() => undefined)) as { registerImageMount?: (y: Argv) => Argv } | undefined;
+// `images mount|unmount|usage` live with the snapshotter (images-mount.ts).
+import { registerImageMount } from './images-mount.js';
 
 export default function register(y: Argv): Argv {
   y = y
@@ -66,7 +64,7 @@ export default function register(y: Argv): Argv {
       .positional('ref', { type: 'string', demandOption: true })
       .positional('labels', { type: 'string', array: true, default: [] }),
     async (a) => labelCommand(a as unknown as A<{ ref: string; labels: string[] }>));
-  if (mount?.registerImageMount) y = mount.registerImageMount(y);
+  y = registerImageMount(y);
   return y.demandCommand(1, 'name a subcommand; see `tsctr images --help`');
 }
 
