@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
+import { rootTest } from '../../helpers/root.js';
 import { registryUnavailable, startRegistry, stopAllRegistries, type RegistryMode, type TestRegistry } from '../../helpers/registry.js';
 import { makeTestImage, seedImage } from '../../helpers/registry-image.js';
 import { registryFlags, runAsync } from './helpers.js';
@@ -68,6 +69,22 @@ for (const mode of ['plain', 'tls', 'basic', 'token'] as RegistryMode[]) {
   });
 
   if (mode === 'plain') {
+    rootTest(t, 'pull unpacks by default (overlayfs), reuses the snapshot next time; --snapshotter native', async () => {
+      const a = env('unpack-src');
+      a.importFixture();
+      const ref = `${reg.host}/tsctr/unpack:latest`;
+      assert.is((await runAsync(a, ['images', 'push', '--plain-http', ref, FIXTURE_REF])).code, 0);
+      const u = env('unpack');
+      const first = await runAsync(u, ['images', 'pull', '--plain-http', ref]);
+      assert.is(first.code, 0, first.stderr);
+      assert.match(first.stdout, /unpacked 1, reused 0 \(overlayfs\)/);
+      const second = await runAsync(u, ['images', 'pull', '--plain-http', ref]);
+      assert.match(second.stdout, /fetched 0, existed 3, 0 B\); unpacked 0, reused 1 \(overlayfs\)/);
+      const native = await runAsync(u, ['images', 'pull', '--plain-http', '--snapshotter', 'native', ref]);
+      assert.is(native.code, 0, native.stderr);
+      assert.match(native.stdout, /unpacked 1, reused 0 \(native\)/);
+    });
+
     t('a corrupted blob from the registry is rejected and nothing is recorded', async () => {
       const img = makeTestImage({ seed: 'corrupt' });
       await seedImage(reg, 'tsctr/corrupt', 'v1', img);
