@@ -51,8 +51,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
   if (left && isLeftover(left)) req.notice(await cleanupLeftover(store, left, sys));
   const td = new Teardown();
   let status: WaitStatus | undefined;
+  const t0 = performance.now();
+  const phase = (what: string) => req.trace?.(`[${(performance.now() - t0).toFixed(1).padStart(8)} ms] ${what}`);
   try {
     const rootfs: PreparedRootfs = await prepareRootfs({ root: req.root, namespace: req.namespace, image: req.image, rootfsDir: req.rootfsDir, snapshotter: req.snapshotter, id: flags.id, sys, target: join(store.taskDir(flags.id), 'rootfs'), dryRun: !!req.dryRun });
+    phase(rootfs.snapshotter ? `image ${req.image} resolved` : `rootfs ${rootfs.path}`);
     const spec = buildSpec(rootfs.imageConfig as ImageProcessConfig | undefined, flags, hostCapabilities());
     const user = req.user ?? (rootfs.imageConfig?.User || undefined);
     applySeccompFlags(spec, req.seccomp, req.seccompProfile);
@@ -69,6 +72,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
     td.push('remove task state', () => store.removeTask(flags.id));
     // The snapshot is mounted and recorded before anything can fail after it.
     const mounted = await rootfs.mount();
+    if (mounted) phase(`snapshot ${rootfs.snapshotKey} (${rootfs.snapshotter}) mounted at ${rootfs.path}`);
     if (req.rm) td.push('remove snapshot', () => rootfs.remove());
     td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
     // Names in --user and the image's User are looked up in the image's own /etc/passwd.
@@ -84,6 +88,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
     }
     const cgroup: ContainerCgroup = openCgroup(spec, req.notice);
     cgroup.create();
+    phase(`cgroup ${spec.linux?.cgroupsPath} created`);
     td.push('remove cgroup', async () => { await cgroup.destroy(); });
 
     const io: ContainerIo = flags.tty ? ptyIo(sys) : passThroughIo();
@@ -122,7 +127,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
     const { pid } = launched;
     const task: TaskState = { id: flags.id, pid, startTime: processStartTime(pid) ?? '', status: 'running', rootfs: rootfs.path, rootfsMounted: mounted, cgroupsPath: spec.linux?.cgroupsPath, cliPid: process.pid, cliStartTime: processStartTime(process.pid) ?? '', startedAt: new Date().toISOString() };
     store.saveTask(task);
-    req.trace?.(`started pid ${pid} in ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
+    phase(`pid ${pid} running (launch took ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms)`);
     io.started();
     const forward = (sig: NodeJS.Signals) => { try { sys.kill(pid, signalNumber(sig)); } catch { /* already gone */ } };
     for (const s of FORWARDED) process.on(s, forward);
@@ -131,9 +136,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
     status = await sys.wait(pid);
     // Give the pty a moment to hand over the last output; unref'd so a plain run does not wait on it.
     await Promise.race([io.drained(), new Promise((r) => setTimeout(r, 200).unref())]);
+    phase(`exited: ${status.kind === 'exited' ? `code ${status.code}` : `signal ${status.signal}`}`);
     return exitCodeOf(status);
   } finally {
     const errors = await td.run();
+    phase('torn down');
     for (const e of errors) req.notice(`cleanup: ${e.message}`);
   }
 }
