@@ -1,19 +1,15 @@
 import type { Argv } from 'yargs';
+import { openManager } from '../container-manager.js';
 import type { GlobalArgs } from '../context.js';
 import { formatAge, printJson, printTable } from '../render.js';
 
-async function manager(a: GlobalArgs) {
-  const { loadSys } = await import('../../sys/index.js');
-  const { ContainerStore } = await import('../../runtime/container/store.js');
-  return { store: new ContainerStore(a.root, a.state, a.namespace), sys: await loadSys(), notice: (l: string) => process.stderr.write(`tsctr: ${l}\n`) };
-}
 
 export default function register(y: Argv): Argv {
   return y
     .command(['ls', 'list'], 'list containers', (s) => s.option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the ids' }).option('json', { type: 'boolean', default: false }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { quiet: boolean; json: boolean };
       const { listContainers } = await import('../../runtime/container/manage.js');
-      const list = await listContainers(await manager(a));
+      const list = await listContainers(await openManager(a));
       if (a.json) return printJson(list.map(({ record, task }) => ({ ...record, spec: undefined, task: task ? { pid: task.pid, status: task.status } : null })));
       if (a.quiet) { for (const c of list) process.stdout.write(c.record.id + '\n'); return; }
       printTable(['CONTAINER', 'IMAGE', 'RUNTIME', 'STATUS', 'CREATED'], list.map(({ record: r, task }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', task ? `running (pid ${task.pid})` : 'stopped', formatAge(r.createdAt)]));
@@ -21,12 +17,12 @@ export default function register(y: Argv): Argv {
     .command(['rm <id..>', 'remove', 'delete', 'del'], 'remove containers and their snapshots', (s) => s.positional('id', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string[]; force: boolean };
       const { removeContainer } = await import('../../runtime/container/manage.js');
-      const m = await manager(a);
+      const m = await openManager(a);
       for (const id of a.id) { await removeContainer(m, id, a.force); process.stdout.write(id + '\n'); }
     })
     .command('info <id>', 'print a container\'s record and spec as JSON', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string };
-      printJson((await manager(a)).store.get(a.id));
+      printJson((await openManager(a)).store.get(a.id));
     })
     .demandCommand(1, 'name a subcommand: ls, rm, info');
 }
