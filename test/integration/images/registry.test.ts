@@ -1,6 +1,6 @@
 // tsctr push and pull against a real registry in all four modes (plain,
 // tls, basic, token), run as a user would (the CLI as a subprocess).
-import { existsSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,7 +8,8 @@ import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
 import { rootTest } from '../../helpers/root.js';
 import { registryUnavailable, startRegistry, stopAllRegistries, type RegistryMode, type TestRegistry } from '../../helpers/registry.js';
 import { makeTestImage, seedImage } from '../../helpers/registry-image.js';
-import { registryFlags, runAsync } from './helpers.js';
+import { hasTool, registryFlags, runAsync, startContainerd, type Containerd } from './helpers.js';
+import { isRoot } from '../../helpers/root.js';
 
 const why = registryUnavailable();
 
@@ -52,6 +53,29 @@ for (const mode of ['plain', 'tls', 'basic', 'token'] as RegistryMode[]) {
     assert.equal(inspect.config.config.Cmd, ['sh']);
     const repull = await runAsync(b, ['images', 'pull', '--skip-unpack', ...registryFlags(reg), ref]);
     assert.match(repull.stdout, /fetched 0, existed 3/);
+
+    // containerd's ctr pulls what tsctr pushed, with the same registry flags.
+    if (!isRoot || !hasTool('containerd') || !hasTool('ctr')) {
+      console.log(`  SKIP ctr pull (${mode}): needs root and containerd/ctr`);
+      return;
+    }
+    let cd: Containerd | undefined;
+    try {
+      cd = await startContainerd();
+      // ctr 1.6 talks plain HTTP to 127.0.0.1 unless a hosts.toml names https.
+      let flags = registryFlags(reg);
+      if (mode === 'tls') {
+        mkdirSync(join(cd.dir, 'hosts', reg.host), { recursive: true });
+        writeFileSync(join(cd.dir, 'hosts', reg.host, 'hosts.toml'), `server = "https://${reg.host}"\n[host."https://${reg.host}"]\n  ca = "${reg.caFile}"\n`);
+        flags = ['--hosts-dir', join(cd.dir, 'hosts')];
+      }
+      const ctrPull = await cd.ctr(['images', 'pull', '--snapshotter', 'native', ...flags, ref]);
+      assert.is(ctrPull.code, 0, ctrPull.stderr + ctrPull.stdout);
+      const ls = await cd.ctr(['images', 'ls']);
+      assert.match(ls.stdout, new RegExp(`${ref}\\s+\\S+\\s+${local[0]!.target.digest}`));
+    } finally {
+      await cd?.stop();
+    }
   });
 
   t('pull an index by platform; --all-platforms; an unknown platform names what there is', async () => {
