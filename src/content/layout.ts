@@ -2,7 +2,7 @@
 // (image-spec image-layout.md), so skopeo and umoci can read it; tsctr's own
 // bookkeeping (ingest, locks, metadata) lives beside the blobs.
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { isValidDigest, MediaType, type Descriptor } from '../image/descriptor.js';
@@ -58,15 +58,28 @@ export async function ensureLayout(root: string): Promise<void> {
   await mkdir(blobsDir(root), { recursive: true });
   await mkdir(ingestDir(root), { recursive: true });
   await mkdir(locksDir(root), { recursive: true });
+  await createIfMissing(join(dir, 'oci-layout'), OCI_LAYOUT);
+  await createIfMissing(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }, null, 2) + '\n');
+}
+
+/**
+ * Create a complete file only if nothing is there: write a temp file and
+ * link(2) it into place, which fails with EEXIST instead of replacing an
+ * index.json another process has just filled.
+ */
+async function createIfMissing(path: string, data: string): Promise<void> {
   try {
-    await readFile(join(dir, 'oci-layout'));
-  } catch {
-    await writeFileAtomic(join(dir, 'oci-layout'), OCI_LAYOUT);
-  }
+    await readFile(path);
+    return;
+  } catch { /* missing */ }
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await writeFile(tmp, data, { mode: 0o644, flush: true });
   try {
-    await readFile(join(dir, 'index.json'));
-  } catch {
-    await writeLayoutIndex(root, []);
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
 }
 

@@ -1,7 +1,7 @@
 // A pull killed with SIGKILL at any moment leaves a store the next pull
 // completes (resuming partial downloads); ten concurrent pulls of one image
 // into one root end with one consistent copy, each blob downloaded once.
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -93,6 +93,9 @@ if (why) {
     assert.is(fetched, 6, 'manifest, config and 4 layers, each downloaded by exactly one process');
     const ls = await runAsync(e, ['images', 'ls', '-q']);
     assert.is(ls.stdout, `${ref}\n`);
+    // The OCI layout's index.json names it once (no process wrote over another's).
+    const index = JSON.parse(readFileSync(join(e.root, 'content/index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+    assert.equal(index.manifests.map((m) => [m.digest, m.annotations['org.opencontainers.image.ref.name']]), [[img.manifest.desc.digest, ref]]);
     await checkComplete(e);
     // One more pull reports every blob as present.
     const again = await runAsync(e, ['images', 'pull', '--skip-unpack', '--plain-http', ref]);
