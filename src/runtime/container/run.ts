@@ -3,10 +3,10 @@
 // at any step, a signal, or the container's exit leaves nothing behind.
 import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CLONE, PR } from '../../sys/constants.js';
-import { exitCodeOf, type Sys, type WaitStatus } from '../../sys/index.js';
-import { launch, type StepReport } from '../launcher.js';
+import { CLONE } from '../../sys/constants.js';
+import type { Sys, WaitStatus } from '../../sys/index.js';
 import { describeOp, type PlanOp } from '../launch-plan.js';
+import { describeStatus, exitCodeOf, lastCap, startProcess, superviseProcess } from './supervise.js';
 import { createPlan } from '../plan/index.js';
 import { resolverInRootfs, statSourceIsDir } from '../plan/host.js';
 import { listCapabilities } from '../spec/index.js';
@@ -40,8 +40,6 @@ export interface RunRequest {
   /** Notes for the user: leftovers cleaned, warnings. */
   notice: (line: string) => void;
 }
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 /** Runs a container in the foreground; resolves to its exit code (128+signal when killed). */
 export async function runContainer(req: RunRequest): Promise<number> {
@@ -106,51 +104,28 @@ export async function runContainer(req: RunRequest): Promise<number> {
       sourceIsDir: statSourceIsDir,
     });
     for (const w of plan.warnings) req.notice(`warning: ${w}`);
-    const ops = withParentDeathSignal(withLoopback(plan.ops, plan.cloneFlags));
-    const pidnsFd = plan.joinNamespaces.length ? openSync(plan.joinNamespaces[0]!.path, 'r') : undefined;
     const started = process.hrtime.bigint();
-    let launched;
-    try {
-      launched = await launch(sys, ops, {
-        cloneFlags: plan.cloneFlags,
-        pidnsFd,
-        trace: !!req.trace,
-        onStep: req.trace ? (r) => req.trace!(formatStep(r)) : undefined,
-        beforeStart: (pid) => {
-          writeIdMaps(pid, plan.uidMappings, plan.gidMappings);
-          cgroup.join(pid);
-        },
-      });
-    } finally {
-      if (pidnsFd !== undefined) closeSync(pidnsFd);
-    }
+    const launched = await startProcess(sys, withLoopback(plan.ops, plan.cloneFlags), {
+      cloneFlags: plan.cloneFlags,
+      pidNamespacePath: plan.joinNamespaces[0]?.path,
+      trace: req.trace,
+      beforeStart: (pid) => {
+        writeIdMaps(pid, plan.uidMappings, plan.gidMappings);
+        cgroup.join(pid);
+      },
+    });
     const { pid } = launched;
     const task: TaskState = { id: flags.id, pid, startTime: processStartTime(pid) ?? '', status: 'running', rootfs: rootfs.path, rootfsMounted: mounted, cgroupsPath: spec.linux?.cgroupsPath, cliPid: process.pid, cliStartTime: processStartTime(process.pid) ?? '', startedAt: new Date().toISOString() };
     store.saveTask(task);
     phase(`pid ${pid} running (launch took ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms)`);
-    io.started();
-    const forward = (sig: NodeJS.Signals) => { try { sys.kill(pid, signalNumber(sig)); } catch { /* already gone */ } };
-    for (const s of FORWARDED) process.on(s, forward);
-    td.push('stop forwarding signals', () => { for (const s of FORWARDED) process.off(s, forward); });
-    td.push('close pidfd', () => closeSync(launched.pidfd));
-    status = await sys.wait(pid);
-    // Give the pty a moment to hand over the last output; unref'd so a plain run does not wait on it.
-    await Promise.race([io.drained(), new Promise((r) => setTimeout(r, 200).unref())]);
-    phase(`exited: ${status.kind === 'exited' ? `code ${status.code}` : `signal ${status.signal}`}`);
+    status = await superviseProcess(sys, launched, io, td);
+    phase(`exited: ${describeStatus(status)}`);
     return exitCodeOf(status);
   } finally {
     const errors = await td.run();
     phase('torn down');
     for (const e of errors) req.notice(`cleanup: ${e.message}`);
   }
-}
-
-/** Forward run: the container dies with its tsctr rather than run unsupervised. Set last: a credential change clears it. */
-function withParentDeathSignal(ops: PlanOp[]): PlanOp[] {
-  const at = ops.findIndex((o) => o.op === 'seccomp' && ops.indexOf(o) > ops.findIndex((x) => x.op === 'capset'));
-  const exec = ops.findIndex((o) => o.op === 'execve');
-  const i = at >= 0 ? at : exec;
-  return [...ops.slice(0, i), { op: 'prctl', option: PR.SET_PDEATHSIG, args: [9, 0, 0, 0] }, ...ops.slice(i)];
 }
 
 /**
@@ -195,18 +170,3 @@ function hostCapabilities(): string[] {
   return listCapabilities(bnd);
 }
 
-let cachedLastCap: number | undefined;
-function lastCap(): number {
-  cachedLastCap ??= Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  return cachedLastCap;
-}
-
-const SIGNUMS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
-function signalNumber(s: string): number {
-  return SIGNUMS[s] ?? 15;
-}
-
-function formatStep(r: StepReport): string {
-  const ms = (r.ns / 1e6).toFixed(3).padStart(8);
-  return `[${ms} ms] ${String(r.step).padStart(3)}  ${describeOp(r.op)}${r.errno ? '' : ' = 0'}`;
-}

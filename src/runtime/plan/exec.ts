@@ -1,0 +1,55 @@
+// createExecPlan: a process joining a running container (tasks exec). The
+// child setns()es into the container's namespaces (the user namespace
+// first, the mount namespace last, as runc's nsexec does; a pid namespace is
+// joined by the parent for its child, see PlanOptions.joinNamespaces), then
+// takes the container's credentials, capabilities, no_new_privs and seccomp,
+// and execs. Pure, like createPlan.
+import { InvalidArgumentError } from '../../errors.js';
+import { NAMESPACE_FLAGS, NAMESPACE_PROC_FILE, PR, type NamespaceType } from '../../sys/constants.js';
+import type { PlanOp } from '../launch-plan.js';
+import type { Process, Spec } from '../spec/types.js';
+import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type Stdio } from './process.js';
+
+export interface ExecOptions {
+  /** The container's init, whose namespaces are joined. */
+  pid: number;
+  process: Process;
+  stdio?: Stdio;
+  consoleFd?: number;
+  lastCap: number;
+}
+
+export interface ExecPlan {
+  ops: PlanOp[];
+  /** /proc/<pid>/ns/pid when the container has its own pid namespace: open it and pass it to spawn. */
+  pidNamespace?: string;
+  warnings: string[];
+}
+
+const ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'time', 'mount'];
+
+export function createExecPlan(spec: Spec, opts: ExecOptions): ExecPlan {
+  const p = opts.process;
+  if (!p.args?.length) throw new InvalidArgumentError('exec: name a command to run in the container');
+  if (p.terminal && opts.stdio !== 'pty') throw new InvalidArgumentError('exec: a terminal needs stdio "pty"');
+  const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type as NamespaceType));
+  const warnings: string[] = [];
+  const ops: PlanOp[] = [];
+  for (const t of ORDER) {
+    if (!types.has(t)) continue;
+    // time namespaces apply to children only; the container's init made them for its own.
+    if (t === 'time') { warnings.push('exec: the time namespace is not joined'); continue; }
+    ops.push({ op: 'setns', path: `/proc/${opts.pid}/ns/${NAMESPACE_PROC_FILE[t]}`, nstype: NAMESPACE_FLAGS[t] });
+  }
+  ops.push(...compileRlimits(p));
+  ops.push(...compileStdio(opts.stdio, opts.consoleFd));
+  const seccomp = spec.linux?.seccomp ? compileSeccompOp(spec.linux.seccomp, warnings) : undefined;
+  if (seccomp && !p.noNewPrivileges) ops.push(seccomp);
+  ops.push(...compileCredentials(p, { lastCap: opts.lastCap, warnings }));
+  ops.push({ op: 'umask', mask: p.user.umask ?? 0o022 });
+  ops.push({ op: 'chdir', path: p.cwd });
+  if (p.noNewPrivileges) ops.push({ op: 'prctl', option: PR.SET_NO_NEW_PRIVS, args: [1, 0, 0, 0] });
+  if (seccomp && p.noNewPrivileges) ops.push(seccomp);
+  ops.push(compileExec(p));
+  return { ops, pidNamespace: types.has('pid') ? `/proc/${opts.pid}/ns/pid` : undefined, warnings };
+}
