@@ -110,3 +110,33 @@ int tsctr_set_opost(int32_t fd, int32_t on)
 		t.c_oflag &= ~OPOST;
 	return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
 }
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/*
+ * Opens a pty pair on the devpts instance behind ptmx (a container's
+ * /proc/<pid>/root/dev/pts/ptmx), so the slave is one the container sees as
+ * /dev/pts/<n>. The slave is opened through the master (TIOCGPTPEER), never
+ * by a path the container controls. out: int32 master, slave, n.
+ */
+int tsctr_openpty_at(const char *ptmx, uint8_t *out)
+{
+	int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -errno;
+	int unlock = 0, n = -1;
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || ioctl(m, TIOCGPTN, &n) < 0)
+		goto fail;
+	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0)
+		goto fail;
+	int32_t res[3] = { m, s, n };
+	memcpy(out, res, sizeof(res));
+	return 0;
+fail:;
+	int e = errno;
+	close(m);
+	return -e;
+}

@@ -41,6 +41,7 @@ export class FakeSys implements Sys {
   kill(pid: number, signal: number) { this.rec('kill', [pid, signal]); }
   statfs(path: string): StatFs { this.rec('statfs', [path], path); return { type: this.statfsType, bsize: 4096, blocks: 1000, bfree: 500, bavail: 500, files: 100, ffree: 50, flags: 0 }; }
   openpty(): Pty { this.rec('openpty', []); return { master: 100, slave: 101, name: '/dev/pts/9' }; }
+  openptyAt(ptmxPath: string): Pty { this.rec('openptyAt', [ptmxPath]); return { master: 100, slave: 101, name: '/dev/pts/0' }; }
   getWinsize(fd: number) { this.rec('getWinsize', [fd]); return { rows: 24, cols: 80 }; }
   setWinsize(fd: number, rows: number, cols: number) { this.rec('setWinsize', [fd, rows, cols]); }
   setOutputProcessing(fd: number, on: boolean) { this.rec('setOutputProcessing', [fd, on]); }

@@ -49,6 +49,7 @@ const native = define({
   tsctr_spawn: { library: 'tsctr', retType: I32, paramsType: [BUF, I32, I64, I32, BUF] },
   tsctr_wait: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
   tsctr_openpty: { library: 'tsctr', retType: I32, paramsType: [BUF, BUF, I32] },
+  tsctr_openpty_at: { library: 'tsctr', retType: I32, paramsType: [S, BUF] },
   tsctr_get_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, BUF] },
   tsctr_set_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32] },
   tsctr_set_opost: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
@@ -149,6 +150,11 @@ export const libcSys: Sys = {
     const name = Buffer.alloc(64);
     checkNeg(native.tsctr_openpty([out, name, name.length]) as number, 'openpty', '/dev/ptmx');
     return { master: out.readInt32LE(0), slave: out.readInt32LE(4), name: name.toString('utf8', 0, name.indexOf(0)) };
+  },
+  openptyAt(ptmxPath): Pty {
+    const out = Buffer.alloc(12);
+    checkNeg(native.tsctr_openpty_at([ptmxPath, out]) as number, 'openpty', ptmxPath);
+    return { master: out.readInt32LE(0), slave: out.readInt32LE(4), name: `/dev/pts/${out.readInt32LE(8)}` };
   },
   getWinsize(fd) {
     const out = Buffer.alloc(4);

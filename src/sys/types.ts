@@ -51,6 +51,8 @@ export interface Sys {
   kill(pid: number, signal: number): void;
   statfs(path: string): StatFs;
   openpty(): Pty;
+  /** A pty on the devpts instance behind ptmxPath; name is the slave's path inside that instance's mount (/dev/pts/N). */
+  openptyAt(ptmxPath: string): Pty;
   getWinsize(fd: number): { rows: number; cols: number };
   setWinsize(fd: number, rows: number, cols: number): void;
   /** Output post-processing (OPOST) of a terminal on or off. */

@@ -1,8 +1,23 @@
 import type { Argv } from 'yargs';
 import { openManager } from '../container-manager.js';
-import type { GlobalArgs } from '../context.js';
+import { setOperation, type GlobalArgs } from '../context.js';
 import { formatSize, printJson, printTable } from '../render.js';
 
+
+const EXEC_VALUE_OPTIONS = new Set(['--env', '-e', '--cwd', '--user', '-u', '--exec-id', '--root', '--state', '--namespace', '-n']);
+
+/** `tasks exec ID sh -c …`: options end at the container id, as in `run`. */
+export function prepareArgv(argv: string[], commandIndex: number): string[] {
+  const sub = argv.findIndex((a, i) => i > commandIndex && !a.startsWith('-'));
+  if (sub < 0 || argv[sub] !== 'exec') return argv;
+  for (let i = sub + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv;
+    if (EXEC_VALUE_OPTIONS.has(a)) { i++; continue; }
+    if (!a.startsWith('-')) return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)];
+  }
+  return argv;
+}
 
 export default function register(y: Argv): Argv {
   return y
@@ -34,5 +49,24 @@ export default function register(y: Argv): Argv {
       if (a.json) return printJson(m);
       printTable(['METRIC', 'VALUE'], Object.entries(m).map(([k, v]) => [k, v === undefined ? '-' : /bytes|memory/i.test(k) ? formatSize(v) : v]));
     })
-    .demandCommand(1, 'name a subcommand: ls, kill, ps, metrics');
+    .command('exec <id>', 'run another process in a running container', (s) => s
+      .usage('tsctr tasks exec [flags] ID COMMAND [ARG...]')
+      .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
+      .positional('id', { type: 'string', demandOption: true })
+      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a terminal' })
+      .option('env', { alias: 'e', type: 'string', describe: 'add NAME=value (repeatable)' })
+      .option('cwd', { type: 'string', describe: 'working directory (default: the container\'s)' })
+      .option('user', { alias: 'u', type: 'string', describe: 'uid[:gid] or a name from the container\'s /etc/passwd' })
+      .option('exec-id', { type: 'string', describe: 'accepted for ctr compatibility' })
+      .option('trace', { type: 'boolean', default: false, describe: 'print each launch step' }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string; '--'?: string[]; tty: boolean; env?: string | string[]; cwd?: string; user?: string; trace: boolean };
+      setOperation(`tasks exec ${a.id}`);
+      const { execInContainer } = await import('../../runtime/container/exec.js');
+      const m = await openManager(a);
+      process.exitCode = await execInContainer({
+        root: a.root, state: a.state, namespace: a.namespace, sys: m.sys, id: a.id, args: (a['--'] ?? []).map(String),
+        tty: a.tty, env: ([] as string[]).concat(a.env ?? []), cwd: a.cwd, user: a.user, notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
+      });
+    })
+    .demandCommand(1, 'name a subcommand: ls, kill, ps, metrics, exec');
 }

@@ -23,10 +23,11 @@ export function passThroughIo(): ContainerIo {
   return { stdio: [0, 1, 2], started() {}, drained: () => Promise.resolve(), close() {} };
 }
 
-export function ptyIo(sys: Sys, opts: { stdin?: NodeJS.ReadStream; stdout?: NodeJS.WriteStream } = {}): ContainerIo {
+/** opts.ptmx: allocate on that devpts instance (a running container's), not the host's. */
+export function ptyIo(sys: Sys, opts: { stdin?: NodeJS.ReadStream; stdout?: NodeJS.WriteStream; ptmx?: string } = {}): ContainerIo {
   const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
-  const pty = sys.openpty();
+  const pty = opts.ptmx ? sys.openptyAt(opts.ptmx) : sys.openpty();
   let closed = false;
   let rawSet = false;
   let reader: tty.ReadStream | undefined;
