@@ -90,6 +90,15 @@ for (const mode of ['plain', 'tls', 'basic', 'token'] as RegistryMode[]) {
     assert.is(ok.code, 0, ok.stderr);
     const ls = await runAsync(c, ['images', 'ls']);
     assert.match(ls.stdout, new RegExp(`${ref}\\s+application/vnd.oci.image.index.v1\\+json\\s+${img.index!.desc.digest}\\s+\\S+ \\S+\\s+linux/amd64`));
+    // A complete index is pushed as an index: manifests by digest first, then the tag.
+    const copy = `${reg.host}/tsctr/indexed-copy:v1`;
+    const push = await runAsync(c, ['images', 'push', ...registryFlags(reg), copy, ref]);
+    assert.is(push.code, 0, push.stderr);
+    assert.match(push.stdout, new RegExp(`${img.index!.desc.digest} \\(uploaded 2, existed 0\\)`)); // blob existence is per repository
+    const d = env('index-copy');
+    const back = await runAsync(d, ['images', 'pull', '--skip-unpack', ...registryFlags(reg), copy]);
+    assert.is(back.code, 0, back.stderr);
+    assert.match(back.stdout, new RegExp(`${copy}: ${img.index!.desc.digest}`));
   });
 
   if (mode === 'plain') {
