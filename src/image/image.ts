@@ -154,3 +154,8 @@ export async function checkImage(store: ContentStore, record: ImageRecord, platf
   res.status = res.present === res.required ? 'complete' : 'incomplete';
   return res;
 }
+
+/** An image's size for this host: config and layers (what `images ls` shows). */
+export async function imageSize(store: ContentStore, target: Descriptor): Promise<number> {
+  return (await checkImage(store, { name: '', target, createdAt: '', updatedAt: '', labels: {} })).totalSize;
+}

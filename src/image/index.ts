@@ -2,7 +2,7 @@
 import { ContentStore } from '../content/store.js';
 import { ImageStore } from './store.js';
 
-export { loadImage, findImage, resolveManifest, checkImage, imagePlatforms, type LoadedImage, type CheckResult } from './image.js';
+export { loadImage, findImage, resolveManifest, checkImage, imagePlatforms, imageSize, type LoadedImage, type CheckResult } from './image.js';
 export { ImageStore, type ImageRecord, type NamespaceInfo } from './store.js';
 export { pullImage, fetchBlob, type PullOptions, type PullResult, type ProgressEvent, type BlobKind, type BlobStatus } from './pull.js';
 export { pushImage, type PushOptions, type PushResult } from './push.js';
@@ -13,11 +13,4 @@ export type { Manifest, Index, ImageConfig } from './manifest.js';
 
 export function openStores(root: string): { store: ContentStore; images: ImageStore } {
   return { store: new ContentStore(root), images: new ImageStore(root) };
-}
-
-/** The size of an image for its default platform: target, manifest, config and layers that are present or listed. */
-export async function imageSize(store: ContentStore, target: import('./descriptor.js').Descriptor): Promise<number> {
-  const { checkImage } = await import('./image.js');
-  const r = await checkImage(store, { name: '', target, createdAt: '', updatedAt: '', labels: {} });
-  return r.totalSize;
 }

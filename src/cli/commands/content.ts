@@ -6,7 +6,11 @@ import { formatAge, formatSize, printJson, printTable } from '../render.js';
 import { Progress } from '../progress.js';
 
 type A<T = object> = GlobalArgs & T;
-const stores = async (root: string) => (await import('../../image/index.js')).openStores(root);
+// Only the two stores: image/index.js would also load tar and the registry client.
+const stores = async (root: string) => {
+  const [{ ContentStore }, { ImageStore }] = await Promise.all([import('../../content/store.js'), import('../../image/store.js')]);
+  return { store: new ContentStore(root), images: new ImageStore(root) };
+};
 
 export default function register(y: Argv): Argv {
   return y

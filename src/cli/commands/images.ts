@@ -7,7 +7,11 @@ import { formatSize, printJson, printTable } from '../render.js';
 import { Progress } from '../progress.js';
 
 type A<T = object> = GlobalArgs & T;
-const stores = async (root: string) => (await import('../../image/index.js')).openStores(root);
+// Only the two stores: image/index.js would also load tar and the registry client.
+const stores = async (root: string) => {
+  const [{ ContentStore }, { ImageStore }] = await Promise.all([import('../../content/store.js'), import('../../image/store.js')]);
+  return { store: new ContentStore(root), images: new ImageStore(root) };
+};
 
 // `images mount|unmount|usage` live with the snapshotter (images-mount.ts).
 import { registerImageMount } from './images-mount.js';
@@ -111,7 +115,7 @@ async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; pl
 }
 
 async function listCommand(a: A<{ quiet: boolean; json: boolean }>): Promise<void> {
-  const { imagePlatforms, imageSize } = await import('../../image/index.js');
+  const { imagePlatforms, imageSize } = await import('../../image/image.js');
   const { formatPlatform } = await import('../../image/platform.js');
   const { store, images } = await stores(a.root);
   const list = await images.list(a.namespace);
