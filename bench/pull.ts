@@ -6,6 +6,11 @@
 // --skip-unpack vs `ctr content fetch`). Prints the median of N rounds.
 //   node dist/bench/pull.js [rounds]
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { ContentStore } from '../src/content/store.js';
+import { ImageStore } from '../src/image/store.js';
+import { pullImage } from '../src/image/pull.js';
+import { createRegistryClient } from '../src/remote/index.js';
 
 import { Env, FIXTURE_REF } from '../test/helpers/tsctr.js';
 import { startRegistry } from '../test/helpers/registry.js';
@@ -37,8 +42,14 @@ try {
 
   const rows: string[][] = [];
   for (const [label, ref] of [['busybox fixture (1 MiB)', fixture], ['layered (4 x 8 MiB)', layered]] as const) {
-    const res: Record<string, number[]> = { tsctrUnpack: [], ctrUnpack: [], tsctrFetch: [], ctrFetch: [] };
+    const res: Record<string, number[]> = { tsctrUnpack: [], ctrUnpack: [], tsctrFetch: [], ctrFetch: [], inProcess: [] };
     for (let i = 0; i < rounds; i++) {
+      // The same fetch inside this process: no Node start-up, no CLI parsing.
+      const dir = mkdtempSync('/tmp/tsctr-bench-inproc-');
+      const t0 = process.hrtime.bigint();
+      await pullImage({ store: new ContentStore(dir), images: new ImageStore(dir), namespace: 'default', ref, client: createRegistryClient({ plainHttp: true }) });
+      res.inProcess!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      rmSync(dir, { recursive: true, force: true });
       const e = new Env('bench');
       res.tsctrUnpack!.push(await time(() => runAsync(e, ['images', 'pull', '--plain-http', '-q', ref])));
       e.cleanup();
@@ -51,9 +62,9 @@ try {
       await cd.ctr(['content', 'prune', 'references']);
       await cd.ctr(['images', 'rm', '--sync', ref]);
     }
-    rows.push([label, ...['tsctrUnpack', 'ctrUnpack', 'tsctrFetch', 'ctrFetch'].map((k) => `${median(res[k]!).toFixed(0)} ms`)]);
+    rows.push([label, ...['tsctrUnpack', 'ctrUnpack', 'tsctrFetch', 'ctrFetch', 'inProcess'].map((k) => `${median(res[k]!).toFixed(0)} ms`)]);
   }
-  const head = ['image', 'tsctr pull', 'ctr images pull', 'tsctr pull --skip-unpack', 'ctr content fetch'];
+  const head = ['image', 'tsctr pull', 'ctr images pull', 'tsctr pull --skip-unpack', 'ctr content fetch', 'pullImage() in-process'];
   console.log(`median of ${rounds} rounds, wall clock per command (includes process start-up), registry on 127.0.0.1`);
   console.log(head.join(' | '));
   for (const r of rows) console.log(r.join(' | '));
