@@ -34,11 +34,12 @@ export class Progress {
     this.tty = opts.tty ?? this.out.isTTY === true;
   }
 
-  /** A line above the table (e.g. "resolved ... "). */
-  note(line: string): void {
+  /** A line above the table (e.g. "resolved ... "); `replace` rewrites the last one on a terminal. */
+  note(line: string, replace = false): void {
     if (this.opts.quiet) return;
     if (this.tty) {
-      this.headLines.push(line);
+      if (replace && this.headLines.length > 0) this.headLines[this.headLines.length - 1] = line;
+      else this.headLines.push(line);
       this.schedule();
     } else this.out.write(line + '\n');
   }

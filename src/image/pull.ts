@@ -42,6 +42,8 @@ export interface PullOptions {
   /** Record the image name (default true; `content fetch` only fetches). */
   record?: boolean;
   onProgress?: (e: ProgressEvent) => void;
+  /** Called once the reference is resolved, before any blob is fetched. */
+  onResolved?: (name: string, target: Descriptor) => void;
   log?: (line: string) => void;
 }
 
@@ -63,6 +65,7 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
   try {
     const target = await opts.client.resolve(ref);
     result.target = target;
+    opts.onResolved?.(result.name, target);
     const fetchJson = async (d: Descriptor, kind: BlobKind): Promise<Buffer> => {
       if (await opts.store.has(d.digest)) {
         emit({ digest: d.digest, kind, status: 'exists', offset: d.size, total: d.size });

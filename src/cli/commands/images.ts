@@ -78,7 +78,7 @@ async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'sk
   const { store, images } = await stores(a.root);
   const progress = new Progress({ quiet: a.quiet, out: process.stdout });
   progress.note(`${a.ref}: resolving`);
-  const r = await pullImage({ store, images, namespace: a.namespace, ref: a.ref, client: createRegistryClient(remoteOptionsOf(a)), platforms: await platformsOf(a), maxConcurrent: a['max-concurrent-downloads'], onProgress: progress.update, log: a.debug ? (l) => process.stderr.write(`debug: ${l}\n`) : undefined });
+  const r = await pullImage({ store, images, namespace: a.namespace, ref: a.ref, client: createRegistryClient(remoteOptionsOf(a)), platforms: await platformsOf(a), maxConcurrent: a['max-concurrent-downloads'], onProgress: progress.update, onResolved: (name, t) => progress.note(`${name}: resolved ${t.digest}`, true), log: a.debug ? (l) => process.stderr.write(`debug: ${l}\n`) : undefined });
   progress.finish();
   const unpacked = a['skip-unpack'] ? undefined : await unpackPulled(a.root, a.namespace, r.name, a.snapshotter, a.quiet);
   if (a.quiet) process.stdout.write(r.name + '\n');
