@@ -74,6 +74,18 @@ if (why) {
       const check = await runAsync(e, ['images', 'check']);
       assert.ok(check.code === 0 || check.code === 1, check.stderr);
     }
+    // And at fixed times after start: during start-up, resolve, commits and the metadata write.
+    for (const ms of [40, 120, 200, 300, 450, 650]) {
+      const p = e.spawn(pullArgs, { stdio: 'ignore' });
+      const closed = new Promise<void>((r) => p.on('close', () => r()));
+      await new Promise((r) => setTimeout(r, ms));
+      p.kill('SIGKILL');
+      await closed;
+      const check = await runAsync(e, ['images', 'check']);
+      assert.ok(check.code === 0 || check.code === 1, check.stderr);
+      // Drop the finished blobs now and then, so later kills land in downloads again.
+      if (ms % 200 === 0) await runAsync(e, ['content', 'rm', ...img.layers.slice(0, 2).map((l) => l.desc.digest)]);
+    }
     assert.ok(sawPartial, 'at least one kill left a partial download to resume');
     const final = await runAsync(e, pullArgs);
     assert.is(final.code, 0, final.stderr);
