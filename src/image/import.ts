@@ -6,6 +6,8 @@
 // their file name while they stream into the store.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { InvalidArgumentError } from '../errors.js';
@@ -75,13 +77,41 @@ async function scanArchive(opts: ImportOptions): Promise<Scan> {
     },
   });
   let parseErr: unknown;
-  await pipeline(createReadStream(opts.file), parser).catch((err: unknown) => { parseErr = err; });
+  await pipeline(await openArchive(opts.file), parser).catch((err: unknown) => { parseErr = err; });
   // Let every started ingest finish or clean up before reporting the first error.
   const settled = await Promise.allSettled(jobs);
   const bad = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (bad) throw bad.reason;
-  if (parseErr) throw new InvalidArgumentError(`${opts.file}: cannot read the archive: ${(parseErr as Error).message}`, { cause: parseErr, hint: 'is it a tar file?' });
+  if (parseErr) throw new InvalidArgumentError(`${opts.file}: cannot read the archive: ${(parseErr as Error).message}`, { cause: parseErr, hint: (parseErr as { hint?: string }).hint ?? 'is it a tar file?' });
   return scan;
+}
+
+/**
+ * The archive as a tar stream. node-tar unpacks gzip itself; zstd (which
+ * Node 20's zlib lacks, and node-tar then throws on outside any stream) goes
+ * through the zstd binary.
+ */
+async function openArchive(file: string): Promise<NodeJS.ReadableStream> {
+  const fh = await open(file, 'r');
+  const magic = Buffer.alloc(4);
+  try {
+    await fh.read(magic, 0, 4, 0);
+  } finally {
+    await fh.close();
+  }
+  if (magic.readUInt32LE(0) !== 0xfd2fb528) return createReadStream(file);
+  const child = spawn('zstd', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const out = new PassThrough();
+  child.on('error', (err) => out.destroy(new InvalidArgumentError(`${file} is zstd-compressed and the zstd program could not run: ${err.message}`, { hint: 'apt-get install zstd, or decompress the archive first' })));
+  // End the stream only after zstd exited 0: a corrupt file must fail the import.
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new InvalidArgumentError(`zstd -d ${file}: ${stderr.trim().split('\n').pop() || `exit ${code}`}`, { hint: 'the archive is damaged or truncated' }));
+  });
+  child.stdout.pipe(out, { end: false });
+  return out;
 }
 
 async function storeEntry(store: ContentStore, entry: ReadEntry, path: string, expected: { digest: string; size: number } | undefined): Promise<{ digest: string; size: number }> {

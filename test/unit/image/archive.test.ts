@@ -2,7 +2,8 @@
 // layer.tar, no index.json), OCI index with only ref.name (+ --base-name),
 // corrupt blobs and non-archives.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
@@ -108,6 +109,23 @@ test('a legacy docker save archive (manifest.json, repositories, layer.tar) impo
   assert.equal(img.layers.map((l) => [l.mediaType, l.digest]), [[MediaType.DockerLayer, sha(l1)], [MediaType.DockerLayer, sha(l2)]]);
   assert.equal(img.config.config?.Entrypoint, ['/bin/app']);
   assert.equal(await store.ingests(), []);
+});
+
+test('gzip- and zstd-compressed archives import; a truncated zstd archive fails', async () => {
+  const a = ociArchive({ 'io.containerd.image.name': 'docker.io/library/oci:1' });
+  const raw = readFileSync(a.file);
+  writeFileSync(join(dir, 'a.tar.gz'), gzipSync(raw));
+  assert.equal((await importArchive({ store, images, namespace: 'default', file: join(dir, 'a.tar.gz') })).map((f) => f.name), ['docker.io/library/oci:1']);
+  if (spawnSync('zstd', ['--version']).status !== 0) {
+    console.log('  SKIP zstd archive: the zstd program is not installed (apt-get install zstd)');
+    return;
+  }
+  spawnSync('zstd', ['-q', '-f', a.file, '-o', join(dir, 'a.tar.zst')]);
+  const other = new ImageStore(join(dir, 'root-zst'));
+  const zs = new ContentStore(join(dir, 'root-zst'));
+  assert.equal((await importArchive({ store: zs, images: other, namespace: 'default', file: join(dir, 'a.tar.zst') })).map((f) => f.name), ['docker.io/library/oci:1']);
+  writeFileSync(join(dir, 'cut.zst'), readFileSync(join(dir, 'a.tar.zst')).subarray(0, 200));
+  await rejects(() => importArchive({ store: zs, images: other, namespace: 'x', file: join(dir, 'cut.zst') }), /zstd -d .*cut.zst/);
 });
 
 test('a file that is not an image archive says so', async () => {
