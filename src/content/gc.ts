@@ -40,9 +40,13 @@ export async function reachable(store: ContentStore, roots: Descriptor[]): Promi
  * Remove unreferenced blobs. `roots` is called under the locks so it sees
  * the image metadata as it is when the sweep runs.
  */
-export async function collectGarbage(store: ContentStore, roots: () => Promise<Descriptor[]>, opts: { dryRun?: boolean; ingests?: boolean } = {}): Promise<GcResult> {
+export async function collectGarbage(store: ContentStore, roots: () => Promise<Descriptor[]>, opts: { dryRun?: boolean; ingests?: boolean; onWait?: () => void } = {}): Promise<GcResult> {
   await store.init();
-  const gc = (await acquireLock(gcLockPath(store.root), { sys: store.sys }))!;
+  let gc = await acquireLock(gcLockPath(store.root), { sys: store.sys, tryOnly: true });
+  if (!gc) {
+    opts.onWait?.();
+    gc = (await acquireLock(gcLockPath(store.root), { sys: store.sys }))!;
+  }
   try {
     const meta = (await acquireLock(metadataLockPath(store.root), { sys: store.sys }))!;
     let keep: Set<string>;
@@ -73,6 +77,6 @@ export async function collectGarbage(store: ContentStore, roots: () => Promise<D
     }
     return result;
   } finally {
-    gc.release();
+    gc!.release();
   }
 }

@@ -135,7 +135,7 @@ async function removeCommand(a: A<{ refs: string[]; sync: boolean }>): Promise<v
   }
   if (!a.sync) return;
   const { collectGarbage } = await import('../../content/gc.js');
-  const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target));
+  const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target), { onWait: () => process.stderr.write('tsctr: waiting for running pulls and imports to finish…\n') });
   process.stdout.write(`removed ${r.removed.length} blob(s), ${formatSize(r.removed.reduce((s, b) => s + b.size, 0))}\n`);
 }
 

@@ -91,6 +91,24 @@ test('garbage collection keeps what any namespace references, shared layers incl
   assert.is((await checkImage(store, await images.get('ns2', 'b'))).status, 'complete');
 });
 
+test('garbage collection waits for a lease, so the blobs of a pull survive until it names them', async () => {
+  const store = new ContentStore(root);
+  const images = new ImageStore(root);
+  const lease = await store.lease();
+  const a = await addImage(store, 'being pulled');
+  let waited = false;
+  let done = false;
+  const gc = collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target), { onWait: () => { waited = true; } }).then((r) => { done = true; return r; });
+  await new Promise((r) => setTimeout(r, 150));
+  assert.ok(waited);
+  assert.not.ok(done);
+  await images.put('default', 'pulled', a.manifest);
+  lease.release();
+  const r = await gc;
+  assert.equal(r.removed.map((b) => b.digest), [a.index.digest]); // only what the name does not reach
+  assert.is((await checkImage(store, await images.get('default', 'pulled'))).status, 'complete');
+});
+
 test('prune --ingests drops interrupted downloads, not held ones', async () => {
   const store = new ContentStore(root);
   const w1 = (await store.openWriter('left', { digest: 'sha256:' + 'a'.repeat(64), size: 10 }))!;
