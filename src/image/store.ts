@@ -206,8 +206,22 @@ export class ImageStore {
     } catch { /* empty */ }
     for (const n of names.sort()) {
       if (OWN_FILES.has(n) || n.endsWith('.lock') || n.includes('.tmp-')) continue;
-      if (await isEmptyEntry(join(this.nsDir(ns), n))) continue;
-      what.push(n.replace(/\.json$/, ''));
+      const p = join(this.nsDir(ns), n);
+      if (await isEmptyEntry(p)) continue;
+      const kids = await readdir(p).catch(() => undefined);
+      what.push(kids ? `${kids.length} ${n} (${kids.slice(0, 3).map((k) => k.replace(/\.json$/, '')).join(', ')}${kids.length > 3 ? ', …' : ''})` : n.replace(/\.json$/, ''));
+    }
+    // Snapshots live with their snapshotter: <root>/snapshots/<name>/metadata.json, keyed by namespace.
+    let snapshotters: string[] = [];
+    try {
+      snapshotters = await readdir(join(this.root, 'snapshots'));
+    } catch { /* none */ }
+    for (const sn of snapshotters.sort()) {
+      try {
+        const meta = JSON.parse(await readFile(join(this.root, 'snapshots', sn, 'metadata.json'), 'utf8')) as { namespaces?: Record<string, Record<string, unknown>> };
+        const n = Object.keys(meta.namespaces?.[ns] ?? {}).length;
+        if (n > 0) what.push(`${n} ${sn} snapshot${n === 1 ? '' : 's'}`);
+      } catch { /* no metadata for this snapshotter */ }
     }
     return what;
   }

@@ -131,10 +131,14 @@ test('namespaces: create with labels, refuse to remove a non-empty one naming wh
   await rejects(() => images.removeNamespace('dev'), /namespace "dev" is not empty: it has 1 image \(docker.io\/library\/x:latest\)/);
   await images.delete('dev', 'docker.io/library/x:latest');
   // Another module's records count too.
-  mkdirSync(join(root, 'metadata/dev'), { recursive: true });
-  writeFileSync(join(root, 'metadata/dev/containers.json'), JSON.stringify({ containers: { c1: {} } }));
-  await rejects(() => images.removeNamespace('dev'), /it has containers/);
-  writeFileSync(join(root, 'metadata/dev/containers.json'), JSON.stringify({ containers: {} }));
+  mkdirSync(join(root, 'metadata/dev/containers'), { recursive: true });
+  writeFileSync(join(root, 'metadata/dev/containers/c1.json'), '{}');
+  await rejects(() => images.removeNamespace('dev'), /it has 1 containers \(c1\)/);
+  rmSync(join(root, 'metadata/dev/containers/c1.json'));
+  mkdirSync(join(root, 'snapshots/overlayfs'), { recursive: true });
+  writeFileSync(join(root, 'snapshots/overlayfs/metadata.json'), JSON.stringify({ version: 1, namespaces: { dev: { a: {}, b: {} }, default: {} } }));
+  await rejects(() => images.removeNamespace('dev'), /it has 2 overlayfs snapshots/);
+  writeFileSync(join(root, 'snapshots/overlayfs/metadata.json'), JSON.stringify({ version: 1, namespaces: { dev: {} } }));
   await images.removeNamespace('dev');
   assert.equal((await images.namespaces()).map((n) => n.name), []);
   await rejects(() => images.removeNamespace('dev'), /not found/);
