@@ -56,9 +56,9 @@ export default function register(y: Argv): Argv {
       .positional('file', { type: 'string', demandOption: true })
       .option('base-name', { type: 'string', describe: 'name images whose index entry has only a tag as <base-name>:<tag>' })
       .option('index-name', { type: 'string', describe: 'also name the archive\'s whole index' })
-      .option('skip-unpack', { type: 'boolean', default: true, describe: 'do not unpack (the default; use --no-skip-unpack to unpack)' })
+      .option('unpack', { type: 'boolean', default: false, describe: 'also unpack into a snapshot (`tsctr run` unpacks on first use anyway); ctr\'s --no-unpack is accepted' })
       .option('snapshotter', { type: 'string', default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs' }),
-    async (a) => importCommand(a as unknown as A<{ file: string; 'base-name'?: string; 'index-name'?: string; 'skip-unpack': boolean; snapshotter: string }>))
+    async (a) => importCommand(a as unknown as A<{ file: string; 'base-name'?: string; 'index-name'?: string; unpack: boolean; snapshotter: string }>))
     .command('export <file> <refs..>', 'write images to an OCI archive (with a docker manifest.json)', (c) => addPlatformFlags(c, 'export')
       .positional('file', { type: 'string', demandOption: true })
       .positional('refs', { type: 'string', array: true, demandOption: true })
@@ -174,12 +174,12 @@ async function inspectCommand(a: A<PlatformArgs & { ref: string }>): Promise<voi
   printJson({ ...img.record, platforms, platform: formatPlatform(img.platform), manifestDescriptor: img.manifestDescriptor, manifest: img.manifest, config: img.config });
 }
 
-async function importCommand(a: A<{ file: string; 'base-name'?: string; 'index-name'?: string; 'skip-unpack': boolean; snapshotter: string }>): Promise<void> {
+async function importCommand(a: A<{ file: string; 'base-name'?: string; 'index-name'?: string; unpack: boolean; snapshotter: string }>): Promise<void> {
   const { importArchive } = await import('../../image/import.js');
   const { store, images } = await stores(a.root);
   const found = await importArchive({ store, images, namespace: a.namespace, file: a.file, baseName: a['base-name'], indexName: a['index-name'], log: (l) => process.stderr.write(`tsctr: ${l}\n`) });
   for (const f of found) {
-    const note = a['skip-unpack'] ? undefined : await unpackPulled(a.root, a.namespace, f.name, a.snapshotter, true);
+    const note = !a.unpack ? undefined : await unpackPulled(a.root, a.namespace, f.name, a.snapshotter, true);
     process.stdout.write(`${f.name}\t${f.target.digest}${note ? `\t${note}` : ''}\n`);
   }
 }
