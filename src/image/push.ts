@@ -83,10 +83,7 @@ export async function pushImage(opts: PushOptions): Promise<PushResult> {
     else result.uploaded++;
     emit({ digest: d.digest, kind, status: r === 'exists' ? 'exists' : 'done', offset: d.size, total: d.size });
   };
-  // The first request alone: concurrent first requests each meet the 401
-  // challenge, and the registry client answers only one of them.
-  if (list.length > 0) await pushOne(list[0]!);
-  await mapLimit(list.slice(1), opts.maxConcurrent ?? 3, pushOne);
+  await mapLimit(list, opts.maxConcurrent ?? 3, pushOne);
   const byDigest = new Reference(ref.domain, ref.path);
   for (const md of manifests) {
     if (md.digest === target.digest || !bodies.has(md.digest)) continue;

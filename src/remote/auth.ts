@@ -50,16 +50,18 @@ export class Authorizer {
   /**
    * Handles a 401's WWW-Authenticate. Returns true when it obtained something
    * new to retry with; false when it has nothing to offer (no credentials, no
-   * challenge). Token endpoint failures throw RegistryError.
+   * challenge). `sent` is the Authorization the refused request carried:
+   * concurrent requests refused before the first answer all retry with it.
+   * Token endpoint failures throw RegistryError.
    */
-  async answer(host: string, wwwAuthenticate: string | string[] | undefined, scope: string, tls: TlsSettings): Promise<boolean> {
+  async answer(host: string, wwwAuthenticate: string | string[] | undefined, scope: string, tls: TlsSettings, sent?: string): Promise<boolean> {
     const ch = pickChallenge(parseChallenges(wwwAuthenticate));
     if (!ch) return false;
     const creds = await this.credentials(host);
     if (ch.scheme === 'basic') {
       if (!creds) return false;
       const h = basicHeader(creds);
-      if (this.basic.get(host) === h) return false;
+      if (sent === h) return false; // these very credentials were refused
       this.basic.set(host, h);
       return true;
     }

@@ -78,7 +78,7 @@ export class Client implements RegistryClient {
       const replayable = spec.body === undefined || Buffer.isBuffer(spec.body);
       if (res.statusCode === 401 && round === 0 && replayable) {
         const challenge = res.headersDistinct?.['www-authenticate'] ?? res.headers['www-authenticate'];
-        if (await this.auth.answer(ep.host, challenge, scope, tls)) {
+        if (await this.auth.answer(ep.host, challenge, scope, tls, authz)) {
           res.resume();
           continue;
         }

@@ -244,6 +244,20 @@ test('same-host redirects keep Authorization', async () => {
 
 // --- auth ---------------------------------------------------------------------------
 
+test('concurrent first requests all get through one Basic challenge', async () => {
+  const good = 'Basic ' + Buffer.from('u:p').toString('base64');
+  const s = await serve((r, res) => {
+    if (r.headers.authorization !== good) return res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
+    res.writeHead(200, { 'content-length': String(blobBody.length) }).end();
+  });
+  const c = createRegistryClient(opts({ user: 'u:p' }));
+  const results = await Promise.all([0, 1, 2, 3, 4].map(() => c.blobExists(ref(s), blobDesc)));
+  assert.equal(results, [true, true, true, true, true]);
+  // Refused credentials are still refused, not retried forever.
+  const bad = await rejects(createRegistryClient(opts({ user: 'u:wrong' })).blobExists(ref(s), blobDesc));
+  assert.instance(bad, RegistryError);
+});
+
 test('bearer flow: anonymous token, reuse per scope, new token after expiry', async () => {
   let issued = 0;
   const tokens = await serve((r, res) => { issued++; sendJson(res, 200, { token: `tok${issued}`, expires_in: 6 }); });
