@@ -13,7 +13,7 @@ export interface Lock {
   release(remove?: boolean): void;
 }
 
-export type SysProvider = () => Promise<Pick<Sys, 'flock'>>;
+export type SysProvider = () => Promise<Pick<Sys, 'flock' | 'flockWait'>>;
 export const defaultSys: SysProvider = loadSys;
 
 /**
@@ -28,23 +28,19 @@ export async function acquireLock(path: string, opts: { shared?: boolean; tryOnl
   mkdirSync(dirname(path), { recursive: true });
   for (;;) {
     const fd = openSync(path, 'a', 0o600);
-    // Poll with LOCK_NB instead of sys.flockWait: a blocking flock occupies a
-    // libuv pool thread, and four waiters would starve the fs calls the
-    // holder needs to finish (measured: 20 concurrent writers deadlocked).
-    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+    if (opts.tryOnly) {
       try {
         sys.flock(fd, op | LOCK.NB);
-        break;
       } catch (err) {
+        closeSync(fd);
         const code = (err as { code?: string }).code;
-        if (code === 'EWOULDBLOCK' || code === 'EAGAIN') {
-          if (!opts.tryOnly) {
-            await new Promise((r) => setTimeout(r, delay));
-            continue;
-          }
-          closeSync(fd);
-          return undefined;
-        }
+        if (code === 'EWOULDBLOCK' || code === 'EAGAIN') return undefined;
+        throw err;
+      }
+    } else {
+      try {
+        await sys.flockWait(fd, op);
+      } catch (err) {
         closeSync(fd);
         throw err;
       }

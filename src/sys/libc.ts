@@ -72,18 +72,44 @@ function checkNeg(r: number, syscall: string, path?: string): number {
   return r;
 }
 
-// Blocking calls run on an ffi-rs worker thread so the event loop keeps going.
-// define() cannot mix that in per call, so these two are bound separately.
-import { load } from 'ffi-rs';
-function waitInThread(pid: number): Promise<number> {
-  return load({ library: 'tsctr', funcName: 'tsctr_wait', retType: I32, paramsType: [I32, I32], paramsValue: [pid, 0], runInNewThread: true }) as Promise<number>;
+// Nothing here blocks a thread: a blocked call parked on an ffi-rs worker
+// would hold one of libuv's four pool threads, and four waiters would starve
+// every fs call of the process (seen with concurrent pulls). Waiting for a
+// child is driven by SIGCHLD, locking by a LOCK_NB poll.
+const waiters = new Map<number, (status: number) => void>();
+// A signal listener does not keep the event loop alive; this timer does, and
+// it also catches an exit whose SIGCHLD merged with another.
+let keepalive: NodeJS.Timeout | undefined;
+function reapWaiters(): void {
+  for (const [pid, done] of waiters) {
+    const r = native.tsctr_wait([pid, 1]) as number;
+    if (r === -11 /* EAGAIN: still running */) continue;
+    waiters.delete(pid);
+    done(r);
+  }
+  if (waiters.size === 0) {
+    process.off('SIGCHLD', reapWaiters);
+    clearInterval(keepalive);
+    keepalive = undefined;
+  }
 }
-function flockInThread(fd: number, op: number): Promise<{ value: number; errnoCode: number }> {
-  return load({ library: 'libc', funcName: 'flock', retType: I32, paramsType: [I32, I32], paramsValue: [fd, op], errno: true, runInNewThread: true }) as unknown as Promise<{ value: number; errnoCode: number }>;
+function waitForChild(pid: number): Promise<number> {
+  return new Promise((resolve) => {
+    if (waiters.size === 0) {
+      process.on('SIGCHLD', reapWaiters);
+      keepalive = setInterval(reapWaiters, 500);
+    }
+    waiters.set(pid, resolve);
+    // The child may have exited before the handler was in place.
+    reapWaiters();
+  });
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const XATTR_MAX = 65536;
 const O_CLOEXEC = 0o2000000;
+const LOCK_NB = 4;
 
 export const libcSys: Sys = {
   mount(source, target, fstype, flags, data) {
@@ -130,8 +156,12 @@ export const libcSys: Sys = {
     check(libc.flock([fd, op]) as ErrnoResult<number>, 'flock');
   },
   async flockWait(fd, op) {
-    const r = await flockInThread(fd, op);
-    check(r, 'flock');
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      const r = libc.flock([fd, op | LOCK_NB]) as ErrnoResult<number>;
+      if (Number(r.value) === 0) return;
+      if (r.errnoCode !== 11 /* EWOULDBLOCK */) check(r, 'flock');
+      await sleep(delay);
+    }
   },
   kill(pid, signal) {
     check(libc.kill([pid, signal]) as ErrnoResult<number>, 'kill');
@@ -185,8 +215,7 @@ export const libcSys: Sys = {
     return { pid: out.readInt32LE(0), pidfd: out.readInt32LE(4), syncFd: out.readInt32LE(8), reportFd: out.readInt32LE(12) };
   },
   async wait(pid): Promise<WaitStatus> {
-    const r = await waitInThread(pid);
-    return decodeWaitStatus(checkNeg(r, 'waitpid'));
+    return decodeWaitStatus(checkNeg(await waitForChild(pid), 'waitpid'));
   },
   waitNoHang(pid) {
     const r = native.tsctr_wait([pid, 1]) as number;
