@@ -16,7 +16,8 @@ import { Env, FIXTURE_REF } from '../test/helpers/tsctr.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { seedImage } from '../test/helpers/registry-image.js';
 import { makeLayeredImage } from '../test/integration/images/layered-image.js';
-import { runAsync, startContainerd } from '../test/integration/images/helpers.js';
+import { runAsync } from '../test/integration/images/helpers.js';
+import { startContainerd } from '../test/helpers/containerd.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startContainerd } from '../test/integration/images/helpers.js';
+import { startContainerd } from '../test/helpers/containerd.js';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
 import { have, measure, report, summarize, type Sample } from './measure.js';
 

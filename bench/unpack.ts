@@ -5,7 +5,7 @@
 // under /tmp, stopped by its PID), then times `images mount` (unpack + mount)
 // on both, each run in a fresh namespace, and the in-process unpackImage.
 // Needs root, containerd and ctr.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { loadSys } from '../src/sys/index.js';
 import { unpackImage } from '../src/unpack/index.js';
 import { diffTrees, scanTree } from '../test/integration/unpack/tree.js';
+import { startContainerd } from '../test/helpers/containerd.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? process.argv[i + 1] : d; };
 const dirs = arg('dirs', 'usr/lib/python3.11,etc').split(',');
@@ -51,27 +52,6 @@ function buildImage(): { tarPath: string; tarBytes: number; files: number; blobB
   return { tarPath, tarBytes, files, blobBytes };
 }
 
-async function startContainerd(): Promise<{ sock: string; stop: () => Promise<void> }> {
-  const d = join(tmp, 'containerd');
-  fs.mkdirSync(d);
-  const sock = join(d, 'ctd.sock');
-  fs.writeFileSync(join(d, 'config.toml'), [
-    'version = 2', `root = "${d}/root"`, `state = "${d}/state"`, 'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]', `  address = "${sock}"`, '[ttrpc]', `  address = "${d}/ttrpc.sock"`,
-    '[plugins."io.containerd.internal.v1.opt"]', `  path = "${d}/opt"`,
-  ].join('\n'));
-  const child = spawn('containerd', ['--config', join(d, 'config.toml')], { stdio: ['ignore', 'ignore', fs.openSync(join(d, 'log'), 'w')] });
-  for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!fs.existsSync(sock)) throw new Error(`containerd did not start; see ${d}/log`);
-  return {
-    sock,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.on('close', r));
-    },
-  };
-}
-
 function run(cmd: string, args: string[]): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -105,11 +85,11 @@ try {
     // Again, with the layers unpacked: what the CLI costs around the unpack.
     results['tsctr mount, already unpacked'].push(run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'mount', ref, target]));
     run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'unmount', '--rm', target]);
-    run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'import', '--no-unpack', img.tarPath]);
-    results['ctr images mount'].push(run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'mount', ref, target]));
-    run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'unmount', target]);
-    results['ctr mount, already unpacked'].push(run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'mount', ref, target]));
-    run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'unmount', '--rm', target]);
+    run('ctr', ['-a', ctd.address, '-n', ns, 'images', 'import', '--no-unpack', img.tarPath]);
+    results['ctr images mount'].push(run('ctr', ['-a', ctd.address, '-n', ns, 'images', 'mount', ref, target]));
+    run('ctr', ['-a', ctd.address, '-n', ns, 'images', 'unmount', target]);
+    results['ctr mount, already unpacked'].push(run('ctr', ['-a', ctd.address, '-n', ns, 'images', 'mount', ref, target]));
+    run('ctr', ['-a', ctd.address, '-n', ns, 'images', 'unmount', '--rm', target]);
     const t0 = process.hrtime.bigint();
     await unpackImage({ root: join(tmp, 'direct'), namespace: `direct${i}`, snapshotter: 'overlayfs', layers: manifest.layers, diffIds: config.rootfs.diff_ids, sys });
     results['tsctr unpackImage (in-process)'].push(ms(t0));
@@ -120,7 +100,7 @@ try {
   fs.mkdirSync(a);
   fs.mkdirSync(b);
   run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'mount', ref, a]);
-  run('ctr', ['-a', ctd.sock, '-n', ns, 'images', 'mount', ref, b]);
+  run('ctr', ['-a', ctd.address, '-n', ns, 'images', 'mount', ref, b]);
   try {
     const diffs = diffTrees(scanTree(b, sys), scanTree(a, sys), { aName: 'containerd', bName: 'tsctr' });
     console.log(`tree comparison with containerd's unpack: ${diffs.length} differences${diffs.length ? '\n  ' + diffs.slice(0, 20).join('\n  ') : ''}`);
