@@ -9,7 +9,8 @@ import { startContainerd } from '../test/helpers/containerd.js';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
 import { have, measure, report, summarize, type Sample } from './measure.js';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 10);
+const runsAt = process.argv.indexOf('--runs');
+const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 10;
 const tmp = mkdtempSync('/tmp/tsctr-bench-run-');
 const root = join(tmp, 'root');
 const state = join(tmp, 'state');
@@ -51,9 +52,13 @@ async function main(): Promise<void> {
     const run: Record<string, Sample[]> = { 'tsctr run --rm IMG c true': [] };
     if (ctd) run['ctr run --rm IMG c true'] = [];
     if (have('runc')) run['runc run (bundle, true)'] = [];
-    // crun refuses a hybrid layout ("cgroups in hybrid mode not supported"): without cgroups it runs.
-    const crunArgs = (i: number) => ['--cgroup-manager=disabled', '--root', join(tmp, 'crun'), 'run', '--bundle', bundle, `b${i}`];
-    if (have('crun')) run['crun run (bundle, true, no cgroups)'] = [];
+    if (have('crun')) run['crun run (bundle, true)'] = [];
+    const unavailable = new Map<string, string>();
+    /** A peer that cannot run here is reported once and dropped, not fatal. */
+    const tryPeer = (name: string, f: () => Sample) => {
+      if (!run[name] || unavailable.has(name)) return;
+      try { run[name]!.push(f()); } catch (e) { unavailable.set(name, (e as Error).message.split('\n')[0]!); delete run[name]; }
+    };
     for (let i = 0; i < runs; i++) {
       startup['node -e 0']!.push(measure(node, ['-e', '0']));
       startup['tsctr --version']!.push(measure(node, [BIN, '--version']));
@@ -61,12 +66,13 @@ async function main(): Promise<void> {
       startup['tsctr images ls']!.push(measure(node, tsctr(['images', 'ls'])));
       startup['tsctr check']!.push(measure(node, tsctr(['check'])));
       run['tsctr run --rm IMG c true']!.push(measure(node, tsctr(['run', '--rm', FIXTURE_REF, `b${i}`, 'true'])));
-      if (ctd) run['ctr run --rm IMG c true']!.push(measure('ctr', ['--address', ctd.address, '-n', 'bench', 'run', '--rm', FIXTURE_REF, `b${i}`, 'true']));
-      if (run['runc run (bundle, true)']) run['runc run (bundle, true)'].push(measure('runc', ['--root', join(tmp, 'runc'), 'run', '--bundle', bundle, `b${i}`]));
-      if (run['crun run (bundle, true, no cgroups)']) run['crun run (bundle, true, no cgroups)'].push(measure('crun', crunArgs(i)));
+      tryPeer('ctr run --rm IMG c true', () => measure('ctr', ['--address', ctd!.address, '-n', 'bench', 'run', '--rm', FIXTURE_REF, `b${i}`, 'true']));
+      tryPeer('runc run (bundle, true)', () => measure('runc', ['--root', join(tmp, 'runc'), 'run', '--bundle', bundle, `b${i}`]));
+      tryPeer('crun run (bundle, true)', () => measure('crun', ['--root', join(tmp, 'crun'), 'run', '--bundle', bundle, `b${i}`]));
     }
     report(`start-up (${runs} runs each)`, Object.entries(startup).map(([k, v]) => summarize(k, v)), 'node -e 0');
     report(`run a container to completion (${runs} runs each; ratio to runc)`, Object.entries(run).map(([k, v]) => summarize(k, v)), 'runc run (bundle, true)');
+    for (const [name, why] of unavailable) console.log(`  ${name}: could not run here: ${why}`);
   } finally {
     await ctd?.stop();
     spawnSync('sh', ['-c', `grep ' ${tmp}' /proc/self/mountinfo | cut -d' ' -f5 | sort -r | xargs -r -n1 umount -l`]);

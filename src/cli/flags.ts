@@ -5,6 +5,11 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Platform } from '../image/descriptor.js';
 import type { RemoteOptions } from '../remote/index.js';
 
+/** --snapshotter, the same everywhere (env TSCTR_SNAPSHOTTER). */
+export function snapshotterOption(describe = 'snapshotter to use') {
+  return { type: 'string', choices: ['overlayfs', 'native'], default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs', describe } as const;
+}
+
 export interface RegistryArgs {
   'plain-http': boolean;
   tlscacert?: string | string[];

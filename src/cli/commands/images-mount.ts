@@ -8,11 +8,11 @@ import type { Argv } from 'yargs';
 import { AlreadyExistsError } from '../../errors.js';
 import type { GlobalArgs } from '../context.js';
 import { formatSize, printTable } from '../render.js';
-import { SNAPSHOTTER_CHOICES } from './snapshots.js';
+import { snapshotterOption as flag } from '../flags.js';
 
 type A<T = object> = GlobalArgs & { snapshotter: string } & T;
 
-const snapshotterOption = { type: 'string', choices: SNAPSHOTTER_CHOICES, default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs', describe: 'snapshotter to use' } as const;
+const snapshotterOption = flag();
 
 async function deps(a: A) {
   const [{ getSnapshotter, mountAll, unmountAll }, { loadSys }, { loadImage }, unpack] = await Promise.all([

@@ -2,7 +2,7 @@
 // import, export, label. Handlers parse flags, call src/image, render.
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../context.js';
-import { addConcurrencyFlag, addPlatformFlags, addRegistryFlags, parseLabels, platformsOf, remoteOptionsOf, type PlatformArgs, type RegistryArgs } from '../flags.js';
+import { addConcurrencyFlag, addPlatformFlags, addRegistryFlags, parseLabels, platformsOf, remoteOptionsOf, snapshotterOption, type PlatformArgs, type RegistryArgs } from '../flags.js';
 import { formatSize, printJson, printTable } from '../render.js';
 import { Progress } from '../progress.js';
 
@@ -21,7 +21,7 @@ export default function register(y: Argv): Argv {
     .command('pull <ref>', 'fetch an image from a registry and unpack it', (c) => addConcurrencyFlag(addPlatformFlags(addRegistryFlags(c)))
       .positional('ref', { type: 'string', demandOption: true, describe: 'image reference, e.g. docker.io/library/busybox:latest' })
       .option('skip-unpack', { type: 'boolean', default: false, describe: 'only fetch the content, do not unpack into a snapshot' })
-      .option('snapshotter', { type: 'string', default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs', describe: 'snapshotter to unpack with' })
+      .option('snapshotter', snapshotterOption('snapshotter to unpack with'))
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the image name when done' }),
     async (a) => pullCommand(a as unknown as A<RegistryArgs & PlatformArgs & { ref: string; 'skip-unpack': boolean; snapshotter: string; quiet: boolean; 'max-concurrent-downloads': number }>))
     .command('push <ref> [local]', 'upload an image to a registry', (c) => addConcurrencyFlag(addRegistryFlags(c))

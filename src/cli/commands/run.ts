@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InvalidArgumentError } from '../../errors.js';
 import { setOperation, type GlobalArgs } from '../context.js';
+import { snapshotterOption } from '../flags.js';
 import { parseSize } from '../flags-size.js';
 
 // Options that take a value: the first word that is neither these nor their
@@ -54,7 +55,7 @@ export default function register(y: Argv): Argv {
     .option('rootfs', { type: 'string', describe: 'use this directory as the root filesystem instead of an image' })
     .option('with-ns', { type: 'string', array: true, default: [], describe: 'join a namespace TYPE:PATH (e.g. network:/var/run/netns/x)' })
     .option('no-pivot', { type: 'boolean', default: false, describe: 'chroot instead of pivot_root (for a ramfs root)' })
-    .option('snapshotter', { type: 'string', default: 'overlayfs', choices: ['overlayfs', 'native'], describe: 'snapshotter for the container rootfs' })
+    .option('snapshotter', snapshotterOption('snapshotter for the container rootfs'))
     .option('trace', { type: 'boolean', default: false, describe: 'print each launch step as it runs, with errno and time' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the launch plan and do not run' })
     .example('tsctr run -t --rm docker.io/library/busybox:latest c1 sh', 'an interactive shell')

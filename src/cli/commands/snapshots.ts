@@ -6,11 +6,10 @@ import type { Argv } from 'yargs';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Info, Mount, Snapshotter } from '../../snapshot/index.js';
 import type { GlobalArgs } from '../context.js';
-import { parseLabels } from '../flags.js';
+import { parseLabels, snapshotterOption } from '../flags.js';
 import { formatSize, printJson, printTable } from '../render.js';
 
 type A<T = object> = GlobalArgs & { snapshotter: string } & T;
-export const SNAPSHOTTER_CHOICES = ['overlayfs', 'native'];
 
 export async function openSnapshotter(a: A): Promise<Snapshotter> {
   const { getSnapshotter } = await import('../../snapshot/index.js');
@@ -32,7 +31,7 @@ const keyParent = (c: Argv) => c
 
 export default function register(y: Argv): Argv {
   return y
-    .option('snapshotter', { type: 'string', choices: SNAPSHOTTER_CHOICES, default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs', global: true, describe: 'snapshotter to use' })
+    .option('snapshotter', { ...snapshotterOption(), global: true })
     .command(['ls', 'list'], 'list snapshots', (c) => c.option('quiet', { alias: 'q', type: 'boolean', default: false }).option('json', { type: 'boolean', default: false }),
       async (a) => listCommand(a as unknown as A<{ quiet: boolean; json: boolean }>))
     .command('prepare <key> [parent]', 'create an active (writable) snapshot', keyParent,
