@@ -12,7 +12,7 @@ class Cursor {
   constructor(readonly s: string, readonly file: string) {}
   get line(): number { return this.s.slice(0, this.i).split('\n').length; }
   fail(why: string): never {
-    throw new InvalidArgumentError(`${this.file}:${this.line}: ${why}`, { hint: 'hosts.toml follows containerd\'s format: see docs/remote.md' });
+    throw new InvalidArgumentError(`${this.file}:${this.line}: ${why}`, { hint: 'hosts.toml follows containerd\'s format: see the Registries section of the README' });
   }
   peek(): string { return this.s[this.i] ?? ''; }
   ws(): void { while (this.peek() === ' ' || this.peek() === '\t') this.i++; }
