@@ -22,28 +22,6 @@ const char *tsctr_build_id(void)
 	return TSCTR_BUILD_ID;
 }
 
-/* Opens a pty pair. out: int32 master, int32 slave; name receives the slave path (64 bytes). */
-int tsctr_openpty(uint8_t *out, char *name, int32_t name_len)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (m < 0)
-		return -errno;
-	if (grantpt(m) < 0 || unlockpt(m) < 0)
-		goto fail;
-	if (ptsname_r(m, name, (size_t)name_len) != 0)
-		goto fail;
-	int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s < 0)
-		goto fail;
-	int32_t res[2] = { m, s };
-	memcpy(out, res, sizeof(res));
-	return 0;
-fail:;
-	int e = errno;
-	close(m);
-	return -e;
-}
-
 /* out: uint16 rows, cols. */
 int tsctr_get_winsize(int32_t fd, uint8_t *out)
 {

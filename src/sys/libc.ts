@@ -48,7 +48,6 @@ const libc = define({
 const native = define({
   tsctr_spawn: { library: 'tsctr', retType: I32, paramsType: [BUF, I32, I64, I32, BUF] },
   tsctr_wait: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
-  tsctr_openpty: { library: 'tsctr', retType: I32, paramsType: [BUF, BUF, I32] },
   tsctr_openpty_at: { library: 'tsctr', retType: I32, paramsType: [S, BUF] },
   tsctr_get_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, BUF] },
   tsctr_set_winsize: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32] },
@@ -176,10 +175,7 @@ export const libcSys: Sys = {
     return { type: v(0), bsize: v(1), blocks: v(2), bfree: v(3), bavail: v(4), files: v(5), ffree: v(6), flags: v(7) };
   },
   openpty(): Pty {
-    const out = Buffer.alloc(8);
-    const name = Buffer.alloc(64);
-    checkNeg(native.tsctr_openpty([out, name, name.length]) as number, 'openpty', '/dev/ptmx');
-    return { master: out.readInt32LE(0), slave: out.readInt32LE(4), name: name.toString('utf8', 0, name.indexOf(0)) };
+    return libcSys.openptyAt('/dev/ptmx');
   },
   openptyAt(ptmxPath): Pty {
     const out = Buffer.alloc(12);
