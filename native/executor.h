@@ -1,0 +1,35 @@
+/*
+ * What the executor's two halves share: the child's context, and the op
+ * interpreter (ops.c) that executor.c runs step by step in the child.
+ */
+#ifndef TSCTR_EXECUTOR_H
+#define TSCTR_EXECUTOR_H
+#include <stdint.h>
+#include <time.h>
+
+#include "plan.h"
+
+struct exec_arrays {
+	char **argv;
+	char **envp;
+};
+
+struct ctx {
+	const uint8_t *plan;
+	uint32_t len;
+	const struct tspl_header *hdr;
+	const struct tspl_op *ops;
+	struct exec_arrays *exec; /* one per op, only set for EXECVE */
+	int sync_rd, sync_wr, report_rd, report_wr;
+	struct timespec t0;
+};
+
+static inline const char *str_at(const struct ctx *c, uint32_t off)
+{
+	return off ? (const char *)c->plan + off : 0;
+}
+
+/* Runs op i in the child. Returns 0, or -1 with errno set. Allocation-free. */
+int tsctr_run_op(struct ctx *c, uint32_t i);
+
+#endif
