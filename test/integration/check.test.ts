@@ -30,12 +30,27 @@ rootTest(test, 'as root: namespaces, overlayfs, pivot_root and the cgroup layout
   assert.match(table.stdout, /this machine can run containers/);
 });
 
-rootTest(test, 'as nobody: reports what is missing with hints, exits 1, no crash', () => {
-  // The clone may sit below a directory nobody cannot enter (/root): show it through a bind mount.
+/** Runs tsctr as nobody. The clone may sit below a directory nobody cannot enter (/root): show it through a bind mount. */
+function asNobody(args: string[]) {
   const view = mkdtempSync('/tmp/tsctr-check-view-');
   try {
-    const script = `mount --bind '${REPO}' '${view}' && exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '${process.execPath}' '${view}/bin/tsctr' --root /tmp/tsctr-check-nobody check --json`;
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8' });
+    const quoted = args.map((a) => `'${a}'`).join(' ');
+    const script = `mount --bind '${REPO}' '${view}' && exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '${process.execPath}' '${view}/bin/tsctr' ${quoted}`;
+    return spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8' });
+  } finally {
+    rmSync(view, { recursive: true, force: true });
+  }
+}
+
+rootTest(test, 'as nobody: run says it needs root, in one line', () => {
+  const r = asNobody(['--root', '/tmp/tsctr-check-nobody', 'run', '--rm', 'busybox', 'c1', 'true']);
+  assert.is(r.status, 1);
+  assert.is(r.stderr.trim(), 'tsctr: run c1: run needs root (running as uid 65534) (hint: run tsctr as root (sudo tsctr …); rootless containers are not supported yet; tsctr check shows what is missing)');
+});
+
+rootTest(test, 'as nobody: reports what is missing with hints, exits 1, no crash', () => {
+  {
+    const r = asNobody(['--root', '/tmp/tsctr-check-nobody', 'check', '--json']);
     assert.is(r.status, 1, r.stderr);
     assert.not.match(r.stderr, /    at /, 'no stack trace');
     const out = JSON.parse(r.stdout) as { ok: boolean; results: Row[] };
@@ -47,8 +62,6 @@ rootTest(test, 'as nobody: reports what is missing with hints, exits 1, no crash
     assert.match(row('namespace mnt').hint!, /needs root or CAP_SYS_ADMIN/);
     assert.is(row('cgroup create').status, 'fail');
     for (const x of out.results) if (x.status !== 'ok') assert.ok(x.hint, `${x.name} is ${x.status} without a hint`);
-  } finally {
-    rmSync(view, { recursive: true, force: true });
   }
 });
 

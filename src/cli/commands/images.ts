@@ -75,6 +75,8 @@ export default function register(y: Argv): Argv {
 async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'skip-unpack': boolean; snapshotter: string; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {
   const { pullImage } = await import('../../image/pull.js');
   const { createRegistryClient } = await import('../../remote/index.js');
+  const { parseReference } = await import('../../reference/index.js');
+  parseReference(a.ref); // a malformed name fails here, before any output
   const { store, images } = await stores(a.root);
   const progress = new Progress({ quiet: a.quiet, out: process.stdout });
   progress.note(`${a.ref}: resolving`);

@@ -12,7 +12,7 @@ import { liveTask } from './manage.js';
 import { applyUserFlag } from './process-options.js';
 import { mergeEnv } from './spec-builder.js';
 import { ContainerStore } from './store.js';
-import { describeStatus, exitCodeOf, lastCap, startProcess, superviseProcess } from './supervise.js';
+import { describeStatus, exitCodeOf, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
 import { Teardown } from './teardown.js';
 
 export interface ExecRequest {
@@ -31,6 +31,7 @@ export interface ExecRequest {
 }
 
 export async function execInContainer(req: ExecRequest): Promise<number> {
+  requireRoot('exec');
   const store = new ContainerStore(req.root, req.state, req.namespace);
   const record = store.get(req.id);
   const task = await liveTask({ store, sys: req.sys, notice: req.notice }, req.id);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { CLONE } from '../../sys/constants.js';
 import type { Sys, WaitStatus } from '../../sys/index.js';
 import { describeOp, type PlanOp } from '../launch-plan.js';
-import { describeStatus, exitCodeOf, lastCap, startProcess, superviseProcess } from './supervise.js';
+import { describeStatus, exitCodeOf, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
 import { createPlan } from '../plan/index.js';
 import { resolverInRootfs, statSourceIsDir } from '../plan/host.js';
 import { listCapabilities } from '../spec/index.js';
@@ -44,6 +44,7 @@ export interface RunRequest {
 /** Runs a container in the foreground; resolves to its exit code (128+signal when killed). */
 export async function runContainer(req: RunRequest): Promise<number> {
   const { sys, flags } = req;
+  if (!req.dryRun) requireRoot('run');
   const store = new ContainerStore(req.root, req.state, req.namespace);
   const left = store.getTask(flags.id);
   if (left && isLeftover(left)) req.notice(await cleanupLeftover(store, left, sys));

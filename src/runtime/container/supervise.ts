@@ -2,6 +2,7 @@
 // part done while the child waits, then supervise the process in the
 // foreground (signals forwarded, terminal copied) until it exits.
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { FailedPreconditionError } from '../../errors.js';
 import { PR } from '../../sys/constants.js';
 import { exitCodeOf, type Sys, type WaitStatus } from '../../sys/index.js';
 import { launch, type Launched, type StepReport } from '../launcher.js';
@@ -61,6 +62,12 @@ export function describeStatus(s: WaitStatus): string {
   return s.kind === 'exited' ? `code ${s.code}` : `signal ${s.signal}`;
 }
 export { exitCodeOf };
+
+/** run and exec create namespaces, mount and write cgroups: say so up front instead of failing half-way. */
+export function requireRoot(op: string): void {
+  const uid = process.geteuid?.();
+  if (uid !== 0) throw new FailedPreconditionError(`${op} needs root (running as uid ${uid})`, { hint: 'run tsctr as root (sudo tsctr …); rootless containers are not supported yet; tsctr check shows what is missing' });
+}
 
 let cachedLastCap: number | undefined;
 export function lastCap(): number {
