@@ -12,7 +12,7 @@ export default function register(y: Argv): Argv {
       const list = await listContainers(await openManager(a));
       if (a.json) return printJson(list.map(({ record, task }) => ({ ...record, spec: undefined, task: task ? { pid: task.pid, status: task.status } : null })));
       if (a.quiet) { for (const c of list) process.stdout.write(c.record.id + '\n'); return; }
-      printTable(['CONTAINER', 'IMAGE', 'RUNTIME', 'STATUS', 'CREATED'], list.map(({ record: r, task }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', task ? `running (pid ${task.pid})` : 'stopped', formatAge(r.createdAt)]));
+      printTable(['CONTAINER', 'IMAGE', 'RUNTIME', 'STATUS', 'CREATED'], list.map(({ record: r, task, stopped }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', task ? `running (pid ${task.pid}${task.detached ? ', detached' : ''})` : stopped ? 'stopped (task not deleted)' : 'stopped', formatAge(r.createdAt)]));
     })
     .command(['rm <id..>', 'remove', 'delete', 'del'], 'remove containers and their snapshots', (s) => s.positional('id', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string[]; force: boolean };

@@ -22,7 +22,7 @@ export function prepareArgv(argv: string[], commandIndex: number): string[] {
 
 interface RunArgs extends GlobalArgs {
   tty: boolean; rm: boolean; env: string[]; 'env-file': string[]; mount: string[]; 'net-host': boolean; hostname?: string; cwd?: string;
-  user?: string; privileged: boolean; 'read-only': boolean; 'cap-add': string[]; 'cap-drop': string[]; 'memory-limit'?: string;
+  user?: string; detach: boolean; privileged: boolean; 'read-only': boolean; 'cap-add': string[]; 'cap-drop': string[]; 'memory-limit'?: string;
   cpus?: number; 'pids-limit'?: number; seccomp: boolean; 'seccomp-profile'?: string; uidmap: string[]; gidmap: string[];
   rootfs?: string; 'with-ns': string[]; 'no-pivot': boolean; snapshotter: string; trace: boolean; 'dry-run': boolean; '--'?: string[];
 }
@@ -34,6 +34,7 @@ export default function register(y: Argv): Argv {
     .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false, 'boolean-negation': false })
     .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a terminal (pty) for the container' })
     .option('rm', { type: 'boolean', default: false, describe: 'remove the container and its snapshot when it exits' })
+    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'leave the container running in the background (output in the task\'s log)' })
     .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'set an environment variable NAME=value (repeatable)' })
     .option('env-file', { type: 'string', array: true, default: [], describe: 'read NAME=value lines from a file' })
     .option('mount', { type: 'string', array: true, default: [], describe: 'add a mount: type=bind,src=/a,dst=/b,options=rbind:ro' })
@@ -60,6 +61,7 @@ export default function register(y: Argv): Argv {
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the launch plan and do not run' })
     .example('tsctr run -t --rm docker.io/library/busybox:latest c1 sh', 'an interactive shell')
     .example('echo hi | tsctr run --rm busybox c2 cat', 'pipes pass through')
+    .example('tsctr run -d busybox web httpd -f', 'in the background; see tsctr tasks ls / logs / exec')
     .command('$0', false, {}, async (argv) => {
       const a = argv as unknown as RunArgs;
       const ops = (a['--'] ?? []).map(String);
@@ -79,7 +81,7 @@ export default function register(y: Argv): Argv {
           memoryLimit: a['memory-limit'] !== undefined ? parseSize(a['memory-limit'], '--memory-limit') : undefined, cpus: a.cpus, pidsLimit: a['pids-limit'],
           uidmap: a.uidmap, gidmap: a.gidmap, withNs: a['with-ns'],
         },
-        user: a.user, seccomp: a.seccomp, seccompProfile: a['seccomp-profile'], rm: a.rm, noPivot: a['no-pivot'],
+        user: a.user, seccomp: a.seccomp, seccompProfile: a['seccomp-profile'], rm: a.rm, detach: a.detach, noPivot: a['no-pivot'],
         trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
         dryRun: a['dry-run'] ? (l) => process.stdout.write(l + '\n') : undefined,
         notice: (l) => process.stderr.write(`tsctr: ${l}\n`),

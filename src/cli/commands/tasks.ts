@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import { openManager } from '../container-manager.js';
 import { setOperation, type GlobalArgs } from '../context.js';
+import { NotFoundError } from '../../errors.js';
+import { exitCodeOf } from '../../sys/types.js';
 import { formatSize, printJson, printTable } from '../render.js';
 
 
@@ -21,12 +23,30 @@ export function prepareArgv(argv: string[], commandIndex: number): string[] {
 
 export default function register(y: Argv): Argv {
   return y
-    .command(['ls', 'list'], 'list running tasks', (s) => s.option('json', { type: 'boolean', default: false }), async (argv) => {
+    .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => s.option('json', { type: 'boolean', default: false }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { json: boolean };
       const { listContainers } = await import('../../runtime/container/manage.js');
-      const tasks = (await listContainers(await openManager(a))).filter((c) => c.task).map((c) => c.task!);
-      if (a.json) return printJson(tasks);
-      printTable(['TASK', 'PID', 'STATUS'], tasks.map((t) => [t.id, t.pid, t.status.toUpperCase()]));
+      const rows = (await listContainers(await openManager(a))).filter((c) => c.task || c.stopped);
+      const view = rows.map(({ task, stopped }) => task
+        ? { id: task.id, pid: task.pid, status: 'RUNNING', detached: !!task.detached }
+        : { id: stopped!.task.id, pid: stopped!.task.pid, status: 'STOPPED', detached: true, exit: stopped!.status ? exitCodeOf(stopped!.status) : null });
+      if (a.json) return printJson(view);
+      printTable(['TASK', 'PID', 'STATUS'], view.map((t) => [t.id, t.pid, t.status === 'STOPPED' ? `STOPPED (exit ${'exit' in t && t.exit !== null ? t.exit : 'unknown'})` : t.status]));
+    })
+    .command(['rm <id>', 'delete', 'del', 'remove'], 'delete a stopped task (release its mounts and cgroup); prints its exit status', (s) => s.positional('id', { type: 'string', demandOption: true })
+      .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string; force: boolean };
+      const { deleteTask } = await import('../../runtime/container/manage.js');
+      const st = await deleteTask(await openManager(a), a.id, a.force);
+      process.stdout.write(`${a.id}: ${st ? `exited with status ${exitCodeOf(st)}` : 'exit status unknown'}\n`);
+    })
+    .command('logs <id>', 'print the output of a detached task (run -d)', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string };
+      const m = await openManager(a);
+      const t = m.store.getTask(a.id);
+      if (!t?.logFile) throw new NotFoundError(`container "${a.id}" has no detached task with a log`, { hint: 'only run -d keeps a log; a foreground run writes to your terminal' });
+      const { createReadStream } = await import('node:fs');
+      await new Promise<void>((resolve, reject) => createReadStream(t.logFile!).on('error', reject).on('end', resolve).pipe(process.stdout, { end: false }));
     })
     .command('kill <id>', 'signal a task (default SIGTERM)', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('signal', { alias: 's', type: 'string', default: 'SIGTERM', describe: 'signal name or number' })
@@ -68,5 +88,5 @@ export default function register(y: Argv): Argv {
         tty: a.tty, env: ([] as string[]).concat(a.env ?? []), cwd: a.cwd, user: a.user, notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
       });
     })
-    .demandCommand(1, 'name a subcommand: ls, kill, ps, metrics, exec');
+    .demandCommand(1, 'name a subcommand: ls, exec, kill, ps, metrics, logs, rm');
 }

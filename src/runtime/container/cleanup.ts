@@ -13,8 +13,8 @@ function isMounted(path: string): boolean {
   return info.split('\n').some((l) => l.split(' ')[4] === path);
 }
 
-/** Removes what a dead task left; returns a line for the user. */
-export async function cleanupLeftover(store: ContainerStore, t: TaskState, sys: Sys): Promise<string> {
+/** Releases a stopped task's rootfs mount, cgroup and state; returns what was done. */
+export async function releaseTask(store: ContainerStore, t: TaskState, sys: Sys): Promise<string[]> {
   const done: string[] = [];
   if (t.rootfsMounted && isMounted(t.rootfs)) {
     await releaseRootfs({ path: t.rootfs, mounted: true }, sys);
@@ -25,6 +25,12 @@ export async function cleanupLeftover(store: ContainerStore, t: TaskState, sys: 
   }
   store.removeTask(t.id);
   done.push('removed task state');
+  return done;
+}
+
+/** Removes what a dead task left; returns a line for the user. */
+export async function cleanupLeftover(store: ContainerStore, t: TaskState, sys: Sys): Promise<string> {
+  const done = await releaseTask(store, t, sys);
   const c = store.find(t.id);
   if (c?.removeOnExit) {
     if (c.snapshotter && c.snapshotKey) {

@@ -4,7 +4,9 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { SIGNALS } from '../../sys/constants.js';
 import type { Sys } from '../../sys/index.js';
-import { cleanupLeftover } from './cleanup.js';
+import { cleanupLeftover, releaseTask } from './cleanup.js';
+import { readExitFile } from './monitor.js';
+import type { WaitStatus } from '../../sys/index.js';
 import { openCgroupByPath } from './cgroup.js';
 import { ContainerStore, isLeftover, isTaskAlive, type ContainerRecord, type TaskState } from './store.js';
 
@@ -25,21 +27,45 @@ export async function liveTask(m: Manager, id: string): Promise<TaskState | unde
   return isTaskAlive(t) ? t : undefined;
 }
 
-export async function listContainers(m: Manager): Promise<{ record: ContainerRecord; task?: TaskState }[]> {
+/** A detached task that has exited, with the status its monitor recorded (undefined when the monitor died too). */
+export interface StoppedTask { task: TaskState; status?: WaitStatus }
+
+export function stoppedTask(t: TaskState | undefined): StoppedTask | undefined {
+  if (!t?.detached || isTaskAlive(t)) return undefined;
+  return { task: t, status: t.exitFile ? readExitFile(t.exitFile) : undefined };
+}
+
+export async function listContainers(m: Manager): Promise<{ record: ContainerRecord; task?: TaskState; stopped?: StoppedTask }[]> {
   const out = [];
   for (const t of m.store.listTasks()) if (isLeftover(t)) m.notice(await cleanupLeftover(m.store, t, m.sys));
-  for (const record of m.store.list()) out.push({ record, task: await liveTask(m, record.id) });
+  for (const record of m.store.list()) out.push({ record, task: await liveTask(m, record.id), stopped: stoppedTask(m.store.getTask(record.id)) });
   return out;
+}
+
+/** tasks rm: release a stopped task's mounts, cgroup and state; returns its exit status. With force, kill a running one first. */
+export async function deleteTask(m: Manager, id: string, force: boolean): Promise<WaitStatus | undefined> {
+  let live = await liveTask(m, id);
+  if (live) {
+    if (!force) throw new FailedPreconditionError(`container "${id}" has a running task (pid ${live.pid})`, { hint: `stop it first: tsctr tasks kill ${id}, or use tasks rm --force` });
+    m.sys.kill(live.pid, 9);
+    for (let i = 0; i < 100 && isTaskAlive(live); i++) await new Promise((r) => setTimeout(r, 20));
+    live = undefined;
+  }
+  const t = m.store.getTask(id);
+  if (!t) throw new NotFoundError(`container "${id}" has no task`, { hint: 'list tasks with tsctr tasks ls' });
+  // The monitor writes the status right after the container is reaped.
+  for (let i = 0; i < 50 && t.exitFile && !readExitFile(t.exitFile); i++) await new Promise((r) => setTimeout(r, 20));
+  const status = t.exitFile ? readExitFile(t.exitFile) : undefined;
+  await releaseTask(m.store, t, m.sys);
+  return status;
 }
 
 export async function removeContainer(m: Manager, id: string, force: boolean): Promise<void> {
   const c = m.store.get(id);
   const t = await liveTask(m, id);
-  if (t) {
-    if (!force) throw new FailedPreconditionError(`container "${id}" has a running task (pid ${t.pid})`, { hint: `stop it first: tsctr tasks kill ${id}, or use containers rm --force` });
-    m.sys.kill(t.pid, 9);
-    for (let i = 0; i < 50 && isTaskAlive(t); i++) await new Promise((r) => setTimeout(r, 20));
-  }
+  if (t && !force) throw new FailedPreconditionError(`container "${id}" has a running task (pid ${t.pid})`, { hint: `stop it first: tsctr tasks kill ${id}, or use containers rm --force` });
+  // A running task (with --force) or a stopped detached one: release its mounts and cgroup first.
+  if (m.store.getTask(id)) await deleteTask(m, id, true);
   if (c.snapshotter && c.snapshotKey) {
     const { getSnapshotter } = await import('../../snapshot/index.js');
     const sn = getSnapshotter(m.store.root, c.snapshotter, m.sys).withNamespace(m.store.namespace);

@@ -6,8 +6,10 @@ import { dirname, join } from 'node:path';
 import { CLONE } from '../../sys/constants.js';
 import type { Sys, WaitStatus } from '../../sys/index.js';
 import { describeOp, type PlanOp } from '../launch-plan.js';
-import { describeStatus, exitCodeOf, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
-import { createPlan } from '../plan/index.js';
+import { describeStatus, exitCodeOf, formatStep, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
+import { launchDetached, MONITOR_STDIO } from './monitor.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { createPlan, type Plan, type PlanOptions } from '../plan/index.js';
 import { resolverInRootfs, statSourceIsDir } from '../plan/host.js';
 import { listCapabilities } from '../spec/index.js';
 import { openCgroup, type ContainerCgroup } from './cgroup.js';
@@ -34,6 +36,8 @@ export interface RunRequest {
   seccomp: boolean;
   seccompProfile?: string;
   rm: boolean;
+  /** -d: leave the container running under tsctr-monitor. */
+  detach?: boolean;
   noPivot: boolean;
   trace?: (line: string) => void;
   dryRun?: (line: string) => void;
@@ -45,6 +49,8 @@ export interface RunRequest {
 export async function runContainer(req: RunRequest): Promise<number> {
   const { sys, flags } = req;
   if (!req.dryRun) requireRoot('run');
+  if (req.detach && req.rm) throw new InvalidArgumentError('--rm and --detach cannot be used together', { hint: `remove a stopped container with tsctr containers rm ${flags.id}` });
+  if (req.detach && flags.tty) throw new InvalidArgumentError('--tty and --detach cannot be used together', { hint: `detach, then get a shell with tsctr tasks exec -t ${flags.id} sh` });
   const store = new ContainerStore(req.root, req.state, req.namespace);
   const left = store.getTask(flags.id);
   if (left && isLeftover(left)) req.notice(await cleanupLeftover(store, left, sys));
@@ -67,12 +73,14 @@ export async function runContainer(req: RunRequest): Promise<number> {
     }
     const record: ContainerRecord = { id: flags.id, image: req.image, snapshotter: rootfs.snapshotter, snapshotKey: rootfs.snapshotKey, rootfsDir: req.rootfsDir, spec, createdAt: new Date().toISOString(), removeOnExit: req.rm, labels: {} };
     store.create(record);
-    if (req.rm) td.push('remove container', () => store.remove(flags.id));
+    // A container that never started is not kept, --rm or not: nothing half-made is left.
+    let started = false;
+    td.push('remove container', () => { if (req.rm || !started) store.remove(flags.id); });
     td.push('remove task state', () => store.removeTask(flags.id));
     // The snapshot is mounted and recorded before anything can fail after it.
     const mounted = await rootfs.mount();
     if (mounted) phase(`snapshot ${rootfs.snapshotKey} (${rootfs.snapshotter}) mounted at ${rootfs.path}`);
-    if (req.rm) td.push('remove snapshot', () => rootfs.remove());
+    td.push('remove snapshot', async () => { if (req.rm || !started) await rootfs.remove(); });
     td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
     // Names in --user and the image's User are looked up in the image's own /etc/passwd.
     if (user) {
@@ -90,35 +98,63 @@ export async function runContainer(req: RunRequest): Promise<number> {
     phase(`cgroup ${spec.linux?.cgroupsPath} created`);
     td.push('remove cgroup', async () => { await cgroup.destroy(); });
 
-    const io: ContainerIo = flags.tty ? ptyIo(sys) : passThroughIo();
-    td.push('close terminal', () => io.close());
-    const plan = createPlan(spec, {
+    const planFor = (o: Partial<PlanOptions>) => createPlan(spec, {
       rootfs: rootfs.path,
-      stdio: flags.tty ? 'pty' : undefined,
-      consoleFd: flags.tty ? io.stdio[0] : undefined,
-      consoleSlavePath: io.consolePath,
       noPivot: req.noPivot,
       lastCap: lastCap(),
       cgroupMounts: cgroup.mountSources(),
       // Mount targets are resolved inside the rootfs: an image's symlink cannot aim a mount at the host.
       resolveDestination: resolverInRootfs(rootfs.path),
       sourceIsDir: statSourceIsDir,
+      ...o,
     });
+    const beforeStart = (plan: Plan) => (pid: number) => {
+      writeIdMaps(pid, plan.uidMappings, plan.gidMappings);
+      cgroup.join(pid);
+    };
+    const taskBase = { id: flags.id, status: 'running' as const, rootfs: rootfs.path, rootfsMounted: mounted, cgroupsPath: spec.linux?.cgroupsPath, cliPid: process.pid, cliStartTime: processStartTime(process.pid) ?? '', startedAt: new Date().toISOString() };
+
+    if (req.detach) {
+      // Output goes to a log file; stdin is /dev/null. The monitor keeps the container.
+      const dir = store.taskDir(flags.id);
+      const logFile = join(dir, 'log');
+      const exitFile = join(dir, 'exit');
+      const devnull = openSync('/dev/null', 'r');
+      const log = openSync(logFile, 'a', 0o640);
+      try {
+        const plan = planFor({ stdio: MONITOR_STDIO });
+        for (const w of plan.warnings) req.notice(`warning: ${w}`);
+        const { pid, monitorPid } = await launchDetached(withLoopback(plan.ops, plan.cloneFlags), {
+          cloneFlags: plan.cloneFlags, pidNamespacePath: plan.joinNamespaces[0]?.path, exitFile, stdio: [devnull, log, log],
+          trace: !!req.trace, onStep: req.trace ? (r) => req.trace!(formatStep(r)) : undefined, beforeStart: beforeStart(plan),
+        });
+        started = true;
+        store.saveTask({ ...taskBase, pid, startTime: processStartTime(pid) ?? '', detached: true, monitorPid, exitFile, logFile });
+        phase(`pid ${pid} running detached (monitor pid ${monitorPid}); output in ${logFile}`);
+      } finally {
+        closeSync(devnull);
+        closeSync(log);
+      }
+      td.forget();
+      return 0;
+    }
+
+    const io: ContainerIo = flags.tty ? ptyIo(sys) : passThroughIo();
+    td.push('close terminal', () => io.close());
+    const plan = planFor({ stdio: flags.tty ? 'pty' : undefined, consoleFd: flags.tty ? io.stdio[0] : undefined, consoleSlavePath: io.consolePath });
     for (const w of plan.warnings) req.notice(`warning: ${w}`);
-    const started = process.hrtime.bigint();
+    const launchStart = process.hrtime.bigint();
     const launched = await startProcess(sys, withLoopback(plan.ops, plan.cloneFlags), {
       cloneFlags: plan.cloneFlags,
       pidNamespacePath: plan.joinNamespaces[0]?.path,
       trace: req.trace,
-      beforeStart: (pid) => {
-        writeIdMaps(pid, plan.uidMappings, plan.gidMappings);
-        cgroup.join(pid);
-      },
+      beforeStart: beforeStart(plan),
     });
+    started = true;
     const { pid } = launched;
-    const task: TaskState = { id: flags.id, pid, startTime: processStartTime(pid) ?? '', status: 'running', rootfs: rootfs.path, rootfsMounted: mounted, cgroupsPath: spec.linux?.cgroupsPath, cliPid: process.pid, cliStartTime: processStartTime(process.pid) ?? '', startedAt: new Date().toISOString() };
+    const task: TaskState = { ...taskBase, pid, startTime: processStartTime(pid) ?? '' };
     store.saveTask(task);
-    phase(`pid ${pid} running (launch took ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms)`);
+    phase(`pid ${pid} running (launch took ${(Number(process.hrtime.bigint() - launchStart) / 1e6).toFixed(1)} ms)`);
     status = await superviseProcess(sys, launched, io, td);
     phase(`exited: ${describeStatus(status)}`);
     return exitCodeOf(status);

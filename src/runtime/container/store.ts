@@ -36,6 +36,11 @@ export interface TaskState {
   cliStartTime: string;
   startedAt: string;
   exitStatus?: number;
+  /** run -d: kept by tsctr-monitor, which records the exit status in exitFile; output goes to logFile. */
+  detached?: boolean;
+  monitorPid?: number;
+  exitFile?: string;
+  logFile?: string;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
@@ -98,5 +103,7 @@ export function isTaskAlive(t: TaskState): boolean {
 
 /** True when the tsctr that ran this task is gone (killed) while its record remains. */
 export function isLeftover(t: TaskState): boolean {
+  // A detached task outlives its tsctr by design: once stopped it waits for `tasks rm`.
+  if (t.detached) return false;
   return !isTaskAlive(t) && processStartTime(t.cliPid) !== t.cliStartTime;
 }

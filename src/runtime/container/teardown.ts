@@ -9,6 +9,11 @@ export class Teardown {
     this.steps.push({ what, fn });
   }
 
+  /** Keeps what was set up (a detached container goes on running): nothing is undone. */
+  forget(): void {
+    this.steps = [];
+  }
+
   async run(): Promise<Error[]> {
     while (this.steps.length) {
       const s = this.steps.pop()!;

@@ -1,0 +1,169 @@
+/*
+ * tsctr-monitor: keeps a detached container (`tsctr run -d`). It spawns the
+ * container itself, with the same executor, so that it is the container's
+ * parent: when the CLI has gone it can still reap the container and record
+ * its exit status. No JavaScript in here either.
+ *
+ *   CLI (Node)                          monitor                      container
+ *   spawn monitor (setsid) ──────────►  read request on stdin
+ *                                       tsctr_spawn(plan) ─────────► waits on sync
+ *   ◄─────────────── int32 pid (or -errno) on stdout
+ *   write id maps, join cgroup
+ *   write "g" on stdin ─────────────►   write "g" on sync ─────────► runs plan
+ *   ◄─────────────── step reports, relayed as they come ◄─────────── reports
+ *   ◄─────────────── EOF on stdout (execve happened, or it failed)
+ *   record the task, exit               waitpid(container)
+ *                                       write <exit file>.tmp, rename → <exit file>
+ *                                       exit 0
+ *
+ * Request (stdin, native endianness): u32 magic "TSMN", u32 plan length,
+ * i64 clone flags, u32 pid-namespace path length, u32 exit-file path length,
+ * then the plan, the pid-namespace path (may be empty) and the exit-file path.
+ * EOF on stdin instead of "g" aborts: the child is told to exit and reaped.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MONITOR_MAGIC 0x4e4d5354u /* "TSMN" */
+
+int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32_t pidns_fd, uint8_t *out);
+
+static int read_full(int fd, void *buf, size_t n)
+{
+	uint8_t *p = buf;
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void record_exit(const char *path, int status)
+{
+	char tmp[4096], text[32];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	int n = snprintf(text, sizeof(text), "%d\n", status);
+	if (write_full(fd, text, (size_t)n) == 0 && fsync(fd) == 0) {
+		close(fd);
+		rename(tmp, path);
+		return;
+	}
+	close(fd);
+	unlink(tmp);
+}
+
+int main(void)
+{
+	struct {
+		uint32_t magic, plan_len;
+		int64_t clone_flags;
+		uint32_t pidns_len, exit_len;
+	} req;
+	if (read_full(0, &req, sizeof(req)) < 0 || req.magic != MONITOR_MAGIC || req.plan_len > (64u << 20) || req.pidns_len > 4095 || req.exit_len == 0 || req.exit_len > 4095)
+		return 2;
+	uint8_t *plan = malloc(req.plan_len);
+	char pidns[4096], exit_path[4096];
+	if (!plan || read_full(0, plan, req.plan_len) < 0 || read_full(0, pidns, req.pidns_len) < 0 || read_full(0, exit_path, req.exit_len) < 0)
+		return 2;
+	pidns[req.pidns_len] = 0;
+	exit_path[req.exit_len] = 0;
+	/* The CLI may be gone before the container exits: never die of its SIGPIPE or its terminal. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+
+	int pidns_fd = -1;
+	if (req.pidns_len) {
+		pidns_fd = open(pidns, O_RDONLY | O_CLOEXEC);
+		if (pidns_fd < 0) {
+			int32_t e = -errno;
+			write_full(1, &e, sizeof(e));
+			return 1;
+		}
+	}
+	int32_t out[4];
+	int rc = tsctr_spawn(plan, req.plan_len, req.clone_flags, pidns_fd, (uint8_t *)out);
+	free(plan);
+	if (pidns_fd >= 0)
+		close(pidns_fd);
+	if (rc < 0) {
+		int32_t e = rc;
+		write_full(1, &e, sizeof(e));
+		return 1;
+	}
+	int32_t pid = out[0];
+	int pidfd = out[1], sync_fd = out[2], report_fd = out[3];
+	close(pidfd);
+	if (write_full(1, &pid, sizeof(pid)) < 0)
+		goto abort_child;
+	char go;
+	if (read_full(0, &go, 1) < 0 || go != 'g')
+		goto abort_child;
+	close(0);
+	if (write_full(sync_fd, "g", 1) < 0)
+		goto abort_child;
+	close(sync_fd);
+	/* Relay the step reports until the report pipe closes (execve, or the child failed). */
+	uint8_t buf[4096];
+	for (;;) {
+		ssize_t r = read(report_fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		write_full(1, buf, (size_t)r); /* the CLI may have gone; the container must not care */
+	}
+	close(report_fd);
+	close(1);
+	/* From here on nobody listens to us: keep no fd of the CLI's, and record the end. */
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	record_exit(exit_path, status);
+	return 0;
+
+abort_child:
+	close(sync_fd); /* the child reads EOF and exits 126 */
+	close(report_fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return 1;
+}
