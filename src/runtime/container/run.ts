@@ -45,7 +45,7 @@ export interface RunRequest {
   notice: (line: string) => void;
 }
 
-/** Runs a container in the foreground; resolves to its exit code (128+signal when killed). */
+/** Runs a container in the foreground (resolves to its exit code, 128+signal when killed), or detached (resolves to 0 once it runs). */
 export async function runContainer(req: RunRequest): Promise<number> {
   const { sys, flags } = req;
   if (!req.dryRun) requireRoot('run');
