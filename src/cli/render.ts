@@ -28,10 +28,11 @@ export function formatSize(bytes: number): string {
 
 export function formatAge(date: Date | string, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - new Date(date).getTime()) / 1000));
-  if (s < 60) return `${s} seconds ago`;
-  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
-  return `${Math.round(s / 86400)} days ago`;
+  const ago = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+  if (s < 60) return ago(s, 'second');
+  if (s < 3600) return ago(Math.round(s / 60), 'minute');
+  if (s < 86400) return ago(Math.round(s / 3600), 'hour');
+  return ago(Math.round(s / 86400), 'day');
 }
 
 export type Status = 'ok' | 'warn' | 'fail' | 'skip';
