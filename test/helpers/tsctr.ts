@@ -38,6 +38,10 @@ export class Env {
     if (r.code !== 0) throw new Error(`images import failed: ${r.stderr}`);
   }
   cleanup(): void {
+    // Through tsctr first: `containers ls` cleans the leftovers of a CLI a test
+    // killed (rootfs mount, cgroup), and `rm --force` stops anything still running.
+    this.run(['containers', 'ls']);
+    for (const id of this.run(['containers', 'ls', '-q']).stdout.split('\n').filter(Boolean)) this.run(['containers', 'rm', '--force', id]);
     // Anything still mounted below our dirs is ours: detach it before removing.
     const mounts = spawnSync('sh', ['-c', `grep -E ' (${this.root}|${this.state})[^ ]* ' /proc/self/mountinfo | cut -d' ' -f5 | sort -r`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
     for (const m of mounts) spawnSync('umount', ['-l', m]);

@@ -77,7 +77,8 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       const warnings: string[] = [];
       for (const d of dirs) {
         try {
-          mkdirSync(d.dir, { recursive: true });
+          // A concurrent destroy() may prune an empty parent between our mkdirs: try again once.
+          try { mkdirSync(d.dir, { recursive: true }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; mkdirSync(d.dir, { recursive: true }); }
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           throw new CgroupError(`mkdir ${JSON.stringify(d.dir)}: ${code}`, d.dir, { cause: e, code, hint: code === 'EACCES' || code === 'EROFS' ? 'needs root and a writable cgroup filesystem' : undefined });
@@ -193,6 +194,13 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
         }
       }
       if (errors.length) throw new CgroupError(`cgroup ${clean}: ${errors.join('; ')}`, clean, { hint: 'processes may still be in it: see cgroup.procs' });
+      // Parents made for a relative path (tsctr/<ns>) go too once empty; one still in use
+      // answers EBUSY and stays. An absolute path's parents are someone else's to manage.
+      if (!clean.startsWith('/')) for (const d of dirs) {
+        for (const parent of levels(d).slice(1, -1).reverse()) {
+          try { rmdirSync(parent); } catch { break; }
+        }
+      }
     },
     mountSources() {
       if (layout.mode === 'v2') return [{ name: '', hostPath: unifiedDir!.dir }];
