@@ -3,6 +3,7 @@
 // one flock (locks/metadata.lock), writes a temp file and renames it, and
 // then rewrites content/index.json so the OCI layout names every image.
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { countSnapshots } from '../snapshot/metadata.js';
 import { join } from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errors.js';
 import { ensureLayout, metadataLockPath, writeFileAtomic, writeLayoutIndex } from '../content/layout.js';
@@ -211,18 +212,8 @@ export class ImageStore {
       const kids = await readdir(p).catch(() => undefined);
       what.push(kids ? `${kids.length} ${n} (${kids.slice(0, 3).map((k) => k.replace(/\.json$/, '')).join(', ')}${kids.length > 3 ? ', …' : ''})` : n.replace(/\.json$/, ''));
     }
-    // Snapshots live with their snapshotter: <root>/snapshots/<name>/metadata.json, keyed by namespace.
-    let snapshotters: string[] = [];
-    try {
-      snapshotters = await readdir(join(this.root, 'snapshots'));
-    } catch { /* none */ }
-    for (const sn of snapshotters.sort()) {
-      try {
-        const meta = JSON.parse(await readFile(join(this.root, 'snapshots', sn, 'metadata.json'), 'utf8')) as { namespaces?: Record<string, Record<string, unknown>> };
-        const n = Object.keys(meta.namespaces?.[ns] ?? {}).length;
-        if (n > 0) what.push(`${n} ${sn} snapshot${n === 1 ? '' : 's'}`);
-      } catch { /* no metadata for this snapshotter */ }
-    }
+    // Snapshots are the snapshot module's to count.
+    for (const { snapshotter, count } of countSnapshots(this.root, ns)) what.push(`${count} ${snapshotter} snapshot${count === 1 ? '' : 's'}`);
     return what;
   }
 

@@ -32,6 +32,31 @@ function empty(): MetadataDb {
   return { version: 1, nextId: 1, namespaces: {} };
 }
 
+function readMetadata(file: string): MetadataDb {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as MetadataDb;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return empty();
+    throw e;
+  }
+}
+
+/** How many snapshots each snapshotter under <root>/snapshots holds for a namespace (for `namespaces rm`). */
+export function countSnapshots(root: string, namespace: string): { snapshotter: string; count: number }[] {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(join(root, 'snapshots')).sort();
+  } catch { /* no snapshots yet */ }
+  const out: { snapshotter: string; count: number }[] = [];
+  for (const sn of names) {
+    try {
+      const count = Object.keys(readMetadata(join(root, 'snapshots', sn, 'metadata.json')).namespaces?.[namespace] ?? {}).length;
+      if (count > 0) out.push({ snapshotter: sn, count });
+    } catch { /* not a snapshotter directory */ }
+  }
+  return out;
+}
+
 export class MetadataStore {
   readonly file: string;
   readonly lockFile: string;
@@ -43,12 +68,7 @@ export class MetadataStore {
 
   /** A consistent snapshot of the file: writers rename, so no lock is needed to read. */
   read(): MetadataDb {
-    try {
-      return JSON.parse(fs.readFileSync(this.file, 'utf8')) as MetadataDb;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return empty();
-      throw e;
-    }
+    return readMetadata(this.file);
   }
 
   /** Runs fn on the current data under the lock and saves what it leaves (unless it throws). */
