@@ -10,6 +10,7 @@ import type { Sys } from '../../sys/index.js';
 import { launch } from '../launcher.js';
 import type { PlanOp } from '../launch-plan.js';
 import { CAPABILITIES } from '../spec/capabilities.js';
+import { lastCap, ownCapabilities } from '../host-caps.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -36,19 +37,17 @@ function errCode(e: unknown): string | undefined {
 
 export function checkPrivileges(): CheckResult[] {
   const uid = process.geteuid?.() ?? -1;
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const eff = BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'));
-  const bnd = BigInt('0x' + (/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'));
-  const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  const missing = Object.entries(CAPABILITIES).filter(([, n]) => n <= lastCap && !((eff >> BigInt(n)) & 1n)).map(([k]) => k);
-  const notInBounding = Object.entries(CAPABILITIES).filter(([, n]) => n <= lastCap && !((bnd >> BigInt(n)) & 1n)).map(([k]) => k);
+  const { effective: eff, bounding: bnd } = ownCapabilities();
+  const last = lastCap();
+  const missing = Object.entries(CAPABILITIES).filter(([, n]) => n <= last && !((eff >> BigInt(n)) & 1n)).map(([k]) => k);
+  const notInBounding = Object.entries(CAPABILITIES).filter(([, n]) => n <= last && !((bnd >> BigInt(n)) & 1n)).map(([k]) => k);
   const rows: CheckResult[] = [];
   rows.push(uid === 0
     ? { name: 'root', status: 'ok', detail: 'running as uid 0', required: true }
     : { name: 'root', status: 'fail', detail: `running as uid ${uid}`, hint: 'run tsctr as root (sudo tsctr …); rootless mode is not supported yet', required: true });
   const needed = ['CAP_SYS_ADMIN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_MKNOD', 'CAP_CHOWN', 'CAP_SYS_CHROOT'];
   const lacking = needed.filter((c) => missing.includes(c));
-  if (missing.length === 0) rows.push({ name: 'capabilities', status: 'ok', detail: `all ${lastCap + 1} effective`, required: true });
+  if (missing.length === 0) rows.push({ name: 'capabilities', status: 'ok', detail: `all ${last + 1} effective`, required: true });
   else if (lacking.length) rows.push({ name: 'capabilities', status: 'fail', detail: `missing ${lacking.join(', ')}`, hint: 'run as root with the full capability set', required: true });
   else rows.push({ name: 'capabilities', status: 'warn', detail: `missing ${missing.join(', ')}${notInBounding.length ? ' (not in the bounding set)' : ''}`, hint: 'containers cannot be given these capabilities; limits that need them (e.g. CAP_SYS_RESOURCE for rlimits above the hard limit) may fail', required: false });
   const [maj, min] = release().split('.').map(Number) as [number, number];

@@ -1,7 +1,7 @@
 // `tsctr run`: image → active snapshot → spec → plan → executor → wait →
 // teardown. Every resource taken is pushed on a Teardown so that a failure
 // at any step, a signal, or the container's exit leaves nothing behind.
-import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLONE } from '../../sys/constants.js';
 import type { Sys, WaitStatus } from '../../sys/index.js';
@@ -12,6 +12,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { createPlan, type Plan, type PlanOptions } from '../plan/index.js';
 import { resolverInRootfs, statSourceIsDir } from '../plan/host.js';
 import { listCapabilities } from '../spec/index.js';
+import { ownCapabilities } from '../host-caps.js';
 import { openCgroup, type ContainerCgroup } from './cgroup.js';
 import { passThroughIo, ptyIo, type ContainerIo } from './io.js';
 import { prepareRootfs, releaseRootfs, type PreparedRootfs } from './rootfs.js';
@@ -203,7 +204,6 @@ function writeProc(path: string, data: string): void {
 
 /** The capabilities this process may give (its bounding set), by name. */
 function hostCapabilities(): string[] {
-  const bnd = BigInt('0x' + (/^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'));
-  return listCapabilities(bnd);
+  return listCapabilities(ownCapabilities().bounding);
 }
 

@@ -1,7 +1,8 @@
 // What run and exec share once a plan exists: launch it with the parent's
 // part done while the child waits, then supervise the process in the
 // foreground (signals forwarded, terminal copied) until it exits.
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+export { lastCap } from '../host-caps.js';
 import { FailedPreconditionError } from '../../errors.js';
 import { PR } from '../../sys/constants.js';
 import { exitCodeOf, type Sys, type WaitStatus } from '../../sys/index.js';
@@ -69,11 +70,6 @@ export function requireRoot(op: string): void {
   if (uid !== 0) throw new FailedPreconditionError(`${op} needs root (running as uid ${uid})`, { hint: 'run tsctr as root (sudo tsctr …); rootless containers are not supported yet; tsctr check shows what is missing' });
 }
 
-let cachedLastCap: number | undefined;
-export function lastCap(): number {
-  cachedLastCap ??= Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  return cachedLastCap;
-}
 
 export function formatStep(r: StepReport): string {
   const ms = (r.ns / 1e6).toFixed(3).padStart(8);
