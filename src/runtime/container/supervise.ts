@@ -4,7 +4,7 @@
 import { closeSync, openSync } from 'node:fs';
 export { lastCap } from '../host-caps.js';
 import { FailedPreconditionError } from '../../errors.js';
-import { PR } from '../../sys/constants.js';
+import { PR, SIGNALS } from '../../sys/constants.js';
 import { exitCodeOf, type Sys, type WaitStatus } from '../../sys/index.js';
 import { launch, type Launched, type StepReport } from '../launcher.js';
 import { describeOp, type PlanOp } from '../launch-plan.js';
@@ -12,7 +12,6 @@ import type { ContainerIo } from './io.js';
 import type { Teardown } from './teardown.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-const SIGNUMS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
 
 export interface StartOptions {
   cloneFlags: number;
@@ -49,7 +48,7 @@ export async function startProcess(sys: Sys, ops: PlanOp[], o: StartOptions): Pr
 export async function superviseProcess(sys: Sys, launched: Launched, io: ContainerIo, td: Teardown): Promise<WaitStatus> {
   const { pid } = launched;
   io.started();
-  const forward = (sig: NodeJS.Signals) => { try { sys.kill(pid, SIGNUMS[sig] ?? 15); } catch { /* already gone */ } };
+  const forward = (sig: NodeJS.Signals) => { try { sys.kill(pid, SIGNALS[sig] ?? SIGNALS.SIGTERM!); } catch { /* already gone */ } };
   for (const s of FORWARDED) process.on(s, forward);
   td.push('stop forwarding signals', () => { for (const s of FORWARDED) process.off(s, forward); });
   td.push('close pidfd', () => closeSync(launched.pidfd));
