@@ -2,16 +2,21 @@
 // delete or set an xattr outside the snapshot. Each case runs on both
 // snapshotters and checks a decoy directory outside the root is untouched and,
 // where the layer is accepted, where the entry landed inside the root instead.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { formatError } from '../../../src/cli/errors.js';
 import { isKind } from '../../../src/errors.js';
 import { getSnapshotter, mountAll, unmountAll } from '../../../src/snapshot/index.js';
 import { loadSys, type Sys } from '../../../src/sys/index.js';
 import { unpackImage } from '../../../src/unpack/index.js';
-import type { WriteEntry } from '../../../src/unpack/tar-writer.js';
+import { encodeEntry, type WriteEntry } from '../../../src/unpack/tar-writer.js';
 import { rootTest } from '../../helpers/root.js';
+import { block, craftHeader } from '../../helpers/tar-craft.js';
 import { buildLayer, storeLayers } from './oci-layout.js';
 import { scanTree } from './tree.js';
 
@@ -155,6 +160,71 @@ rootTest(test, 'overlay xattrs from a layer are dropped', async () => {
     assert.is(o.error, undefined, String(o.error));
     assert.ok(o.files.has('d/f'));
   });
+});
+
+/**
+ * A gzip layer written as a stream, so the test itself never holds the tar:
+ * parts() yields the tar's pieces. Returns the blob's digest and diff ID.
+ */
+async function storeStreamedLayer(root: string, parts: () => Iterable<Buffer>): Promise<{ digest: string; diffId: string; size: number }> {
+  const dir = join(root, 'content/blobs/sha256');
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, 'tmp');
+  const diff = createHash('sha256');
+  await pipeline(function* () { for (const p of parts()) { diff.update(p); yield p; } }, createGzip({ level: 9 }), fs.createWriteStream(tmp));
+  const blob = fs.readFileSync(tmp);
+  const hex = createHash('sha256').update(blob).digest('hex');
+  fs.renameSync(tmp, join(dir, hex));
+  return { digest: 'sha256:' + hex, diffId: 'sha256:' + diff.digest('hex'), size: blob.length };
+}
+
+const MiB = 1 << 20;
+
+rootTest(test, 'metadata bombs: a small gzip layer whose PAX, global or GNU long-name header holds 100 MiB is refused without buffering it', async () => {
+  const sys = await loadSys();
+  for (const flag of ['x', 'g', 'L', 'K']) {
+    const tmp = fs.mkdtempSync('/tmp/tsctr-evil-');
+    try {
+      const root = join(tmp, 'root');
+      // A real 100 MiB record (it compresses to ~100 KB), then an ordinary entry.
+      const key = flag === 'x' || flag === 'g' ? ' SCHILY.xattr.user.bomb=' : '';
+      const body = 100 * MiB;
+      const head = `${body}${key}`;
+      const layer = await storeStreamedLayer(root, function* () {
+        yield* encodeEntry({ name: 'first', type: 'dir' });
+        yield craftHeader({ name: 'bomb', flag, size: body });
+        yield Buffer.from(head);
+        const chunk = Buffer.alloc(MiB, 0x61);
+        let left = body - head.length;
+        while (left > 0) { const n = Math.min(left, MiB); yield chunk.subarray(0, n); left -= n; }
+        yield block(Buffer.alloc(0));
+        yield Buffer.alloc(1024);
+      });
+      assert.ok(layer.size < 200 * 1024, `the blob is small: ${layer.size} bytes`);
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let err: unknown;
+      try {
+        await unpackImage({ root, namespace: 'default', snapshotter: 'native', layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }], diffIds: [layer.diffId], sys });
+      } catch (e) {
+        err = e;
+      }
+      const grew = process.memoryUsage().rss - before;
+      assert.ok(isKind(err, 'InvalidArgument'), `${flag}: ${String(err)}`);
+      const line = formatError(err, 'unpack');
+      assert.ok(line.includes(layer.digest), line);
+      assert.match(line, new RegExp(`over the 1048576-byte limit \\(header at offset 512, after entry "first/"\\)`));
+      assert.match(line, /hint: the layer is malformed or crafted/);
+      assert.ok(!line.includes('\n'), line);
+      // The old reader kept the whole 100 MiB (twice, with the concat).
+      assert.ok(grew < 32 * MiB, `${flag}: RSS grew by ${(grew / MiB).toFixed(1)} MiB`);
+      // Nothing was committed.
+      const sn = getSnapshotter(root, 'native', sys, 'default');
+      assert.equal((await sn.list()).map((i) => i.name), []);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
 });
 
 test.run();
