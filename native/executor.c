@@ -25,6 +25,7 @@
 #include <linux/filter.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static int validate(const uint8_t *plan, uint32_t len)
 	const struct tspl_op *ops = (const void *)(plan + sizeof(*h));
 	for (uint32_t i = 0; i < h->count; i++) {
 		const struct tspl_op *o = &ops[i];
-		if (o->op == 0 || o->op > TSPL_OP_MAX)
+		if (o->op == 0 || (o->op > TSPL_OP_MAX && (o->op < TSPL_EXEC_OP_FIRST || o->op > TSPL_EXEC_OP_MAX)))
 			return -EINVAL;
 		for (int k = 0; k < 4; k++)
 			if (o->op != TSPL_SECCOMP && o->op != TSPL_SETGROUPS && check_str(plan, len, o->s[k]))
@@ -231,11 +232,20 @@ int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32
 			goto out_pipes;
 		}
 	}
+	/* Non-dumpable from clone() on (plan.h): the child's mm copies our flag. */
+	int was_dumpable = -1;
+	if (c.hdr->count && c.ops[0].op == TSPL_PRCTL && c.ops[0].n[0] == PR_SET_DUMPABLE && c.ops[0].n[1] == 0) {
+		was_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+		if (was_dumpable > 0)
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
 	int pidfd = -1;
 	long pid = syscall(SYS_clone, (unsigned long)clone_flags | CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
 	if (pid == 0)
 		child_main(&c);
 	int clone_errno = errno;
+	if (was_dumpable > 0)
+		prctl(PR_SET_DUMPABLE, was_dumpable, 0, 0, 0);
 	if (own_pidns >= 0) {
 		setns(own_pidns, CLONE_NEWPID);
 		close(own_pidns);

@@ -32,4 +32,7 @@ static inline const char *str_at(const struct ctx *c, uint32_t off)
 /* Runs op i in the child. Returns 0, or -1 with errno set. Allocation-free. */
 int tsctr_run_op(struct ctx *c, uint32_t i);
 
+/* TSPL_OPEN_PTY (console.c). */
+int tsctr_op_open_pty(const struct ctx *c, const struct tspl_op *o);
+
 #endif

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/statfs.h>
 #include <termios.h>
 #include <unistd.h>
@@ -117,4 +119,84 @@ fail:;
 	int e = errno;
 	close(m);
 	return -e;
+}
+
+/* A unix stream socketpair, both ends close-on-exec. out: int32 fds. */
+int tsctr_socketpair(uint8_t *out)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	int32_t res[2] = { sv[0], sv[1] };
+	memcpy(out, res, sizeof(res));
+	return 0;
+}
+
+/*
+ * Receives one fd passed with SCM_RIGHTS (TSPL_OPEN_PTY's master), without
+ * blocking: the sender has finished before the caller asks. The payload
+ * (up to name_len - 1 bytes) lands NUL-terminated in name. Any further fds
+ * in the message are closed. Returns the fd (close-on-exec), or -errno;
+ * -ENODATA when a message came without an fd.
+ */
+int tsctr_recv_fd(int32_t sock, uint8_t *name, int32_t name_len)
+{
+	char buf[256];
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.b;
+	msg.msg_controllen = sizeof(u.b);
+	ssize_t r;
+	do
+		r = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	int fd = -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int got;
+			memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (fd < 0)
+				fd = got;
+			else
+				close(got);
+		}
+	}
+	if (fd < 0)
+		return r == 0 ? -EPIPE : -ENODATA;
+	size_t l = (size_t)r < (size_t)name_len ? (size_t)r : (size_t)name_len - 1;
+	memcpy(name, buf, l);
+	name[l] = 0;
+	return fd;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+/* pidfd_open(2): an fd that names this process, not whatever later gets its pid. */
+int tsctr_pidfd_open(int32_t pid)
+{
+	long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* pidfd_send_signal(2); 0 or -errno (ESRCH once the process is gone). */
+int tsctr_pidfd_send_signal(int32_t pidfd, int32_t sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }

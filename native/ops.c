@@ -243,6 +243,8 @@ int tsctr_run_op(struct ctx *c, uint32_t i)
 	}
 	case TSPL_EXECVE:
 		return do_execve(c, o, &c->exec[i]);
+	case TSPL_OPEN_PTY:
+		return tsctr_op_open_pty(c, o);
 	case TSPL_MASK_PATH: {
 		struct stat st;
 		if (stat(s0, &st) < 0)

@@ -74,7 +74,35 @@ enum tspl_opcode {
 	TSPL_LCHOWN = 31,      /* s0 path; n0 uid, n1 gid */
 	TSPL_SYNC = 32,        /* wait for one more byte from the parent (a second sync point) */
 	TSPL_LOOPBACK_UP = 33, /* bring up "lo" in the current network namespace */
-	TSPL_OP_MAX = 33
+	TSPL_OP_MAX = 33,
+
+	/*
+	 * 50-59: joining and terminals (tasks exec, runc --console-socket).
+	 *
+	 * TSPL_OPEN_PTY: allocate the process's terminal inside the container.
+	 * Run it after setns(mount)/pivot_root, so s0/s1 resolve in the
+	 * container's root, and before seccomp and the credential change.
+	 *   s0 ptmx path, opened O_NOFOLLOW ("/dev/pts/ptmx")
+	 *   s1 optional fallback when s0 is missing ("/dev/ptmx"), may be a symlink
+	 *   n0 a unix socket fd: receives the master by SCM_RIGHTS, with the
+	 *      slave's name ("/dev/pts/N") as the payload (runc's console socket)
+	 *   n1 rows, n2 cols: window size set on the slave when both > 0
+	 *   n3 uid, n4 gid: fchown of the slave (-1 leaves it)
+	 * The opened file must be the char device 5:2 (else ENOTTY); the slave is
+	 * taken with TIOCGPTPEER; the master is closed after sending; then
+	 * setsid(), TIOCSCTTY, and the slave becomes fds 0-2 (inheritable).
+	 * Follow it with TSPL_CLOSE_FROM 3.
+	 */
+	TSPL_OPEN_PTY = 50,
+	TSPL_EXEC_OP_FIRST = 50,
+	TSPL_EXEC_OP_MAX = 50
 };
+
+/*
+ * A plan whose op 0 is TSPL_PRCTL(PR_SET_DUMPABLE, 0) is non-dumpable from
+ * clone() on: the executor clears the parent's dumpable flag around clone(),
+ * and the child inherits it with its mm, so a container process never sees a
+ * dumpable joiner (whose /proc/<pid>/exe is the host's node) before execve.
+ */
 
 #endif

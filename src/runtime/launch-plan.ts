@@ -35,7 +35,9 @@ export type PlanOp =
   | { op: 'create_file'; path: string; mode: number }
   | { op: 'lchown'; path: string; uid: number; gid: number }
   | { op: 'sync' }
-  | { op: 'loopback_up' };
+  | { op: 'loopback_up' }
+  // Allocates the terminal inside the container and sends the master to socketFd (native/plan.h, TSPL_OPEN_PTY).
+  | { op: 'open_pty'; ptmx: string; fallback?: string; socketFd: number; rows: number; cols: number; uid?: number; gid?: number };
 
 export type PlanOpName = PlanOp['op'];
 
@@ -45,6 +47,8 @@ export const OPCODES: Record<PlanOpName, number> = {
   cap_ambient: 15, setgroups: 16, setresgid: 17, setresuid: 18, dup2: 19, close_from: 20,
   setsid: 21, setctty: 22, seccomp: 23, umask: 24, write_file: 25, unshare: 26, setns: 27,
   execve: 28, mask_path: 29, create_file: 30, lchown: 31, sync: 32, loopback_up: 33,
+  // 50-59: joining and terminals.
+  open_pty: 50,
 };
 
 const MAGIC = 0x4c505354;
@@ -149,6 +153,10 @@ export function encodePlan(ops: PlanOp[], opts: { trace?: boolean } = {}): Buffe
       case 'mask_path': s[0] = data.str(o.path); flags |= OPF_IGNORE_ENOENT; break;
       case 'create_file': s[0] = data.str(o.path); n[0] = BigInt(o.mode); break;
       case 'lchown': s[0] = data.str(o.path); n[0] = BigInt(o.uid); n[1] = BigInt(o.gid); break;
+      case 'open_pty':
+        s[0] = data.str(o.ptmx); s[1] = data.str(o.fallback);
+        n[0] = BigInt(o.socketFd); n[1] = BigInt(o.rows); n[2] = BigInt(o.cols); n[3] = BigInt(o.uid ?? -1); n[4] = BigInt(o.gid ?? -1);
+        break;
     }
     head.writeUInt32LE(OPCODES[o.op], at);
     head.writeUInt32LE(flags, at + 4);
@@ -197,6 +205,7 @@ export function describeOp(o: PlanOp): string {
     case 'lchown': return `lchown(${q(o.path)}, ${o.uid}, ${o.gid})`;
     case 'sync': return 'wait-for-parent()';
     case 'loopback_up': return 'ioctl(SIOCSIFFLAGS, "lo", IFF_UP)';
+    case 'open_pty': return `open_pty(${q(o.ptmx)}${o.fallback ? ` or ${q(o.fallback)}` : ''}, ${o.rows}x${o.cols}${o.uid !== undefined ? `, owner ${o.uid}` : ''}) → master to fd ${o.socketFd}, slave on 0-2 + setsid + TIOCSCTTY`;
   }
 }
 
@@ -227,6 +236,7 @@ export function hintForStep(o: PlanOp, code: string): string | undefined {
   if ((o.op === 'setresuid' || o.op === 'setresgid') && code === 'EINVAL') return 'the id is not mapped in the container\'s user namespace (check --uidmap/--gidmap)';
   if (o.op === 'sethostname' && code === 'EPERM') return 'setting the hostname needs a new UTS namespace';
   if (o.op === 'seccomp' && code === 'EACCES') return 'loading a filter needs noNewPrivileges or CAP_SYS_ADMIN';
+  if (o.op === 'open_pty' && (code === 'ENOTTY' || code === 'ELOOP' || code === 'ENOENT' || code === 'ENXIO')) return `the container's ${o.ptmx} is not the ptmx of a devpts filesystem (was /dev/pts replaced?); run without -t`;
   if (code === 'EPERM') return 'needs root or the matching capability';
   return undefined;
 }

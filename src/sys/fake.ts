@@ -53,4 +53,8 @@ export class FakeSys implements Sys {
   async wait(pid: number): Promise<WaitStatus> { this.rec('wait', [pid]); return { kind: 'exited', code: 0 }; }
   waitNoHang(pid: number): WaitStatus | null { this.rec('waitNoHang', [pid]); return null; }
   buildId() { return 'fake'; }
+  socketpair(): [number, number] { this.rec('socketpair', []); return [210, 211]; }
+  recvFd(sock: number) { this.rec('recvFd', [sock]); return { fd: 220, name: '/dev/pts/0' }; }
+  pidfdOpen(pid: number) { this.rec('pidfdOpen', [pid]); return 230; }
+  pidfdSendSignal(pidfd: number, signal: number) { this.rec('pidfdSendSignal', [pidfd, signal]); }
 }

@@ -56,6 +56,10 @@ const native = define({
   tsctr_pipe: { library: 'tsctr', retType: I32, paramsType: [I32, BUF] },
   tsctr_set_cloexec: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
   tsctr_build_id: { library: 'tsctr', retType: S, paramsType: [] },
+  tsctr_socketpair: { library: 'tsctr', retType: I32, paramsType: [BUF] },
+  tsctr_recv_fd: { library: 'tsctr', retType: I32, paramsType: [I32, BUF, I32] },
+  tsctr_pidfd_open: { library: 'tsctr', retType: I32, paramsType: [I32] },
+  tsctr_pidfd_send_signal: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
 });
 
 interface ErrnoResult<T> { value: T; errnoCode: number }
@@ -220,5 +224,21 @@ export const libcSys: Sys = {
   },
   buildId() {
     return native.tsctr_build_id([]) as string;
+  },
+  socketpair() {
+    const out = Buffer.alloc(8);
+    checkNeg(native.tsctr_socketpair([out]) as number, 'socketpair');
+    return [out.readInt32LE(0), out.readInt32LE(4)];
+  },
+  recvFd(sock) {
+    const name = Buffer.alloc(256);
+    const fd = checkNeg(native.tsctr_recv_fd([sock, name, name.length]) as number, 'recvmsg');
+    return { fd, name: name.subarray(0, name.indexOf(0)).toString('utf8') };
+  },
+  pidfdOpen(pid) {
+    return checkNeg(native.tsctr_pidfd_open([pid]) as number, 'pidfd_open');
+  },
+  pidfdSendSignal(pidfd, signal) {
+    checkNeg(native.tsctr_pidfd_send_signal([pidfd, signal]) as number, 'pidfd_send_signal');
   },
 };

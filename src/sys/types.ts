@@ -69,6 +69,14 @@ export interface Sys {
   /** null when the child is still running. */
   waitNoHang(pid: number): WaitStatus | null;
   buildId(): string;
+  /** A unix stream socketpair, both ends close-on-exec. */
+  socketpair(): [number, number];
+  /** One fd passed with SCM_RIGHTS, and the message's text; non-blocking (EAGAIN when nothing is there yet). */
+  recvFd(sock: number): { fd: number; name: string };
+  /** pidfd_open(2): throws SysError ESRCH when there is no such process. */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal(2): throws SysError ESRCH once the process has exited. */
+  pidfdSendSignal(pidfd: number, signal: number): void;
 }
 
 export function decodeWaitStatus(status: number): WaitStatus {

@@ -23,11 +23,19 @@ export function passThroughIo(): ContainerIo {
   return { stdio: [0, 1, 2], started() {}, drained: () => Promise.resolve(), close() {} };
 }
 
-/** opts.ptmx: allocate on that devpts instance (a running container's), not the host's. */
-export function ptyIo(sys: Sys, opts: { stdin?: NodeJS.ReadStream; stdout?: NodeJS.WriteStream; ptmx?: string } = {}): ContainerIo {
+/** The host terminal's size, for a pty allocated in the container (undefined when stdout is not a terminal). */
+export function hostTerminalSize(stdout: NodeJS.WriteStream = process.stdout): { rows: number; cols: number } | undefined {
+  return stdout.isTTY && stdout.rows && stdout.columns ? { rows: stdout.rows, cols: stdout.columns } : undefined;
+}
+
+/**
+ * A new pty on the host's devpts; or, with opts.master, the master of a pty
+ * the container allocated itself (TSPL_OPEN_PTY) and sent us.
+ */
+export function ptyIo(sys: Sys, opts: { stdin?: NodeJS.ReadStream; stdout?: NodeJS.WriteStream; master?: { fd: number; name: string } } = {}): ContainerIo {
   const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
-  const pty = opts.ptmx ? sys.openptyAt(opts.ptmx) : sys.openpty();
+  const pty: { master: number; slave: number; name: string } = opts.master ? { master: opts.master.fd, slave: -1, name: opts.master.name } : sys.openpty();
   let closed = false;
   let rawSet = false;
   let reader: tty.ReadStream | undefined;
@@ -48,7 +56,7 @@ export function ptyIo(sys: Sys, opts: { stdin?: NodeJS.ReadStream; stdout?: Node
     stdio: [pty.slave, pty.slave, pty.slave],
     consolePath: pty.name,
     started() {
-      closeSync(pty.slave);
+      if (pty.slave >= 0) closeSync(pty.slave);
       // Separate fds for reading and writing: libuv refuses two handles on one fd.
       reader = new tty.ReadStream(pty.master);
       writer = new tty.WriteStream(sys.dup(pty.master));
@@ -80,7 +88,7 @@ export function ptyIo(sys: Sys, opts: { stdin?: NodeJS.ReadStream; stdout?: Node
       if (stdin !== process.stdin) stdin.destroy(); else if (typeof (stdin as { unref?: () => void }).unref === 'function') (stdin as unknown as { unref: () => void }).unref();
       reader?.destroy();
       writer?.destroy();
-      if (!reader) { try { closeSync(pty.slave); } catch { /* closed */ } try { closeSync(pty.master); } catch { /* closed */ } }
+      if (!reader) { try { if (pty.slave >= 0) closeSync(pty.slave); } catch { /* closed */ } try { closeSync(pty.master); } catch { /* closed */ } }
       done();
     },
   };

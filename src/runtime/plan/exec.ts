@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { NAMESPACE_FLAGS, NAMESPACE_PROC_FILE, PR, type NamespaceType } from '../../sys/constants.js';
 import type { PlanOp } from '../launch-plan.js';
 import type { Process, Spec } from '../spec/types.js';
-import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type Stdio } from './process.js';
+import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type ConsoleSocket, type Stdio } from './process.js';
 
 export interface ExecOptions {
   /** The container's init, whose namespaces are joined. */
@@ -16,6 +16,8 @@ export interface ExecOptions {
   process: Process;
   stdio?: Stdio;
   consoleFd?: number;
+  /** With stdio 'pty': allocate the pty inside the container and send its master here (preferred over consoleFd). */
+  consoleSocket?: Omit<ConsoleSocket, 'uid'>;
   lastCap: number;
 }
 
@@ -31,10 +33,14 @@ const ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'cgroup', 'time
 export function createExecPlan(spec: Spec, opts: ExecOptions): ExecPlan {
   const p = opts.process;
   if (!p.args?.length) throw new InvalidArgumentError('exec: name a command to run in the container');
+  if (p.terminal && opts.stdio === 'pty' && opts.consoleFd === undefined && !opts.consoleSocket) throw new InvalidArgumentError('exec: a terminal needs consoleSocket (or consoleFd)');
   if (p.terminal && opts.stdio !== 'pty') throw new InvalidArgumentError('exec: a terminal needs stdio "pty"');
   const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type as NamespaceType));
   const warnings: string[] = [];
-  const ops: PlanOp[] = [];
+  // Non-dumpable until execve (CVE-2019-5736): until then this process is a
+  // copy of the host's node, and it sits in the container's pid namespace.
+  // As op 0 the executor applies it from clone() on (native/plan.h).
+  const ops: PlanOp[] = [{ op: 'prctl', option: PR.SET_DUMPABLE, args: [0, 0, 0, 0] }];
   for (const t of ORDER) {
     if (!types.has(t)) continue;
     // time namespaces apply to children only; the container's init made them for its own.
@@ -42,7 +48,7 @@ export function createExecPlan(spec: Spec, opts: ExecOptions): ExecPlan {
     ops.push({ op: 'setns', path: `/proc/${opts.pid}/ns/${NAMESPACE_PROC_FILE[t]}`, nstype: NAMESPACE_FLAGS[t] });
   }
   ops.push(...compileRlimits(p));
-  ops.push(...compileStdio(opts.stdio, opts.consoleFd));
+  ops.push(...compileStdio(opts.stdio, opts.consoleFd, opts.consoleSocket && { ...opts.consoleSocket, uid: p.user.uid }));
   const seccomp = spec.linux?.seccomp ? compileSeccompOp(spec.linux.seccomp, warnings) : undefined;
   if (seccomp && !p.noNewPrivileges) ops.push(seccomp);
   ops.push(...compileCredentials(p, { lastCap: opts.lastCap, warnings }));

@@ -20,6 +20,27 @@ export function compileRlimits(p: Process): PlanOp[] {
   }));
 }
 
+/** A pty allocated inside the container: its master goes to fd over SCM_RIGHTS (a socketpair end, or runc's --console-socket). */
+export interface ConsoleSocket {
+  fd: number;
+  rows?: number;
+  cols?: number;
+  /** Owner of the slave: the process's uid, as in the container. */
+  uid?: number;
+}
+
+/**
+ * The terminal from the container's own devpts, opened after its root is
+ * ours (never /proc/<pid>/root/... from the host); then every other fd,
+ * the socket included, is close-on-exec.
+ */
+export function compilePty(c: ConsoleSocket): PlanOp[] {
+  return [
+    { op: 'open_pty', ptmx: '/dev/pts/ptmx', fallback: '/dev/ptmx', socketFd: c.fd, rows: c.rows ?? 0, cols: c.cols ?? 0, uid: c.uid },
+    { op: 'close_from', fd: 3 },
+  ];
+}
+
 // Where a staged fd goes while 0-2 are rearranged; far above what Node holds open.
 const STAGE_FD = 900;
 
@@ -29,7 +50,8 @@ const STAGE_FD = 900;
  * that land on another slot are staged high first so no dup2 clobbers a
  * source a later one still needs.
  */
-export function compileStdio(stdio: Stdio | undefined, consoleFd: number | undefined): PlanOp[] {
+export function compileStdio(stdio: Stdio | undefined, consoleFd: number | undefined, consoleSocket?: ConsoleSocket): PlanOp[] {
+  if (stdio === 'pty' && consoleSocket) return compilePty(consoleSocket);
   if (stdio === 'pty') {
     if (consoleFd === undefined) throw new InvalidArgumentError('process.terminal: a pty needs the console slave fd (createPlan opts.consoleFd)');
     // setsid() first: TIOCSCTTY only works for a session leader without a terminal.
