@@ -4,7 +4,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { PR, RLIMIT } from '../../sys/constants.js';
 import type { PlanOp } from '../launch-plan.js';
-import { compileSeccomp } from '../seccomp/compile.js';
+import { compileSeccomp, encodeFilterFlags } from '../seccomp/compile.js';
 import { maskCapabilities } from '../spec/capabilities.js';
 import { DEFAULT_PATH } from '../spec/defaults.js';
 import type { Process, Seccomp } from '../spec/types.js';
@@ -110,20 +110,8 @@ export function compileCredentials(p: Process, opts: CredentialOpts): PlanOp[] {
   ];
 }
 
-// seccomp(2) SECCOMP_FILTER_FLAG_* (linux/seccomp.h).
-const SECCOMP_FLAGS: Record<string, number> = {
-  SECCOMP_FILTER_FLAG_TSYNC: 1,
-  SECCOMP_FILTER_FLAG_LOG: 2,
-  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
-};
-
 export function compileSeccompOp(profile: Seccomp, warnings: string[]): PlanOp {
-  let flags = 0;
-  for (const f of profile.flags ?? []) {
-    const bit = SECCOMP_FLAGS[f];
-    if (bit === undefined) throw new InvalidArgumentError(`linux.seccomp.flags: unknown flag ${JSON.stringify(f)}`);
-    flags |= bit;
-  }
+  const flags = encodeFilterFlags(profile);
   const r = compileSeccomp(profile);
   warnings.push(...r.warnings);
   return { op: 'seccomp', filter: r.filter, flags };

@@ -4,16 +4,26 @@
 //   ld arch; per listed arch: jeq AUDIT_ARCH_* → that arch's section
 //   ret KILL_PROCESS                      (an arch the profile does not list)
 //   section: ld nr; on x86_64, nr >= 0x40000000 → the x32 section;
+//   jgt <highest nr the profile names> → ret ERRNO(ENOSYS)   (the stub)
 //   per syscall, in number order:
 //     jeq nr → its rules: each rule's arg checks, ret action; else next rule
 //              after the last rule, ret defaultAction
 //   ret defaultAction
 //
-// Names this architecture does not have are skipped, as libseccomp does,
-// and listed in unknownSyscalls.
+// The ENOSYS stub is runc's (libcontainer/seccomp/patchbpf): a system call
+// newer than every one the profile names is one the profile's author could
+// not have known, so it gets "not implemented" (libc then falls back, as
+// glibc does from fchmodat2 to fchmodat) instead of the default errno,
+// which the caller would take for a real refusal. Known system calls the
+// profile leaves out still get the default action. No stub when the default
+// action lets calls through anyway (ALLOW, LOG, TRACE) or already is ENOSYS.
+//
+// Names this architecture does not have are skipped, as libseccomp does;
+// names no architecture has are listed in unknownSyscalls.
 import { InvalidArgumentError } from '../../errors.js';
 import type { Seccomp, SeccompAction, SeccompArg } from '../spec/types.js';
 import { assemble, BPF, encodeFilter, jumpTo, SECCOMP_DATA, SECCOMP_RET, type Insn, type SockFilter } from './bpf.js';
+import { SYSCALLS_ELSEWHERE } from './names-elsewhere.js';
 import { SYSCALLS_AARCH64 } from './syscalls-aarch64.js';
 import { SYSCALLS_I386 } from './syscalls-i386.js';
 import { SYSCALLS_X32 } from './syscalls-x32.js';
@@ -46,12 +56,15 @@ const SPEC_ARCH: Record<string, CompiledArch | undefined> = {
 };
 
 export const EPERM = 1;
+export const ENOSYS = 38;
 
 export interface CompiledSeccomp {
   filter: Buffer;
   instructions: SockFilter[];
-  /** Names no compiled architecture knows (skipped). */
+  /** Names no architecture knows (skipped, with a warning). */
   unknownSyscalls: string[];
+  /** Per compiled ABI, the highest number the profile names: above it, ERRNO(ENOSYS) (on x32, 512-547 excepted). Empty when there is no stub. */
+  enosysAbove: Partial<Record<CompiledArch, number>>;
   warnings: string[];
 }
 
@@ -61,6 +74,11 @@ export function nativeArch(): CompiledArch {
 
 /** The SECCOMP_RET_* value of an action (errnoRet defaults to EPERM, as the runtime-spec says). */
 export function encodeAction(action: SeccompAction, errnoRet: number | undefined, field: string): number {
+  // SECCOMP_RET_DATA is 16 bits; the kernel caps an errno at MAX_ERRNO (4095).
+  if (errnoRet !== undefined && (!Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > 4095)) {
+    const errnoField = field.replace(/defaultAction$/, 'defaultErrnoRet').replace(/\.action$/, '.errnoRet');
+    throw new InvalidArgumentError(`${errnoField}: ${JSON.stringify(errnoRet)} is not an errno (0 to 4095)`);
+  }
   const data = (errnoRet ?? EPERM) & SECCOMP_RET.DATA;
   switch (action) {
     case 'SCMP_ACT_ALLOW': return SECCOMP_RET.ALLOW;
@@ -70,15 +88,44 @@ export function encodeAction(action: SeccompAction, errnoRet: number | undefined
     case 'SCMP_ACT_TRAP': return SECCOMP_RET.TRAP;
     case 'SCMP_ACT_LOG': return SECCOMP_RET.LOG;
     case 'SCMP_ACT_TRACE': return (SECCOMP_RET.TRACE | data) >>> 0;
-    case 'SCMP_ACT_NOTIFY': throw new InvalidArgumentError(`${field}: SCMP_ACT_NOTIFY needs a seccomp agent, which tsctr does not support`);
+    case 'SCMP_ACT_NOTIFY': throw new InvalidArgumentError(`${field}: SCMP_ACT_NOTIFY needs a seccomp agent (linux.seccomp.listenerPath), which tsctr does not support`);
   }
   throw new InvalidArgumentError(`${field}: unknown action ${JSON.stringify(action)}`);
 }
 
 interface Rule { args: SeccompArg[]; ret: number }
 
+// seccomp(2) SECCOMP_FILTER_FLAG_* (linux/seccomp.h) a profile may ask for.
+const FILTER_FLAGS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: 1,
+  SECCOMP_FILTER_FLAG_LOG: 2,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+};
+
+/**
+ * linux.seccomp.flags as the seccomp(2) flags word. WAIT_KILLABLE_RECV only
+ * means something with a notify listener, which tsctr does not create.
+ */
+export function encodeFilterFlags(profile: Seccomp): number {
+  let flags = 0;
+  (profile.flags ?? []).forEach((f) => {
+    if (f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' || f === 'SECCOMP_FILTER_FLAG_NEW_LISTENER') {
+      throw new InvalidArgumentError(`linux.seccomp.flags: ${f} needs a seccomp notify listener (SCMP_ACT_NOTIFY, listenerPath), which tsctr does not support`);
+    }
+    const bit = FILTER_FLAGS[f];
+    if (bit === undefined) throw new InvalidArgumentError(`linux.seccomp.flags: unknown flag ${JSON.stringify(f)} (known: ${Object.keys(FILTER_FLAGS).join(', ')})`);
+    flags |= bit;
+  });
+  return flags;
+}
+
 export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } = {}): CompiledSeccomp {
   const warnings: string[] = [];
+  // Seccomp user notification (runtime-spec: the runtime sends the listener
+  // fd to an agent on this UNIX socket) is not implemented: refuse rather
+  // than run a container whose NOTIFY rules nobody answers.
+  if (profile.listenerPath !== undefined) throw new InvalidArgumentError(`linux.seccomp.listenerPath: ${JSON.stringify(profile.listenerPath)}: tsctr does not support seccomp notify agents (SCMP_ACT_NOTIFY)`);
+  if (profile.listenerMetadata !== undefined) throw new InvalidArgumentError('linux.seccomp.listenerMetadata: set without a listenerPath; tsctr does not support seccomp notify agents');
   const defaultRet = encodeAction(profile.defaultAction, profile.defaultErrnoRet, 'linux.seccomp.defaultAction');
   const arches = new Set<CompiledArch>();
   const listed = profile.architectures?.length ? profile.architectures : [];
@@ -100,8 +147,15 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
       byName.get(name)!.push({ args: s.args ?? [], ret });
     }
   });
-  const unknown = [...byName.keys()].filter((n) => ![...arches].some((a) => n in ABIS[a].table));
-  if (unknown.length) warnings.push(`linux.seccomp: ${unknown.length} system call name(s) unknown on ${[...arches].join('/')}, skipped: ${unknown.join(', ')}`);
+  const unknown = [...byName.keys()].filter((n) => !isKnownSyscall(n));
+  if (unknown.length) warnings.push(`linux.seccomp: ${unknown.length} system call name(s) unknown on every architecture, skipped: ${unknown.join(', ')}`);
+  const stub = !['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(profile.defaultAction) && defaultRet !== ((SECCOMP_RET.ERRNO | ENOSYS) >>> 0);
+  const enosysAbove: Partial<Record<CompiledArch, number>> = {};
+  const abi = (a: CompiledArch) => {
+    const r = compileAbi(a, byName, defaultRet, stub);
+    if (r.max !== undefined) enosysAbove[a] = r.max;
+    return r.insns;
+  };
 
   // x86_64 and x32 share AUDIT_ARCH_X86_64: one dispatch entry, then the
   // x32 bit in nr picks the section (an unlisted one is a bad arch).
@@ -114,31 +168,79 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
     if (a === 'x86_64') {
       // BPF jumps only forward: an unlisted x32 is killed right here.
       prog.push({ code: BPF.JMP_JGE_K, k: X32_SYSCALL_BIT, jt: 0, jf: 1 }, arches.has('x32') ? jumpTo('abi_x32') : { code: BPF.RET_K, k: SECCOMP_RET.KILL_PROCESS });
-      if (arches.has('x86_64')) prog.push(...compileAbi('x86_64', byName, defaultRet));
+      if (arches.has('x86_64')) prog.push(...abi('x86_64'));
       else prog.push({ code: BPF.RET_K, k: SECCOMP_RET.KILL_PROCESS });
-      if (arches.has('x32')) prog.push({ label: 'abi_x32' }, ...compileAbi('x32', byName, defaultRet));
-    } else prog.push(...compileAbi(a, byName, defaultRet));
+      if (arches.has('x32')) prog.push({ label: 'abi_x32' }, ...abi('x32'));
+    } else prog.push(...abi(a));
   }
   const instructions = assemble(prog);
   // BPF_MAXINSNS (linux/bpf_common.h)
   if (instructions.length > 4096) throw new InvalidArgumentError(`linux.seccomp: the filter needs ${instructions.length} instructions, more than the kernel's 4096`);
-  return { filter: encodeFilter(instructions), instructions, unknownSyscalls: unknown, warnings };
+  return { filter: encodeFilter(instructions), instructions, unknownSyscalls: unknown, enosysAbove, warnings };
 }
 
-/** One ABI's chain: per system call number in order, its rules; then the default. A holds nr. */
-function compileAbi(a: CompiledArch, byName: Map<string, Rule[]>, defaultRet: number): Insn[] {
+/** A name some architecture has (ours, or one we compile no table for). */
+export function isKnownSyscall(name: string): boolean {
+  // hasOwn: a profile naming "toString" or "__proto__" must not find Object.prototype.
+  return SYSCALLS_ELSEWHERE.has(name) || Object.values(ABIS).some((a) => Object.hasOwn(a.table, name));
+}
+
+/** The number of name on arch, or undefined when that arch lacks it. */
+export function syscallNumber(arch: CompiledArch, name: string): number | undefined {
+  return Object.hasOwn(ABIS[arch].table, name) ? ABIS[arch].table[name] : undefined;
+}
+
+/** One ABI's chain: the ENOSYS stub, per system call number in order its rules, then the default. A holds nr. */
+function compileAbi(a: CompiledArch, byName: Map<string, Rule[]>, defaultRet: number, stub: boolean): { insns: Insn[]; max?: number } {
   // Rules by number: two names of one number (aliases) share a block.
-  const { table, bit } = ABIS[a];
+  const { bit } = ABIS[a];
   const byNr = new Map<number, Rule[]>();
   for (const [name, rules] of byName) {
-    const nr = table[name];
+    const nr = syscallNumber(a, name);
     if (nr === undefined) continue;
     byNr.set(nr, [...(byNr.get(nr) ?? []), ...rules]);
   }
+  const nrs = [...byNr.keys()].sort((x, y) => x - y);
   const out: Insn[] = [];
-  for (const nr of [...byNr.keys()].sort((x, y) => x - y)) out.push(...compileSyscall(`${a}_${nr}`, (nr | bit) >>> 0, byNr.get(nr)!, defaultRet));
+  let max: number | undefined;
+  if (stub && nrs.length) {
+    const s = compileStub(a, nrs, bit);
+    out.push(...s.insns);
+    max = s.bound;
+  }
+  for (const nr of nrs) out.push(...compileSyscall(`${a}_${nr}`, (nr | bit) >>> 0, byNr.get(nr)!, defaultRet));
   out.push({ code: BPF.RET_K, k: defaultRet });
-  return out;
+  return { insns: out, max };
+}
+
+// x32's legacy numbers (syscall_64.tbl: 512-547, x32-only variants of older
+// calls); new system calls are numbered below them, then from 548.
+const X32_LEGACY = { first: 512, last: 547 } as const;
+
+/**
+ * ENOSYS above the highest number named (A holds nr; unsigned compares, and on
+ * x32 both sides carry the x32 bit). On x32 a profile naming e.g.
+ * rt_sigaction (512) would otherwise lift the bound above every new call, so
+ * there the bound is the highest number named outside 512-547, and 512-547
+ * go on to the rules.
+ */
+function compileStub(a: CompiledArch, nrs: number[], bit: number): { insns: Insn[]; bound: number } {
+  const ret: Insn = { code: BPF.RET_K, k: (SECCOMP_RET.ERRNO | ENOSYS) >>> 0 };
+  const max = nrs[nrs.length - 1]!;
+  const low = nrs.filter((n) => n < X32_LEGACY.first);
+  if (a !== 'x32' || max > X32_LEGACY.last || max < X32_LEGACY.first || low.length === 0) {
+    return { insns: [{ code: BPF.JMP_JGT_K, k: (max | bit) >>> 0, jt: 0, jf: 1 }, ret], bound: max };
+  }
+  const bound = low[low.length - 1]!;
+  return {
+    insns: [
+      { code: BPF.JMP_JGT_K, k: (bound | bit) >>> 0, jt: 0, jf: 3 },
+      { code: BPF.JMP_JGE_K, k: (X32_LEGACY.first | bit) >>> 0, jt: 0, jf: 1 },
+      { code: BPF.JMP_JGT_K, k: (X32_LEGACY.last | bit) >>> 0, jt: 0, jf: 1 },
+      ret,
+    ],
+    bound,
+  };
 }
 
 /** jeq nr → rules; A holds nr on entry and, when the syscall does not match, on exit. */
@@ -160,6 +262,7 @@ function compileSyscall(id: string, nr: number, rules: Rule[], defaultRet: numbe
 }
 
 function split64(v: number | bigint): [number, number] {
+  if (typeof v !== 'bigint' && !Number.isSafeInteger(v)) throw new InvalidArgumentError(`linux.seccomp: argument value ${JSON.stringify(v)} is not an integer (a JSON number above 2^53 loses precision)`);
   const b = BigInt.asUintN(64, BigInt(v));
   return [Number(b >> 32n), Number(b & 0xffffffffn)];
 }
@@ -170,6 +273,8 @@ function split64(v: number | bigint): [number, number] {
  * to fail when not.
  */
 function compileArg(a: SeccompArg, fail: string, id: string): Insn[] {
+  // seccomp_data has six arguments; a load beyond it makes the kernel refuse the whole filter.
+  if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw new InvalidArgumentError(`linux.seccomp: argument index ${JSON.stringify(a.index)} is not 0 to 5`);
   const hi = { code: BPF.LD_W_ABS, k: SECCOMP_DATA.argHi(a.index) };
   const lo = { code: BPF.LD_W_ABS, k: SECCOMP_DATA.argLo(a.index) };
   const pass = `${id}_pass`;

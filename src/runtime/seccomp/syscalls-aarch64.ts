@@ -1,5 +1,7 @@
-// aarch64 system call numbers, generated from asm-generic/unistd.h with
-// arm64's __ARCH_WANT_* set (Debian 12 linux-libc-dev). Regenerate rather than edit.
+// aarch64 system call numbers: 0-450 generated from asm-generic/unistd.h with
+// arm64's __ARCH_WANT_* set (Debian 12 linux-libc-dev); 451-471 written from the
+// kernel's scripts/syscall.tbl (Linux 6.5 to 7.x). The unit test tables.test.ts
+// cross-checks every name the system libseccomp knows.
 
 export const SYSCALLS_AARCH64: Readonly<Record<string, number>> = {
   io_setup: 0, io_destroy: 1, io_submit: 2, io_cancel: 3, io_getevents: 4, setxattr: 5, lsetxattr: 6,
@@ -51,4 +53,9 @@ export const SYSCALLS_AARCH64: Readonly<Record<string, number>> = {
   faccessat2: 439, process_madvise: 440, epoll_pwait2: 441, mount_setattr: 442, quotactl_fd: 443,
   landlock_create_ruleset: 444, landlock_add_rule: 445, landlock_restrict_self: 446, memfd_secret: 447,
   process_mrelease: 448, futex_waitv: 449, set_mempolicy_home_node: 450,
+  // 451-471: Linux 6.5 to 7.x (scripts/syscall.tbl, asm-generic/unistd.h)
+  cachestat: 451, fchmodat2: 452, map_shadow_stack: 453, futex_wake: 454, futex_wait: 455,
+  futex_requeue: 456, statmount: 457, listmount: 458, lsm_get_self_attr: 459, lsm_set_self_attr: 460,
+  lsm_list_modules: 461, mseal: 462, setxattrat: 463, getxattrat: 464, listxattrat: 465, removexattrat: 466,
+  open_tree_attr: 467, file_getattr: 468, file_setattr: 469, listns: 470, rseq_slice_yield: 471,
 };

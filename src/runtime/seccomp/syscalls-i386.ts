@@ -1,5 +1,7 @@
-// i386 (32-bit x86) system call numbers, generated from linux-libc-dev's
-// asm/unistd_32.h (Debian 12). Regenerate rather than edit.
+// i386 (32-bit x86) system call numbers: 0-450 generated from linux-libc-dev's
+// asm/unistd_32.h (Debian 12); 451-471 written from the kernel's
+// arch/x86/entry/syscalls/syscall_32.tbl (Linux 6.5 to 7.x). The unit test
+// tables.test.ts cross-checks every name the system libseccomp knows.
 
 export const SYSCALLS_I386: Readonly<Record<string, number>> = {
   restart_syscall: 0, exit: 1, fork: 2, read: 3, write: 4, open: 5, close: 6, waitpid: 7, creat: 8, link: 9,
@@ -73,4 +75,9 @@ export const SYSCALLS_I386: Readonly<Record<string, number>> = {
   mount_setattr: 442, quotactl_fd: 443, landlock_create_ruleset: 444, landlock_add_rule: 445,
   landlock_restrict_self: 446, memfd_secret: 447, process_mrelease: 448, futex_waitv: 449,
   set_mempolicy_home_node: 450,
+  // 451-471: Linux 6.5 to 7.x (kernel syscall_32.tbl)
+  cachestat: 451, fchmodat2: 452, map_shadow_stack: 453, futex_wake: 454, futex_wait: 455,
+  futex_requeue: 456, statmount: 457, listmount: 458, lsm_get_self_attr: 459, lsm_set_self_attr: 460,
+  lsm_list_modules: 461, mseal: 462, setxattrat: 463, getxattrat: 464, listxattrat: 465, removexattrat: 466,
+  open_tree_attr: 467, file_getattr: 468, file_setattr: 469, listns: 470, rseq_slice_yield: 471,
 };

@@ -1,5 +1,7 @@
-// x32 system call numbers, without __X32_SYSCALL_BIT (0x40000000), generated from linux-libc-dev's
-// asm/unistd_x32.h (Debian 12). Regenerate rather than edit.
+// x32 system call numbers, without __X32_SYSCALL_BIT (0x40000000): 0-547 generated
+// from linux-libc-dev's asm/unistd_x32.h (Debian 12); 451-471 written from the
+// kernel's syscall_64.tbl "common" rows (Linux 6.5 to 7.x). The unit test
+// tables.test.ts cross-checks every name the system libseccomp knows.
 
 export const SYSCALLS_X32: Readonly<Record<string, number>> = {
   read: 0, write: 1, open: 2, close: 3, stat: 4, fstat: 5, lstat: 6, poll: 7, lseek: 8, mmap: 9,
@@ -57,4 +59,9 @@ export const SYSCALLS_X32: Readonly<Record<string, number>> = {
   get_robust_list: 531, vmsplice: 532, move_pages: 533, preadv: 534, pwritev: 535, rt_tgsigqueueinfo: 536,
   recvmmsg: 537, sendmmsg: 538, process_vm_readv: 539, process_vm_writev: 540, setsockopt: 541,
   getsockopt: 542, io_setup: 543, io_submit: 544, execveat: 545, preadv2: 546, pwritev2: 547,
+  // 451-471: Linux 6.5 to 7.x (syscall_64.tbl "common" rows; map_shadow_stack, uretprobe and uprobe are "64" only)
+  cachestat: 451, fchmodat2: 452, futex_wake: 454, futex_wait: 455, futex_requeue: 456, statmount: 457,
+  listmount: 458, lsm_get_self_attr: 459, lsm_set_self_attr: 460, lsm_list_modules: 461, mseal: 462,
+  setxattrat: 463, getxattrat: 464, listxattrat: 465, removexattrat: 466, open_tree_attr: 467,
+  file_getattr: 468, file_setattr: 469, listns: 470, rseq_slice_yield: 471,
 };

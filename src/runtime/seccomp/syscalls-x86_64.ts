@@ -1,5 +1,7 @@
-// x86_64 system call numbers, generated from linux-libc-dev's
-// asm/unistd_64.h (Debian 12). Regenerate rather than edit.
+// x86_64 system call numbers: 0-450 generated from linux-libc-dev's
+// asm/unistd_64.h (Debian 12); 335, 336 and 451-471 written from the kernel's
+// arch/x86/entry/syscalls/syscall_64.tbl (Linux 6.5 to 7.x). The unit test
+// tables.test.ts cross-checks every name the system libseccomp knows.
 
 export const SYSCALLS_X86_64: Readonly<Record<string, number>> = {
   read: 0, write: 1, open: 2, close: 3, stat: 4, fstat: 5, lstat: 6, poll: 7, lseek: 8, mmap: 9,
@@ -53,10 +55,15 @@ export const SYSCALLS_X86_64: Readonly<Record<string, number>> = {
   finit_module: 313, sched_setattr: 314, sched_getattr: 315, renameat2: 316, seccomp: 317, getrandom: 318,
   memfd_create: 319, kexec_file_load: 320, bpf: 321, execveat: 322, userfaultfd: 323, membarrier: 324,
   mlock2: 325, copy_file_range: 326, preadv2: 327, pwritev2: 328, pkey_mprotect: 329, pkey_alloc: 330,
-  pkey_free: 331, statx: 332, io_pgetevents: 333, rseq: 334, pidfd_send_signal: 424, io_uring_setup: 425,
+  pkey_free: 331, statx: 332, io_pgetevents: 333, rseq: 334, uretprobe: 335, uprobe: 336, pidfd_send_signal: 424, io_uring_setup: 425,
   io_uring_enter: 426, io_uring_register: 427, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431,
   fsmount: 432, fspick: 433, pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, pidfd_getfd: 438,
   faccessat2: 439, process_madvise: 440, epoll_pwait2: 441, mount_setattr: 442, quotactl_fd: 443,
   landlock_create_ruleset: 444, landlock_add_rule: 445, landlock_restrict_self: 446, memfd_secret: 447,
   process_mrelease: 448, futex_waitv: 449, set_mempolicy_home_node: 450,
+  // 451-471: Linux 6.5 to 7.x (kernel syscall_64.tbl; map_shadow_stack is 64-bit only)
+  cachestat: 451, fchmodat2: 452, map_shadow_stack: 453, futex_wake: 454, futex_wait: 455,
+  futex_requeue: 456, statmount: 457, listmount: 458, lsm_get_self_attr: 459, lsm_set_self_attr: 460,
+  lsm_list_modules: 461, mseal: 462, setxattrat: 463, getxattrat: 464, listxattrat: 465, removexattrat: 466,
+  open_tree_attr: 467, file_getattr: 468, file_setattr: 469, listns: 470, rseq_slice_yield: 471,
 };

@@ -170,5 +170,8 @@ export interface Seccomp {
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
+  /** A UNIX socket of a seccomp agent (SCMP_ACT_NOTIFY); refused by tsctr. */
+  listenerPath?: string;
+  listenerMetadata?: string;
   syscalls?: SeccompSyscall[];
 }
