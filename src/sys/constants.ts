@@ -85,6 +85,7 @@ export const XATTR = { CREATE: 1, REPLACE: 2 } as const;
 
 export const PR = {
   SET_PDEATHSIG: 1,
+  GET_DUMPABLE: 3,
   SET_DUMPABLE: 4,
   SET_KEEPCAPS: 8,
   SET_NAME: 15,
