@@ -27,6 +27,7 @@ export const GROUPS: Group[] = [
   { command: 'snapshots', aliases: ['snapshot'], describe: 'manage snapshots', load: () => import('./commands/snapshots.js') },
   { command: 'containers', aliases: ['container', 'c'], describe: 'manage containers', load: () => import('./commands/containers.js') },
   { command: 'tasks', aliases: ['task', 't'], describe: 'manage tasks (running containers)', load: () => import('./commands/tasks.js') },
+  { command: 'network', aliases: ['networks', 'net'], describe: 'manage CNI networks', load: () => import('./commands/network.js') },
   { command: 'oci', describe: 'OCI runtime spec tools', load: () => import('./commands/oci.js') },
   { command: 'run', describe: 'run a container', load: () => import('./commands/run.js') },
   { command: 'check', describe: 'check that this machine can run containers', load: () => import('./commands/check.js') },

@@ -22,7 +22,11 @@ export default function register(y: Argv): Argv {
     })
     .command('info <id>', 'print a container\'s record and spec as JSON', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string };
-      printJson((await openManager(a)).store.get(a.id));
+      const m = await openManager(a);
+      const record = m.store.get(a.id);
+      const { networkSummary } = await import('../../runtime/container/network/index.js');
+      const network = networkSummary(m.store.taskDir(a.id));
+      printJson(network ? { ...record, network } : record);
     })
     .demandCommand(1, 'name a subcommand: ls, rm, info');
 }

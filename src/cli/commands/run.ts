@@ -5,10 +5,11 @@ import { InvalidArgumentError } from '../../errors.js';
 import { setOperation, type GlobalArgs } from '../context.js';
 import { snapshotterOption } from '../flags.js';
 import { parseSize } from '../flags-size.js';
+import { addNetworkFlags, NETWORK_VALUE_OPTIONS, networkFlagsOf, type NetworkArgs } from '../flags-network.js';
 
 // Options that take a value: the first word that is neither these nor their
 // value is the image; everything from there on belongs to the container.
-const VALUE_OPTIONS = new Set(['--env', '-e', '--env-file', '--mount', '--hostname', '--cwd', '--user', '-u', '--cap-add', '--cap-drop', '--memory-limit', '--cpus', '--pids-limit', '--seccomp-profile', '--uidmap', '--gidmap', '--rootfs', '--with-ns', '--snapshotter', '--root', '--state', '--namespace', '-n']);
+const VALUE_OPTIONS = new Set(['--env', '-e', '--env-file', '--mount', '--hostname', '--cwd', '--user', '-u', '--cap-add', '--cap-drop', '--memory-limit', '--cpus', '--pids-limit', '--seccomp-profile', '--uidmap', '--gidmap', '--rootfs', '--with-ns', '--snapshotter', '--root', '--state', '--namespace', '-n', ...NETWORK_VALUE_OPTIONS]);
 
 export function prepareArgv(argv: string[], commandIndex: number): string[] {
   for (let i = commandIndex + 1; i < argv.length; i++) {
@@ -20,7 +21,7 @@ export function prepareArgv(argv: string[], commandIndex: number): string[] {
   return argv;
 }
 
-interface RunArgs extends GlobalArgs {
+interface RunArgs extends GlobalArgs, NetworkArgs {
   tty: boolean; rm: boolean; env: string[]; 'env-file': string[]; mount: string[]; 'net-host': boolean; hostname?: string; cwd?: string;
   user?: string; detach: boolean; privileged: boolean; 'read-only': boolean; 'cap-add': string[]; 'cap-drop': string[]; 'memory-limit'?: string;
   cpus?: number; 'pids-limit'?: number; seccomp: boolean; 'seccomp-profile'?: string; uidmap: string[]; gidmap: string[];
@@ -28,7 +29,7 @@ interface RunArgs extends GlobalArgs {
 }
 
 export default function register(y: Argv): Argv {
-  return y
+  return addNetworkFlags(y)
     .usage('tsctr run [flags] IMAGE ID [COMMAND] [ARG...]\ntsctr run [flags] --rootfs DIR ID [COMMAND] [ARG...]\n\nRun a container in the foreground; exits with its exit code (128+signal when killed).')
     // --no-pivot is a flag of its own (ctr's), not the negation of a --pivot.
     .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false, 'boolean-negation': false })
@@ -62,6 +63,7 @@ export default function register(y: Argv): Argv {
     .example('tsctr run -t --rm docker.io/library/busybox:latest c1 sh', 'an interactive shell')
     .example('echo hi | tsctr run --rm busybox c2 cat', 'pipes pass through')
     .example('tsctr run -d busybox web httpd -f', 'in the background; see tsctr tasks ls / logs / exec')
+    .example('tsctr run -d --cni -p 8080:80 busybox web httpd -f -p 80', 'on the tsctr0 bridge network, port 8080 of the host published')
     .command('$0', false, {}, async (argv) => {
       const a = argv as unknown as RunArgs;
       const ops = (a['--'] ?? []).map(String);
@@ -81,6 +83,7 @@ export default function register(y: Argv): Argv {
           memoryLimit: a['memory-limit'] !== undefined ? parseSize(a['memory-limit'], '--memory-limit') : undefined, cpus: a.cpus, pidsLimit: a['pids-limit'],
           uidmap: a.uidmap, gidmap: a.gidmap, withNs: a['with-ns'],
         },
+        network: networkFlagsOf(a),
         user: a.user, seccomp: a.seccomp, seccompProfile: a['seccomp-profile'], rm: a.rm, detach: a.detach, noPivot: a['no-pivot'],
         trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
         dryRun: a['dry-run'] ? (l) => process.stdout.write(l + '\n') : undefined,

@@ -26,12 +26,17 @@ export default function register(y: Argv): Argv {
     .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => s.option('json', { type: 'boolean', default: false }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { json: boolean };
       const { listContainers } = await import('../../runtime/container/manage.js');
-      const rows = (await listContainers(await openManager(a))).filter((c) => c.task || c.stopped);
-      const view = rows.map(({ task, stopped }) => task
-        ? { id: task.id, pid: task.pid, status: 'RUNNING', detached: !!task.detached }
-        : { id: stopped!.task.id, pid: stopped!.task.pid, status: 'STOPPED', detached: true, exit: stopped!.status ? exitCodeOf(stopped!.status) : null });
+      const { networkSummary } = await import('../../runtime/container/network/index.js');
+      const m = await openManager(a);
+      const rows = (await listContainers(m)).filter((c) => c.task || c.stopped);
+      const view = rows.map(({ task, stopped }) => ({
+        ...(task
+          ? { id: task.id, pid: task.pid, status: 'RUNNING', detached: !!task.detached }
+          : { id: stopped!.task.id, pid: stopped!.task.pid, status: 'STOPPED', detached: true, exit: stopped!.status ? exitCodeOf(stopped!.status) : null }),
+        addresses: networkSummary(m.store.taskDir((task ?? stopped!.task).id))?.addresses ?? [],
+      }));
       if (a.json) return printJson(view);
-      printTable(['TASK', 'PID', 'STATUS'], view.map((t) => [t.id, t.pid, t.status === 'STOPPED' ? `STOPPED (exit ${'exit' in t && t.exit !== null ? t.exit : 'unknown'})` : t.status]));
+      printTable(['TASK', 'PID', 'STATUS', 'ADDRESS'], view.map((t) => [t.id, t.pid, t.status === 'STOPPED' ? `STOPPED (exit ${'exit' in t && t.exit !== null ? t.exit : 'unknown'})` : t.status, t.addresses.join(',') || '-']));
     })
     .command(['rm <id>', 'delete', 'del', 'remove'], 'delete a stopped task (release its mounts and cgroup); prints its exit status', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {

@@ -19,5 +19,7 @@ export async function runChecks(opts: { root: string }): Promise<CheckResult[]> 
   rows.push(await checkPivotRoot(sys));
   rows.push(...(await checkCgroups()));
   rows.push(await checkSeccomp(sys));
+  const { checkNetworking } = await import('./network.js');
+  rows.push(...(await checkNetworking(sys)));
   return rows;
 }

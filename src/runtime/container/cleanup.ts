@@ -2,7 +2,8 @@
 // process died with it (parent-death signal), but the rootfs mount, the
 // cgroup and the task state stayed. The next command that touches the
 // container finds and removes them, and says so.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Sys } from '../../sys/index.js';
 import { openCgroupByPath } from './cgroup.js';
 import { releaseRootfs } from './rootfs.js';
@@ -22,6 +23,11 @@ export async function releaseTask(store: ContainerStore, t: TaskState, sys: Sys)
   }
   if (t.cgroupsPath) {
     if (await openCgroupByPath(t.cgroupsPath).destroy()) done.push(`removed cgroup ${t.cgroupsPath}`);
+  }
+  // CNI DEL before the task directory (and the network record in it) goes.
+  if (existsSync(join(store.taskDir(t.id), 'network.json'))) {
+    const { teardownContainerNetwork } = await import('./network/index.js');
+    done.push(...await teardownContainerNetwork(store.taskDir(t.id), sys));
   }
   store.removeTask(t.id);
   done.push('removed task state');

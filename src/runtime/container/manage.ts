@@ -1,6 +1,8 @@
 // containers ls/rm/info and tasks ls/kill/ps/metrics: reading and changing
 // what `run` recorded. Dead tasks of killed tsctr processes are cleaned up
 // (and reported) by whichever of these first touches them.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { SIGNALS } from '../../sys/constants.js';
 import type { Sys } from '../../sys/index.js';
@@ -38,6 +40,7 @@ export function stoppedTask(t: TaskState | undefined): StoppedTask | undefined {
 export async function listContainers(m: Manager): Promise<{ record: ContainerRecord; task?: TaskState; stopped?: StoppedTask }[]> {
   const out = [];
   for (const t of m.store.listTasks()) if (isLeftover(t)) m.notice(await cleanupLeftover(m.store, t, m.sys));
+  for (const record of m.store.list()) if (!m.store.getTask(record.id)) await cleanupNetworkOnly(m, record.id);
   for (const record of m.store.list()) out.push({ record, task: await liveTask(m, record.id), stopped: stoppedTask(m.store.getTask(record.id)) });
   return out;
 }
@@ -66,12 +69,21 @@ export async function removeContainer(m: Manager, id: string, force: boolean): P
   if (t && !force) throw new FailedPreconditionError(`container "${id}" has a running task (pid ${t.pid})`, { hint: `stop it first: tsctr tasks kill ${id}, or use containers rm --force` });
   // A running task (with --force) or a stopped detached one: release its mounts and cgroup first.
   if (m.store.getTask(id)) await deleteTask(m, id, true);
+  else await cleanupNetworkOnly(m, id);
   if (c.snapshotter && c.snapshotKey) {
     const { getSnapshotter } = await import('../../snapshot/index.js');
     const sn = getSnapshotter(m.store.root, c.snapshotter, m.sys).withNamespace(m.store.namespace);
     await sn.remove(c.snapshotKey).catch((e: Error) => { if (!/not found/i.test(e.message)) throw e; });
   }
   m.store.remove(id);
+}
+
+/** A network record without task state: its tsctr was killed while setting the network up. */
+async function cleanupNetworkOnly(m: Manager, id: string): Promise<void> {
+  if (!existsSync(join(m.store.taskDir(id), 'network.json'))) return;
+  const { cleanupNetworkLeftover } = await import('./network/index.js');
+  const done = await cleanupNetworkLeftover(m.store.taskDir(id), m.sys);
+  if (done.length) m.notice(`container "${id}": its tsctr was killed while setting up; cleaned up: ${done.join(', ')}`);
 }
 
 export function parseSignal(s: string): number {

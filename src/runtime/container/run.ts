@@ -1,7 +1,7 @@
 // `tsctr run`: image → active snapshot → spec → plan → executor → wait →
 // teardown. Every resource taken is pushed on a Teardown so that a failure
 // at any step, a signal, or the container's exit leaves nothing behind.
-import { chmodSync, closeSync, openSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLONE } from '../../sys/constants.js';
 import type { Sys, WaitStatus } from '../../sys/index.js';
@@ -22,6 +22,7 @@ import { Teardown } from './teardown.js';
 import { shiftOwnership } from './idmap.js';
 import { cleanupLeftover } from './cleanup.js';
 import { applySeccompFlags, applyUserFlag } from './process-options.js';
+import { applyNetworkToSpec, parseNetworkFlags, type NetworkFlags } from './network/attach.js';
 
 export interface RunRequest {
   root: string;
@@ -40,6 +41,8 @@ export interface RunRequest {
   /** -d: leave the container running under tsctr-monitor. */
   detach?: boolean;
   noPivot: boolean;
+  /** --cni, --net, -p, --dns…: a CNI network (see network/). */
+  network?: NetworkFlags;
   trace?: (line: string) => void;
   dryRun?: (line: string) => void;
   /** Notes for the user: leftovers cleaned, warnings. */
@@ -52,9 +55,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
   if (!req.dryRun) requireRoot('run');
   if (req.detach && req.rm) throw new InvalidArgumentError('--rm and --detach cannot be used together', { hint: `remove a stopped container with tsctr containers rm ${flags.id}` });
   if (req.detach && flags.tty) throw new InvalidArgumentError('--tty and --detach cannot be used together', { hint: `detach, then get a shell with tsctr tasks exec -t ${flags.id} sh` });
+  const net = parseNetworkFlags(req.network, flags);
   const store = new ContainerStore(req.root, req.state, req.namespace);
   const left = store.getTask(flags.id);
   if (left && isLeftover(left)) req.notice(await cleanupLeftover(store, left, sys));
+  else await cleanupNetworkOnly(store, flags.id, sys, req.notice);
   const td = new Teardown();
   let status: WaitStatus | undefined;
   const t0 = performance.now();
@@ -66,6 +71,10 @@ export async function runContainer(req: RunRequest): Promise<number> {
     const user = req.user ?? (rootfs.imageConfig?.User || undefined);
     applySeccompFlags(spec, req.seccomp, req.seccompProfile);
     if (req.dryRun) {
+      if (net) {
+        const { netnsPath, namesMounts } = await import('./network/index.js');
+        applyNetworkToSpec(spec, netnsPath(store.taskDir(flags.id)), namesMounts(store.taskDir(flags.id)));
+      }
       if (user) applyUserFlag(spec, user, rootfs.path, { numericOnly: true });
       const plan = createPlan(spec, { rootfs: rootfs.path, stdio: flags.tty ? 'pty' : undefined, consoleFd: flags.tty ? 3 : undefined, consoleSlavePath: flags.tty ? '/dev/pts/N' : undefined, noPivot: req.noPivot, lastCap: lastCap() });
       req.dryRun(`clone(${plan.cloneFlags.toString(16)})`);
@@ -93,6 +102,16 @@ export async function runContainer(req: RunRequest): Promise<number> {
     if (mounted && uidMappings.length) {
       const n = shiftOwnership(rootfs.path, uidMappings, gidMappings);
       req.trace?.(`shifted ownership of ${n} files in the snapshot to the user namespace's ids`);
+    }
+    if (net) {
+      // Before the plan: the container joins a namespace that CNI has already wired up.
+      const { setupContainerNetwork, teardownContainerNetwork } = await import('./network/index.js');
+      const taskDir = store.taskDir(flags.id);
+      td.push('remove network', async () => { await teardownContainerNetwork(taskDir, sys, req.trace); });
+      const n = await setupContainerNetwork({ root: req.root, state: req.state, confDir: net.confDir, namespace: req.namespace, id: flags.id, hostname: spec.hostname ?? flags.id, taskDir, sys, networks: net.networks, binDirs: net.binDirs, publish: net.publish, dns: net.dns, notice: req.notice, trace: req.trace });
+      applyNetworkToSpec(spec, n.netns, n.mounts);
+      store.update(record);
+      phase(`network set up: ${n.addresses.join(', ') || 'no address'}`);
     }
     const cgroup: ContainerCgroup = openCgroup(spec, req.notice);
     cgroup.create();
@@ -164,6 +183,14 @@ export async function runContainer(req: RunRequest): Promise<number> {
     phase('torn down');
     for (const e of errors) req.notice(`cleanup: ${e.message}`);
   }
+}
+
+/** The network record of a tsctr killed before it saved the task state. */
+async function cleanupNetworkOnly(store: ContainerStore, id: string, sys: Sys, notice: (l: string) => void): Promise<void> {
+  if (!existsSync(join(store.taskDir(id), 'network.json'))) return;
+  const { cleanupNetworkLeftover } = await import('./network/index.js');
+  const done = await cleanupNetworkLeftover(store.taskDir(id), sys);
+  if (done.length) notice(`container "${id}": its tsctr was killed while setting up; cleaned up: ${done.join(', ')}`);
 }
 
 /**
