@@ -47,7 +47,11 @@ export default function register(y: Argv): Argv {
       const a = argv as unknown as Args & { name: string[] };
       const { removeNetwork } = await import('../../runtime/container/network/networks.js');
       const d = await dirsOf(a);
-      for (const name of a.name) { removeNetwork(d, name); process.stdout.write(name + '\n'); }
+      for (const name of a.name) {
+        const done = removeNetwork(d, name);
+        process.stdout.write(name + '\n');
+        if (a.debug) for (const l of done) process.stderr.write(`debug: ${l}\n`);
+      }
     })
     .command('check <id>', 'run CNI CHECK for a running container\'s networks', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as Args & { id: string };

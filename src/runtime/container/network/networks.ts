@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../../errors.js';
 import { readJson, writeJsonAtomic } from '../../../util/fs.js';
+import { removeUnusedSharedChains } from './shared-chains.js';
 import {
   bridgeConfList, DEFAULT_NETWORK, DEFAULT_SUBNET, describeBridge, intToIpv4, listNetworkFiles, parseSubnet, subnetsOverlap, validateNetworkName,
   type NetworkFile, type Subnet,
@@ -132,5 +133,6 @@ export function removeNetwork(d: NetworkDirs, name: string): string[] {
   }
   rmSync(n.path, { force: true });
   done.push(`removed ${n.path}`);
+  done.push(...removeUnusedSharedChains());
   return done;
 }
