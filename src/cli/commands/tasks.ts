@@ -55,10 +55,11 @@ export default function register(y: Argv): Argv {
     })
     .command('kill <id>', 'signal a task (default SIGTERM)', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('signal', { alias: 's', type: 'string', default: 'SIGTERM', describe: 'signal name or number' })
-      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'signal every process in the container' }), async (argv) => {
-      const a = argv as unknown as GlobalArgs & { id: string; signal: string; all: boolean };
+      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'signal every process in the container (the cgroup is frozen meanwhile)' })
+      .option('trace', { type: 'boolean', default: false, describe: 'print how each process was signalled' }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string; signal: string; all: boolean; trace: boolean };
       const { killTask, parseSignal } = await import('../../runtime/container/manage.js');
-      await killTask(await openManager(a), a.id, parseSignal(a.signal), a.all);
+      await killTask(await openManager(a), a.id, parseSignal(a.signal), a.all, a.trace ? (l) => process.stderr.write(l + '\n') : undefined);
     })
     .command('ps <id>', 'list the processes of a task (host pids)', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string };

@@ -38,6 +38,10 @@ export interface CgroupManager {
   stats(): CgroupStats;
   freeze(): Promise<void>;
   thaw(): void;
+  /** What the freezer says now: FROZEN, FREEZING, THAWED (v1) or frozen/thawed (v2); undefined without one. */
+  freezerState(): string | undefined;
+  /** SIGKILL everything in the cgroup through v2 cgroup.kill (Linux 5.14); false when the file is not there. */
+  kill(): boolean;
   /** Kill what is left in our cgroup, then rmdir (retrying briefly on EBUSY). */
   destroy(): Promise<void>;
   /** The host directories to bind at /sys/fs/cgroup inside (createPlan opts.cgroupMounts). */
@@ -167,15 +171,28 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       if (freezerDir) writeCgroupFile(freezerDir, 'freezer.state', 'THAWED');
       else if (unifiedDir && hasCgroupFile(unifiedDir.dir, 'cgroup.freeze')) writeCgroupFile(unifiedDir.dir, 'cgroup.freeze', 0);
     },
+    freezerState() {
+      if (freezerDir) return tryReadCgroupFile(freezerDir, 'freezer.state');
+      if (unifiedDir && hasCgroupFile(unifiedDir.dir, 'cgroup.freeze')) return readFlatKeyed(unifiedDir.dir, 'cgroup.events').get('frozen') === 1 ? 'frozen' : 'thawed';
+      return undefined;
+    },
+    kill() {
+      // In hybrid mode too: the container's processes are in the unified tree as well.
+      if (!unifiedDir || !hasCgroupFile(unifiedDir.dir, 'cgroup.kill')) return false;
+      writeCgroupFile(unifiedDir.dir, 'cgroup.kill', 1);
+      return true;
+    },
     async destroy() {
       const retryMs = opts.retryMs ?? 20;
-      // Only pids listed in the cgroup we created are killed: they are the container's.
-      if (freezerDir && readPids(freezerDir).length) await mgr.freeze().catch(() => undefined);
+      // Only what is in the cgroup we created is killed: the container's. cgroup.kill
+      // names no pid; otherwise each round lists and kills while frozen, so no listed
+      // process can exit and leave its pid to another before the kill reaches it.
       for (let round = 0; round < 50; round++) {
-        const left = mgr.pids();
-        if (left.length === 0) break;
-        for (const pid of left) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
-        if (round === 0) mgr.thaw();
+        if (mgr.pids().length === 0) break;
+        if (round === 0 && mgr.kill()) { await sleep(retryMs); continue; }
+        const frozen = mgr.freezerState() !== undefined && await mgr.freeze().then(() => true, () => false);
+        for (const pid of mgr.pids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
+        if (frozen) mgr.thaw();
         await sleep(retryMs);
       }
       const errors: string[] = [];

@@ -13,6 +13,12 @@ export interface ContainerCgroup {
   mountSources(): CgroupMountSource[];
   pids(): number[];
   stats(): Record<string, number | undefined>;
+  readonly path: string;
+  freeze(): Promise<void>;
+  thaw(): void;
+  freezerState(): string | undefined;
+  /** v2 cgroup.kill; false when there is none. */
+  kill(): boolean;
 }
 
 function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: string) => void): ContainerCgroup {
@@ -29,6 +35,11 @@ function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: st
     },
     mountSources: () => m.mountSources(),
     pids: () => m.pids(),
+    path: m.path,
+    freeze: () => m.freeze(),
+    thaw: () => m.thaw(),
+    freezerState: () => m.freezerState(),
+    kill: () => m.kill(),
     stats() {
       const s = m.stats();
       return {

@@ -10,6 +10,7 @@ import { cleanupLeftover, releaseTask } from './cleanup.js';
 import { readExitFile } from './monitor.js';
 import type { WaitStatus } from '../../sys/index.js';
 import { openCgroupByPath } from './cgroup.js';
+import { signalAll, signalTask } from './signal.js';
 import { ContainerStore, isLeftover, isTaskAlive, type ContainerRecord, type TaskState } from './store.js';
 
 export interface Manager {
@@ -50,7 +51,7 @@ export async function deleteTask(m: Manager, id: string, force: boolean): Promis
   let live = await liveTask(m, id);
   if (live) {
     if (!force) throw new FailedPreconditionError(`container "${id}" has a running task (pid ${live.pid})`, { hint: `stop it first: tsctr tasks kill ${id}, or use tasks rm --force` });
-    m.sys.kill(live.pid, 9);
+    try { signalTask(m.sys, live, 9); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
     for (let i = 0; i < 100 && isTaskAlive(live); i++) await new Promise((r) => setTimeout(r, 20));
     live = undefined;
   }
@@ -98,13 +99,19 @@ export function parseSignal(s: string): number {
   return n;
 }
 
-export async function killTask(m: Manager, id: string, signal: number, all: boolean): Promise<void> {
+/** Signals the task's init through a pidfd checked against its recorded start time; with all, every process of its cgroup (frozen meanwhile). */
+export async function killTask(m: Manager, id: string, signal: number, all: boolean, trace?: (line: string) => void): Promise<void> {
   const t = await liveTask(m, id);
   if (!t) throw new NotFoundError(`container "${id}" has no running task`, { hint: 'list tasks with tsctr tasks ls' });
-  const pids = all && t.cgroupsPath ? openCgroupByPath(t.cgroupsPath).pids() : [t.pid];
-  for (const pid of pids) {
-    try { m.sys.kill(pid, signal); } catch (e) { if ((e as { code?: string }).code !== 'ESRCH') throw e; }
+  if (!all || !t.cgroupsPath) {
+    signalTask(m.sys, t, signal);
+    trace?.(`signal ${signal} → pid ${t.pid} (pidfd, start time ${t.startTime})`);
+    return;
   }
+  const cg = openCgroupByPath(t.cgroupsPath);
+  const r = await signalAll(m.sys, cg, signal);
+  if (r.how === 'cgroup.kill') trace?.(`cgroup.kill ${cg.path}: ${r.signalled.length} processes (${r.signalled.join(' ')})`);
+  else trace?.(`froze ${cg.path} (${r.frozen}); signal ${signal} → ${r.signalled.length} processes by pidfd (${r.signalled.join(' ')}); thawed (${cg.freezerState()})`);
 }
 
 export async function taskPids(m: Manager, id: string): Promise<number[]> {

@@ -48,11 +48,23 @@ export async function startProcess(sys: Sys, ops: PlanOp[], o: StartOptions): Pr
 export async function superviseProcess(sys: Sys, launched: Launched, io: ContainerIo, td: Teardown): Promise<WaitStatus> {
   const { pid } = launched;
   io.started();
-  const forward = (sig: NodeJS.Signals) => { try { sys.kill(pid, SIGNALS[sig] ?? SIGNALS.SIGTERM!); } catch { /* already gone */ } };
+  // Through the pidfd clone() gave us, and only until the child is reaped: after that its pid may be someone else's.
+  let reaped = false;
+  const forward = (sig: NodeJS.Signals) => {
+    if (reaped) return;
+    try { sys.pidfdSendSignal(launched.pidfd, SIGNALS[sig] ?? SIGNALS.SIGTERM!); } catch { /* exited, not yet reaped */ }
+  };
+  const stopForwarding = () => { for (const s of FORWARDED) process.off(s, forward); };
   for (const s of FORWARDED) process.on(s, forward);
-  td.push('stop forwarding signals', () => { for (const s of FORWARDED) process.off(s, forward); });
+  td.push('stop forwarding signals', stopForwarding);
   td.push('close pidfd', () => closeSync(launched.pidfd));
-  const status = await sys.wait(pid);
+  let status: WaitStatus;
+  try {
+    status = await sys.wait(pid);
+  } finally {
+    // The listeners stay (no-ops) until teardown: without one, a SIGINT would kill tsctr before it cleans up.
+    reaped = true;
+  }
   // Give the pty a moment to hand over the last output; unref'd so a plain run does not wait on it.
   await Promise.race([io.drained(), new Promise((r) => setTimeout(r, 200).unref())]);
   return status;
