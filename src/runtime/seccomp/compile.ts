@@ -55,6 +55,12 @@ const SPEC_ARCH: Record<string, CompiledArch | undefined> = {
   SCMP_ARCH_AARCH64: 'aarch64',
 };
 
+// The runtime-spec's other SCMP_ARCH_* values: real, but without a table here.
+const OTHER_SPEC_ARCHES = new Set(['SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL',
+  'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390',
+  'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K',
+  'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB']);
+
 export const EPERM = 1;
 export const ENOSYS = 38;
 
@@ -107,6 +113,7 @@ const FILTER_FLAGS: Record<string, number> = {
  * means something with a notify listener, which tsctr does not create.
  */
 export function encodeFilterFlags(profile: Seccomp): number {
+  checkShape(profile);
   let flags = 0;
   (profile.flags ?? []).forEach((f) => {
     if (f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' || f === 'SECCOMP_FILTER_FLAG_NEW_LISTENER') {
@@ -126,16 +133,17 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
   // than run a container whose NOTIFY rules nobody answers.
   if (profile.listenerPath !== undefined) throw new InvalidArgumentError(`linux.seccomp.listenerPath: ${JSON.stringify(profile.listenerPath)}: tsctr does not support seccomp notify agents (SCMP_ACT_NOTIFY)`);
   if (profile.listenerMetadata !== undefined) throw new InvalidArgumentError('linux.seccomp.listenerMetadata: set without a listenerPath; tsctr does not support seccomp notify agents');
+  checkShape(profile);
   const defaultRet = encodeAction(profile.defaultAction, profile.defaultErrnoRet, 'linux.seccomp.defaultAction');
-  const arches = new Set<CompiledArch>();
-  const listed = profile.architectures?.length ? profile.architectures : [];
-  for (const a of listed) {
+  // The native architecture is always filtered, listed or not (libseccomp's
+  // seccomp_init() starts with it; runc adds the listed ones to it).
+  const arches = new Set<CompiledArch>([opts.arch ?? nativeArch()]);
+  (profile.architectures ?? []).forEach((a, i) => {
     const m = SPEC_ARCH[a];
     if (m) arches.add(m);
-    else warnings.push(`linux.seccomp.architectures: ${a} has no syscall table here; its system calls are refused (bad architecture)`);
-  }
-  // No list: the native architecture only (libseccomp's default filter).
-  if (listed.length === 0) arches.add(opts.arch ?? nativeArch());
+    else if (OTHER_SPEC_ARCHES.has(a)) warnings.push(`linux.seccomp.architectures: ${a} has no syscall table here; its system calls are refused (bad architecture)`);
+    else throw new InvalidArgumentError(`linux.seccomp.architectures[${i}]: unknown architecture ${JSON.stringify(a)}`);
+  });
 
   // name → rules, in profile order; the first matching rule wins (libseccomp
   // merges rules per syscall; an unconditional one makes later ones moot).
@@ -148,7 +156,11 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
     }
   });
   const unknown = [...byName.keys()].filter((n) => !isKnownSyscall(n));
-  if (unknown.length) warnings.push(`linux.seccomp: ${unknown.length} system call name(s) unknown on every architecture, skipped: ${unknown.join(', ')}`);
+  if (unknown.length) {
+    const shown = unknown.slice(0, 10).map((n) => (/^[a-z0-9_]{1,64}$/.test(n) ? n : JSON.stringify(n.slice(0, 64))));
+    const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : '';
+    warnings.push(`linux.seccomp: ${unknown.length} system call name(s) unknown on every architecture, skipped: ${shown.join(', ')}${more}`);
+  }
   const stub = !['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(profile.defaultAction) && defaultRet !== ((SECCOMP_RET.ERRNO | ENOSYS) >>> 0);
   const enosysAbove: Partial<Record<CompiledArch, number>> = {};
   const abi = (a: CompiledArch) => {
@@ -177,6 +189,22 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
   // BPF_MAXINSNS (linux/bpf_common.h)
   if (instructions.length > 4096) throw new InvalidArgumentError(`linux.seccomp: the filter needs ${instructions.length} instructions, more than the kernel's 4096`);
   return { filter: encodeFilter(instructions), instructions, unknownSyscalls: unknown, enosysAbove, warnings };
+}
+
+const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** The JSON shapes compileSeccomp walks (a profile file is user input; validateSpec checks less). */
+function checkShape(p: Seccomp): void {
+  const bad = (field: string, why: string) => { throw new InvalidArgumentError(`linux.seccomp.${field}: ${why}`); };
+  if (p.architectures !== undefined && !isStrings(p.architectures)) bad('architectures', 'must be an array of strings');
+  if (p.flags !== undefined && !isStrings(p.flags)) bad('flags', 'must be an array of strings');
+  if (p.syscalls === undefined) return;
+  if (!Array.isArray(p.syscalls)) bad('syscalls', 'must be an array');
+  p.syscalls.forEach((s, i) => {
+    if (typeof s !== 'object' || s === null) bad(`syscalls[${i}]`, 'must be an object');
+    if (!isStrings(s.names) || s.names.length === 0) bad(`syscalls[${i}].names`, 'must be a non-empty array of strings');
+    if (s.args !== undefined && (!Array.isArray(s.args) || s.args.some((a) => typeof a !== 'object' || a === null))) bad(`syscalls[${i}].args`, 'must be an array of objects');
+  });
 }
 
 /** A name some architecture has (ours, or one we compile no table for). */
