@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/statfs.h>
+#include <linux/bpf.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -199,4 +200,89 @@ int tsctr_pidfd_open(int32_t pid)
 int tsctr_pidfd_send_signal(int32_t pidfd, int32_t sig)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * bpf(2) for cgroup v2 device programs. union bpf_attr carries pointers
+ * (instructions, license, log buffer), which ffi-rs cannot take the address
+ * of, so the attr is built here. Each returns a fd or 0, or -errno.
+ */
+static long tsctr_bpf(int cmd, union bpf_attr *attr)
+{
+	long r = syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * Loads a program. On failure the verifier's log is written to log (a
+ * second load with log_level 1: the first one skips the verifier's text,
+ * which costs time on success, as libbpf does).
+ */
+int tsctr_bpf_prog_load(int32_t type, const uint8_t *insns, int32_t insn_cnt, const char *license,
+			const char *name, uint8_t *log, int32_t log_size)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = (uint32_t)type;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.insn_cnt = (uint32_t)insn_cnt;
+	attr.license = (uint64_t)(uintptr_t)license;
+	strncpy(attr.prog_name, name, sizeof(attr.prog_name) - 1);
+	long fd = tsctr_bpf(BPF_PROG_LOAD, &attr);
+	if (fd >= 0 || log == NULL || log_size <= 1)
+		return (int)fd;
+	long first = fd;
+	attr.log_level = 1;
+	attr.log_buf = (uint64_t)(uintptr_t)log;
+	attr.log_size = (uint32_t)log_size;
+	log[0] = 0;
+	fd = tsctr_bpf(BPF_PROG_LOAD, &attr);
+	if (fd >= 0) {
+		/* Loaded with the log on: keep it (the first failure was transient). */
+		return (int)fd;
+	}
+	log[log_size - 1] = 0;
+	return (int)first;
+}
+
+int tsctr_bpf_prog_attach(int32_t target_fd, int32_t prog_fd, int32_t attach_type, int32_t flags)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)target_fd;
+	attr.attach_bpf_fd = (uint32_t)prog_fd;
+	attr.attach_type = (uint32_t)attach_type;
+	attr.attach_flags = (uint32_t)flags;
+	return (int)tsctr_bpf(BPF_PROG_ATTACH, &attr);
+}
+
+int tsctr_bpf_prog_detach(int32_t target_fd, int32_t prog_fd, int32_t attach_type)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)target_fd;
+	attr.attach_bpf_fd = (uint32_t)prog_fd;
+	attr.attach_type = (uint32_t)attach_type;
+	return (int)tsctr_bpf(BPF_PROG_DETACH, &attr);
+}
+
+/* ids: room for max uint32 program ids. Returns how many are attached (which may exceed max: then -ENOSPC). */
+int tsctr_bpf_prog_query(int32_t target_fd, int32_t attach_type, uint8_t *ids, int32_t max)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.query.target_fd = (uint32_t)target_fd;
+	attr.query.attach_type = (uint32_t)attach_type;
+	attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+	attr.query.prog_cnt = (uint32_t)max;
+	long r = tsctr_bpf(BPF_PROG_QUERY, &attr);
+	return r < 0 ? (int)r : (int)attr.query.prog_cnt;
+}
+
+int tsctr_bpf_prog_get_fd_by_id(int32_t id)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_id = (uint32_t)id;
+	return (int)tsctr_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
 }

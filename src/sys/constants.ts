@@ -123,3 +123,10 @@ export const SIGNALS: Record<string, number> = {
   SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29,
   SIGPWR: 30, SIGSYS: 31,
 };
+
+/** bpf(2) for cgroup v2 device programs (linux/bpf.h). */
+export const BPF = {
+  PROG_TYPE_CGROUP_DEVICE: 15,
+  CGROUP_DEVICE: 6, // attach type
+  F_ALLOW_MULTI: 2,
+} as const;

@@ -58,3 +58,12 @@ export function errnoOf(name: string): number {
   if (n === undefined) throw new Error(`unknown errno ${name}`);
   return n;
 }
+
+/** BPF_PROG_LOAD refused: the verifier's log says why. */
+export class BpfLoadError extends SysError {
+  readonly log: string;
+  constructor(errno: number, log: string) {
+    super('bpf BPF_PROG_LOAD', errno);
+    this.log = log;
+  }
+}

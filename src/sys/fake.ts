@@ -57,4 +57,19 @@ export class FakeSys implements Sys {
   recvFd(sock: number) { this.rec('recvFd', [sock]); return { fd: 220, name: '/dev/pts/0' }; }
   pidfdOpen(pid: number) { this.rec('pidfdOpen', [pid]); return 230; }
   pidfdSendSignal(pidfd: number, signal: number) { this.rec('pidfdSendSignal', [pidfd, signal]); }
+  close(fd: number) { this.rec('close', [fd]); }
+  /** Programs "attached" per target fd, by id; loads hand out ids from 100. */
+  bpfAttached = new Map<number, number[]>();
+  private nextBpf = 100;
+  bpfProgLoad(type: number, insns: Buffer, license: string, name: string) { this.rec('bpfProgLoad', [type, insns, license, name]); return this.nextBpf++; }
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number) {
+    this.rec('bpfProgAttach', [targetFd, progFd, attachType, flags]);
+    this.bpfAttached.set(targetFd, [...(this.bpfAttached.get(targetFd) ?? []), progFd]);
+  }
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number) {
+    this.rec('bpfProgDetach', [targetFd, progFd, attachType]);
+    this.bpfAttached.set(targetFd, (this.bpfAttached.get(targetFd) ?? []).filter((p) => p !== progFd));
+  }
+  bpfProgQuery(targetFd: number, attachType: number) { this.rec('bpfProgQuery', [targetFd, attachType]); return [...(this.bpfAttached.get(targetFd) ?? [])]; }
+  bpfProgGetFdById(id: number) { this.rec('bpfProgGetFdById', [id]); return id; }
 }

@@ -4,7 +4,7 @@ import type { Sys } from './types.js';
 
 export type { Sys, StatFs, Pty, Spawned, WaitStatus } from './types.js';
 export { decodeWaitStatus, exitCodeOf } from './types.js';
-export { SysError, errnoName, errnoMessage, errnoOf } from './errors.js';
+export { BpfLoadError, SysError, errnoName, errnoMessage, errnoOf } from './errors.js';
 
 let real: Sys | undefined;
 export async function loadSys(): Promise<Sys> {

@@ -1,10 +1,10 @@
 // The only importer of ffi-rs. Each libc function is defined once, with errno
 // captured; a failure throws SysError naming the call and the path.
 import { DataType, define, open } from 'ffi-rs';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SysError } from './errors.js';
+import { BpfLoadError, SysError } from './errors.js';
 import { decodeWaitStatus, type Pty, type Spawned, type StatFs, type Sys, type WaitStatus } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,6 +60,11 @@ const native = define({
   tsctr_recv_fd: { library: 'tsctr', retType: I32, paramsType: [I32, BUF, I32] },
   tsctr_pidfd_open: { library: 'tsctr', retType: I32, paramsType: [I32] },
   tsctr_pidfd_send_signal: { library: 'tsctr', retType: I32, paramsType: [I32, I32] },
+  tsctr_bpf_prog_load: { library: 'tsctr', retType: I32, paramsType: [I32, BUF, I32, S, S, BUF, I32] },
+  tsctr_bpf_prog_attach: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32, I32] },
+  tsctr_bpf_prog_detach: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32] },
+  tsctr_bpf_prog_query: { library: 'tsctr', retType: I32, paramsType: [I32, I32, BUF, I32] },
+  tsctr_bpf_prog_get_fd_by_id: { library: 'tsctr', retType: I32, paramsType: [I32] },
 });
 
 interface ErrnoResult<T> { value: T; errnoCode: number }
@@ -111,6 +116,8 @@ function waitForChild(pid: number): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const XATTR_MAX = 65536;
+/** The verifier's log of a refused program: ours are a few dozen instructions. */
+const BPF_LOG_SIZE = 64 * 1024;
 const O_CLOEXEC = 0o2000000;
 const LOCK_NB = 4;
 
@@ -240,5 +247,29 @@ export const libcSys: Sys = {
   },
   pidfdSendSignal(pidfd, signal) {
     checkNeg(native.tsctr_pidfd_send_signal([pidfd, signal]) as number, 'pidfd_send_signal');
+  },
+  close(fd) {
+    closeSync(fd);
+  },
+  bpfProgLoad(type, insns, license, name) {
+    const log = Buffer.alloc(BPF_LOG_SIZE);
+    const r = native.tsctr_bpf_prog_load([type, insns, insns.length / 8, license, name, log, log.length]) as number;
+    if (r < 0) throw new BpfLoadError(-r, log.subarray(0, Math.max(0, log.indexOf(0))).toString('utf8').trim());
+    return r;
+  },
+  bpfProgAttach(targetFd, progFd, attachType, flags) {
+    checkNeg(native.tsctr_bpf_prog_attach([targetFd, progFd, attachType, flags]) as number, 'bpf BPF_PROG_ATTACH');
+  },
+  bpfProgDetach(targetFd, progFd, attachType) {
+    checkNeg(native.tsctr_bpf_prog_detach([targetFd, progFd, attachType]) as number, 'bpf BPF_PROG_DETACH');
+  },
+  bpfProgQuery(targetFd, attachType) {
+    // 64 as runc starts with; BPF_F_ALLOW_MULTI allows at most 64 programs per cgroup and type.
+    const ids = Buffer.alloc(4 * 64);
+    const n = checkNeg(native.tsctr_bpf_prog_query([targetFd, attachType, ids, 64]) as number, 'bpf BPF_PROG_QUERY');
+    return Array.from({ length: n }, (_, i) => ids.readUInt32LE(i * 4));
+  },
+  bpfProgGetFdById(id) {
+    return checkNeg(native.tsctr_bpf_prog_get_fd_by_id([id]) as number, 'bpf BPF_PROG_GET_FD_BY_ID');
   },
 };

@@ -77,6 +77,15 @@ export interface Sys {
   pidfdOpen(pid: number): number;
   /** pidfd_send_signal(2): throws SysError ESRCH once the process has exited. */
   pidfdSendSignal(pidfd: number, signal: number): void;
+  close(fd: number): void;
+  /** bpf(BPF_PROG_LOAD): the program's fd (the caller closes it); a refusal throws BpfLoadError with the verifier's log. */
+  bpfProgLoad(type: number, insns: Buffer, license: string, name: string): number;
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void;
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
+  /** The ids of the programs attached to a cgroup (directory fd) for attachType. */
+  bpfProgQuery(targetFd: number, attachType: number): number[];
+  /** A fd for a loaded program by id (the caller closes it). */
+  bpfProgGetFdById(id: number): number;
 }
 
 export function decodeWaitStatus(status: number): WaitStatus {

@@ -14,6 +14,7 @@ import type { CgroupMountSource } from '../plan/mounts.js';
 import type { Resources } from '../spec/types.js';
 import { detectHostCgroups, readCgroupControllers, type CgroupLayout, type Hierarchy } from './detect.js';
 import { CgroupError, hasCgroupFile, readCgroupNumber, readFlatKeyed, readPids, tryReadCgroupFile, writeCgroupFile } from './files.js';
+import { enforceDeviceRules, type BpfSys } from './device-bpf.js';
 import { applyV1, copyCpusetDown, type V1Dirs } from './v1.js';
 import { applyV2, enableControllers, neededControllers } from './v2.js';
 
@@ -52,6 +53,13 @@ export interface ManagerOptions {
   layout?: CgroupLayout;
   /** Sleep between rmdir retries (tests shorten it). */
   retryMs?: number;
+  /**
+   * bpf() access: device rules on a cgroup2 directory are a BPF program
+   * (device-bpf.ts). Without it, v2 device rules are reported as not enforced.
+   */
+  sys?: BpfSys;
+  /** Receives the device program's listing (--trace). */
+  trace?: (line: string) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,11 +109,16 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
     },
     apply(r = resources) {
       const warnings: string[] = [];
-      if (layout.mode === 'v2') return applyV2(unifiedDir!.dir, r, new Set(readCgroupControllers(unifiedDir!.dir)));
+      // Device rules on the unified tree are a BPF program; on hybrid it backs up the
+      // v1 devices controller (both must allow), and is the only guard when v1 lacks one.
+      const devicesOnV1 = layout.mode !== 'v2' && v1Dirs.has('devices');
+      const bpfDevices = () => (r.devices && unifiedDir ? enforceDeviceRules(unifiedDir.dir, r.devices, opts, !devicesOnV1) : []);
+      if (layout.mode === 'v2') return [...applyV2(unifiedDir!.dir, r, new Set(readCgroupControllers(unifiedDir!.dir))), ...bpfDevices()];
       // v1 or hybrid: v1 takes what it has; the unified tree takes the rest (hugetlb here).
       const onUnified = new Set(unifiedDir ? readCgroupControllers(unifiedDir.dir) : []);
       const v1Part: Resources = { ...r, unified: undefined };
       const v2Part: Resources = {};
+      if (!devicesOnV1 && unifiedDir) v1Part.devices = undefined;
       if (r.hugepageLimits?.length && !v1Dirs.has('hugetlb')) {
         v1Part.hugepageLimits = undefined;
         if (onUnified.has('hugetlb')) v2Part.hugepageLimits = r.hugepageLimits;
@@ -117,6 +130,7 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       }
       warnings.push(...applyV1(v1Dirs, v1Part));
       if (unifiedDir && (v2Part.hugepageLimits || v2Part.unified)) warnings.push(...applyV2(unifiedDir.dir, v2Part, onUnified));
+      warnings.push(...bpfDevices());
       return warnings;
     },
     join(pid) {

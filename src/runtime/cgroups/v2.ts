@@ -95,10 +95,7 @@ export function applyV2(dir: string, r: Resources, available: Set<string>): stri
     if (k.includes('/') || k.startsWith('.')) throw new Error(`linux.resources.unified: bad file name ${JSON.stringify(k)}`);
     writeCgroupFile(dir, k, v);
   }
-  // cgroup v2 has no devices files: device access is a BPF program
-  // (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup, which tsctr does not load.
-  const denies = (r.devices ?? []).some((d) => !d.allow);
-  if (denies) warnings.push('linux.resources.devices: NOT ENFORCED on cgroup v2 (needs a BPF device program, which tsctr does not load); the container can open any device node it can create or see');
+  // cgroup v2 has no devices files: device rules are a BPF program (device-bpf.ts), attached by the manager.
   return warnings;
 }
 

@@ -1,7 +1,7 @@
 // The container's cgroup, as run/cleanup/tasks need it, over the cgroup
 // manager (v1, hybrid and v2 alike).
 import { statSync } from 'node:fs';
-import { createCgroupManager, type CgroupManager } from '../cgroups/index.js';
+import { createCgroupManager, type BpfSys, type CgroupManager } from '../cgroups/index.js';
 import type { CgroupMountSource } from '../plan/index.js';
 import type { Resources, Spec } from '../spec/index.js';
 
@@ -59,10 +59,11 @@ function existsDir(p: string): boolean {
   try { return statSync(p).isDirectory(); } catch { return false; }
 }
 
-export function openCgroup(spec: Spec, notice: (l: string) => void): ContainerCgroup {
+/** sys: for the cgroup v2 device program (BPF); trace receives its listing. */
+export function openCgroup(spec: Spec, notice: (l: string) => void, opts: { sys?: BpfSys; trace?: (l: string) => void } = {}): ContainerCgroup {
   const path = spec.linux?.cgroupsPath;
   if (!path) throw new Error('spec has no linux.cgroupsPath');
-  return wrap(createCgroupManager(path, spec.linux?.resources ?? {}), spec.linux?.resources, notice);
+  return wrap(createCgroupManager(path, spec.linux?.resources ?? {}, opts), spec.linux?.resources, notice);
 }
 
 export function openCgroupByPath(path: string): ContainerCgroup {

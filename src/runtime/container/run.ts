@@ -113,7 +113,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
       store.update(record);
       phase(`network set up: ${n.addresses.join(', ') || 'no address'}`);
     }
-    const cgroup: ContainerCgroup = openCgroup(spec, req.notice);
+    const cgroup: ContainerCgroup = openCgroup(spec, req.notice, { sys, trace: req.trace });
     cgroup.create();
     phase(`cgroup ${spec.linux?.cgroupsPath} created`);
     td.push('remove cgroup', async () => { await cgroup.destroy(); });

@@ -9,6 +9,8 @@ import { createCgroupManager, detectCgroupLayout, parseMountinfo, type CgroupLay
 import { formatDeviceRule } from '../../../../src/runtime/cgroups/v1.js';
 import { convertBlkioToIoWeight, convertSharesToWeight } from '../../../../src/runtime/cgroups/v2.js';
 import { defaultDeviceRules } from '../../../../src/runtime/spec/defaults.js';
+import { isKind } from '../../../../src/errors.js';
+import { FakeSys } from '../../../../src/sys/fake.js';
 
 // This machine's mountinfo and /proc/self/cgroup (hybrid; memory in a sub-cgroup).
 const HYBRID_MOUNTINFO = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -202,6 +204,73 @@ test('paths that climb out are refused; destroy removes the leaf', async () => {
   assert.not.ok(existsSync(join(root, 'unified/gone')));
   assert.ok(existsSync(join(root, 'pids/own')), 'only the leaf is removed');
   await m.destroy(); // twice is fine
+});
+
+/** A fake pure-v2 tree with our cgroup at /user.slice. */
+function fakeV2(): CgroupLayout {
+  const own = join(root, 'user.slice');
+  mkdirSync(own, { recursive: true });
+  writeFileSync(join(own, 'cgroup.controllers'), 'cpu memory pids');
+  writeFileSync(join(own, 'cgroup.subtree_control'), '');
+  return detectCgroupLayout(`29 23 0:26 / ${root} rw - cgroup2 cgroup2 rw\n`, '0::/user.slice\n');
+}
+
+const bpfCalls = (sys: FakeSys) => sys.calls.filter((c) => c.name.startsWith('bpf') || c.name === 'close').map((c) => c.name);
+
+test('v2: device rules become a BPF program attached to the container\'s directory', () => {
+  const sys = new FakeSys();
+  const trace: string[] = [];
+  const m = createCgroupManager('d1', { devices: defaultDeviceRules(), pids: { limit: 5 } }, { layout: fakeV2(), sys, trace: (l) => trace.push(l) });
+  m.create();
+  writeFileSync(join(root, 'user.slice/d1/cgroup.controllers'), 'pids');
+  assert.equal(m.apply(), []);
+  assert.equal(bpfCalls(sys), ['bpfProgQuery', 'bpfProgLoad', 'bpfProgAttach', 'close']);
+  const load = sys.calls.find((c) => c.name === 'bpfProgLoad')!.args;
+  assert.equal([load[0], (load[1] as Buffer).length / 8, load[2], load[3]], [15, 69, 'Apache', 'tsctr_devices']);
+  const attach = sys.calls.find((c) => c.name === 'bpfProgAttach')!.args;
+  assert.equal(attach.slice(1), [100, 6, 2]); // our program, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI
+  assert.match(trace.join('\n'), /d1 \(12 exceptions, default deny\):\n\s+0: r2 = /);
+  // No device list in the spec: no program (as on v1, where nothing is written).
+  const none = new FakeSys();
+  createCgroupManager('d2', { pids: { limit: 5 } }, { layout: fakeV2(), sys: none }).apply();
+  assert.equal(bpfCalls(none), []);
+});
+
+test('v2: a program that cannot be loaded is an error, unless the rules allow everything anyway', () => {
+  const sys = new FakeSys();
+  sys.failOn = { bpfProgLoad: 'EPERM' };
+  const layout = fakeV2();
+  const m = createCgroupManager('d3', { devices: defaultDeviceRules() }, { layout, sys });
+  m.create();
+  let err: unknown;
+  try { m.apply(); } catch (e) { err = e; }
+  assert.ok(isKind(err, 'PermissionDenied'), String(err));
+  assert.match(String(err), /load device filter \(69 BPF instructions\): bpfProgLoad: EPERM/);
+  assert.match((err as { hint?: string }).hint ?? '', /CAP_SYS_ADMIN or CAP_BPF/);
+  const all = createCgroupManager('d4', { devices: [{ allow: true, access: 'rwm' }] }, { layout, sys });
+  all.create();
+  assert.match(all.apply().join('\n'), /BPF device filter was not attached/);
+  // Rules the v1 controller could not express either are refused before any bpf().
+  const hole = createCgroupManager('d5', { devices: [...defaultDeviceRules(), { allow: false, type: 'c', major: 1, minor: 3, access: 'm' }] }, { layout, sys: new FakeSys() });
+  hole.create();
+  assert.throws(() => hole.apply(), /cannot punch a hole in "c \*:\* m"/);
+});
+
+test('hybrid: the v1 devices controller enforces, and the program is attached to the unified directory too', () => {
+  const layout = fakeHybrid(root);
+  const sys = new FakeSys();
+  const m = createCgroupManager('h1', { devices: defaultDeviceRules().slice(0, 4) }, { layout, sys });
+  m.create();
+  assert.equal(m.apply(), []);
+  assert.is(readFileSync(join(root, 'devices/own/h1/devices.allow'), 'utf8'), 'c 1:3 rwm');
+  assert.equal(bpfCalls(sys), ['bpfProgQuery', 'bpfProgLoad', 'bpfProgAttach', 'close']);
+  // There a failure to load is a warning: v1 still enforces.
+  const failing = new FakeSys();
+  failing.failOn = { bpfProgAttach: 'EINVAL' };
+  const f = createCgroupManager('h2', { devices: defaultDeviceRules() }, { layout, sys: failing });
+  f.create();
+  assert.match(f.apply().join('\n'), /not attached to .*unified\/h2 .*EINVAL.*; the v1 devices controller enforces the rules/);
+  assert.ok(failing.calls.some((c) => c.name === 'close'), 'the program fd is closed after a failed attach');
 });
 
 test.run();
