@@ -40,7 +40,7 @@ export async function prepareRootfs(req: RootfsRequest): Promise<PreparedRootfs>
   }
   if (!req.image) throw new InvalidArgumentError('name an image, or give --rootfs DIR');
   const { loadImage } = await import('../../image/image.js');
-  const { getSnapshotter, mountAll } = await import('../../snapshot/index.js');
+  const { getSnapshotter, mountAll, unmountAll } = await import('../../snapshot/index.js');
   const { unpackImage } = await import('../../unpack/index.js');
   const image = await loadImage(req.root, req.namespace, req.image);
   const sn = getSnapshotter(req.root, req.snapshotter, req.sys).withNamespace(req.namespace);
@@ -53,8 +53,15 @@ export async function prepareRootfs(req: RootfsRequest): Promise<PreparedRootfs>
     async mount() {
       const { chainId } = await unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys });
       const mounts = await sn.prepare(req.id, chainId, { labels: { 'tsctr/container': req.id } });
-      mkdirSync(req.target, { recursive: true });
-      mountAll(mounts, req.target, req.sys);
+      try {
+        mkdirSync(req.target, { recursive: true });
+        mountAll(mounts, req.target, req.sys);
+      } catch (e) {
+        // The snapshot is ours (prepare made it): a failed mount leaves neither a mount nor it behind.
+        try { if (existsSync(req.target)) unmountAll(req.target, req.sys); } catch { /* nothing was mounted */ }
+        await sn.remove(req.id).catch(() => undefined);
+        throw e;
+      }
       r.mounted = true;
       return true;
     },

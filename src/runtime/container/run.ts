@@ -82,7 +82,9 @@ export async function runContainer(req: RunRequest): Promise<number> {
       return 0;
     }
     const record: ContainerRecord = { id: flags.id, image: req.image, snapshotter: rootfs.snapshotter, snapshotKey: rootfs.snapshotKey, rootfsDir: req.rootfsDir, spec, createdAt: new Date().toISOString(), removeOnExit: req.rm, labels: {} };
-    store.create(record);
+    // Atomic under the namespace's lock; until it succeeds nothing of ours exists, so a
+    // loser of a same-id race leaves before its teardown could touch the winner's.
+    await store.create(record);
     // A container that never started is not kept, --rm or not: nothing half-made is left.
     let started = false;
     td.push('remove container', () => { if (req.rm || !started) store.remove(flags.id); });

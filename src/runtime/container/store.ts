@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { readJson, writeJsonAtomic } from '../../util/fs.js';
+import { withLock, type SysProvider } from '../../content/lock.js';
 import type { Spec } from '../spec/index.js';
 
 export interface ContainerRecord {
@@ -62,10 +63,19 @@ export class ContainerStore {
   }
   find(id: string): ContainerRecord | undefined { return readJson<ContainerRecord>(this.recordPath(id)); }
 
-  create(r: ContainerRecord): void {
+  /** One flock per namespace: check-then-write of a record is atomic across concurrent tsctr processes. */
+  private lockPath() { return join(this.root, 'locks', `containers-${this.namespace}.lock`); }
+
+  /**
+   * Creates the record, or throws AlreadyExists: of two `run` with one id,
+   * exactly one gets here first; the other must then undo only what it made.
+   */
+  async create(r: ContainerRecord, sys?: SysProvider): Promise<void> {
     validateContainerId(r.id);
-    if (existsSync(this.recordPath(r.id))) throw new AlreadyExistsError(`container "${r.id}" already exists in namespace "${this.namespace}"`, { hint: `remove it with tsctr containers rm ${r.id}, or pick another id` });
-    writeJsonAtomic(this.recordPath(r.id), r);
+    await withLock(this.lockPath(), () => {
+      if (existsSync(this.recordPath(r.id))) throw new AlreadyExistsError(`container "${r.id}" already exists in namespace "${this.namespace}"`, { hint: `remove it with tsctr containers rm ${r.id}, or pick another id` });
+      writeJsonAtomic(this.recordPath(r.id), r);
+    }, { sys });
   }
   update(r: ContainerRecord): void { writeJsonAtomic(this.recordPath(r.id), r); }
   remove(id: string): void { rmSync(this.recordPath(id), { force: true }); }
