@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -41,11 +42,70 @@
 #define CLONE_PIDFD 0x00001000
 #endif
 
-struct report {
-	uint32_t step;
-	int32_t err;
-	uint64_t ns;
+#include "resolve.h"
+
+/* Needs for an op's operands: S(k) string k required; BLOB0 s0 is binary, not a string. */
+#define S(k) (1u << (k))
+#define BLOB0 0x10u
+#define F_IGN TSPL_OPF_IGNORE_ENOENT
+#define F_PRES TSPL_OPF_PRESERVE_FLAGS
+#define F_PAR TSPL_OPF_MKDIR_PARENTS
+#define F_ROOT TSPL_OPF_IN_ROOT
+#define F_SRC TSPL_OPF_SRC_IN_ROOT
+#define F_NOSYM TSPL_OPF_NO_SYMLINKS
+
+/* Every op the executor knows (the table is sparse: opcodes are reserved in ranges, plan.h). */
+static const struct op_info {
+	uint32_t op;
+	const char *name; /* as in src/runtime/launch-plan.ts */
+	uint32_t need;
+	uint32_t flags; /* op flags it accepts */
+} OPS[] = {
+	{ TSPL_MOUNT, "mount", S(1), F_IGN | F_PRES | F_ROOT | F_SRC | F_NOSYM },
+	{ TSPL_UMOUNT2, "umount2", S(0), F_IGN },
+	{ TSPL_MKDIR, "mkdir", S(0), F_PAR | F_ROOT },
+	{ TSPL_SYMLINK, "symlink", S(0) | S(1), F_ROOT },
+	{ TSPL_MKNOD, "mknod", S(0), F_ROOT },
+	{ TSPL_CHDIR, "chdir", S(0), F_ROOT },
+	{ TSPL_PIVOT_ROOT, "pivot_root", S(0) | S(1), 0 },
+	{ TSPL_CHROOT, "chroot", S(0), 0 },
+	{ TSPL_SETHOSTNAME, "sethostname", S(0), 0 },
+	{ TSPL_SETDOMAINNAME, "setdomainname", S(0), 0 },
+	{ TSPL_SETRLIMIT, "setrlimit", 0, 0 },
+	{ TSPL_PRCTL, "prctl", 0, 0 },
+	{ TSPL_CAPSET, "capset", 0, 0 },
+	{ TSPL_CAP_BOUNDING, "cap_bounding", 0, 0 },
+	{ TSPL_CAP_AMBIENT, "cap_ambient", 0, 0 },
+	{ TSPL_SETGROUPS, "setgroups", BLOB0, 0 },
+	{ TSPL_SETRESGID, "setresgid", 0, 0 },
+	{ TSPL_SETRESUID, "setresuid", 0, 0 },
+	{ TSPL_DUP2, "dup2", 0, 0 },
+	{ TSPL_CLOSE_FROM, "close_from", 0, 0 },
+	{ TSPL_SETSID, "setsid", 0, 0 },
+	{ TSPL_SETCTTY, "setctty", 0, 0 },
+	{ TSPL_SECCOMP, "seccomp", BLOB0, 0 },
+	{ TSPL_UMASK, "umask", 0, 0 },
+	{ TSPL_WRITE_FILE, "write_file", S(0) | S(1), F_IGN | F_ROOT },
+	{ TSPL_UNSHARE, "unshare", 0, 0 },
+	{ TSPL_SETNS, "setns", S(0), 0 },
+	{ TSPL_EXECVE, "execve", S(0), 0 },
+	{ TSPL_MASK_PATH, "mask_path", S(0), F_IGN | F_ROOT },
+	{ TSPL_CREATE_FILE, "create_file", S(0), F_ROOT },
+	{ TSPL_LCHOWN, "lchown", S(0), F_ROOT },
+	{ TSPL_SYNC, "sync", 0, 0 },
+	{ TSPL_LOOPBACK_UP, "loopback_up", 0, 0 },
+	{ TSPL_OPEN_ROOT, "open_root", S(0), 0 },
+	{ TSPL_CHECK_PARENT, "check_parent", 0, 0 },
+	{ TSPL_OPEN_PTY, "open_pty", S(0), 0 },
 };
+
+static const struct op_info *find_op(uint32_t op)
+{
+	for (size_t i = 0; i < sizeof(OPS) / sizeof(OPS[0]); i++)
+		if (OPS[i].op == op)
+			return &OPS[i];
+	return NULL;
+}
 
 static int check_str(const uint8_t *plan, uint32_t len, uint32_t off)
 {
@@ -71,42 +131,73 @@ static int64_t check_list(const uint8_t *plan, uint32_t len, uint32_t off, int64
 	return p;
 }
 
-static int validate(const uint8_t *plan, uint32_t len)
+#define REJECT(code, ...)                                  \
+	do {                                               \
+		if (err && errlen)                         \
+			snprintf(err, errlen, __VA_ARGS__); \
+		return -(code);                            \
+	} while (0)
+
+static int validate_op(const uint8_t *plan, uint32_t len, uint32_t i, const struct tspl_op *o, char *err, uint32_t errlen)
 {
+	const struct op_info *info = find_op(o->op);
+	if (!info)
+		REJECT(EINVAL, "op %u: unknown opcode %u", i, o->op);
+	const char *name = info->name;
+	if (o->flags & ~info->flags)
+		REJECT(EINVAL, "op %u (%s): flags 0x%x are not valid for this op", i, name, o->flags & ~info->flags);
+	for (int k = 0; k < 4; k++) {
+		if (k == 0 && (info->need & BLOB0))
+			continue;
+		if (check_str(plan, len, o->s[k]))
+			REJECT(EINVAL, "op %u (%s): string operand s%d at offset %u is outside the plan or not NUL-terminated", i, name, k, o->s[k]);
+		if ((info->need & S(k)) && !o->s[k])
+			REJECT(EINVAL, "op %u (%s): string operand s%d is missing", i, name, k);
+	}
+	if ((o->flags & F_SRC) && !o->s[0])
+		REJECT(EINVAL, "op %u (%s): an in-root source needs s0", i, name);
+	if (o->op == TSPL_EXECVE) {
+		if (o->n[0] < 1 || o->n[1] < 0 || o->n[0] > 65536 || o->n[1] > 65536)
+			REJECT(EINVAL, "op %u (%s): bad list counts argc=%lld envc=%lld", i, name, (long long)o->n[0], (long long)o->n[1]);
+		if (check_list(plan, len, o->s[1], o->n[0]) < 0)
+			REJECT(EINVAL, "op %u (%s): argv (%lld strings at offset %u) runs past the plan", i, name, (long long)o->n[0], o->s[1]);
+		if (o->n[1] && check_list(plan, len, o->s[2], o->n[1]) < 0)
+			REJECT(EINVAL, "op %u (%s): envp (%lld strings at offset %u) runs past the plan", i, name, (long long)o->n[1], o->s[2]);
+	}
+	if (o->op == TSPL_SECCOMP) {
+		uint64_t bytes = (uint64_t)o->n[0] * sizeof(struct sock_filter);
+		if (o->n[0] <= 0 || o->n[0] > 65535 || o->s[0] == 0 || o->s[0] + bytes > len)
+			REJECT(EINVAL, "op %u (%s): %lld instructions at offset %u do not fit the plan", i, name, (long long)o->n[0], o->s[0]);
+	}
+	if (o->op == TSPL_SETGROUPS) {
+		uint64_t bytes = (uint64_t)o->n[0] * 4;
+		if (o->n[0] < 0 || o->n[0] > 65536 || (o->n[0] && (o->s[0] == 0 || o->s[0] + bytes > len)))
+			REJECT(EINVAL, "op %u (%s): %lld gids at offset %u do not fit the plan", i, name, (long long)o->n[0], o->s[0]);
+	}
+	return 0;
+}
+
+int tsctr_validate_plan(const uint8_t *plan, uint32_t len, char *err, uint32_t errlen)
+{
+	if (err && errlen)
+		err[0] = 0;
 	if (len < sizeof(struct tspl_header))
-		return -EINVAL;
+		REJECT(EINVAL, "plan of %u bytes is shorter than its header", len);
 	const struct tspl_header *h = (const void *)plan;
-	if (h->magic != TSPL_MAGIC || h->version != TSPL_VERSION)
-		return -EPROTO;
+	if (h->magic != TSPL_MAGIC)
+		REJECT(EPROTO, "plan magic 0x%08x is not \"TSPL\"", h->magic);
+	if (h->version != TSPL_VERSION)
+		REJECT(EPROTO, "plan version %u, this executor reads %u (rebuild: npm run build)", h->version, TSPL_VERSION);
+	if (h->flags & ~(TSPL_HDR_TRACE | TSPL_HDR_RESOLVE_WALK))
+		REJECT(EINVAL, "plan header flags 0x%x are unknown", h->flags);
 	uint64_t end = sizeof(*h) + (uint64_t)h->count * sizeof(struct tspl_op);
-	if (end > len || h->count > 100000)
-		return -EINVAL;
+	if (h->count > 100000 || end > len)
+		REJECT(EINVAL, "plan truncated: %u ops need %llu bytes, it has %u", h->count, (unsigned long long)end, len);
 	const struct tspl_op *ops = (const void *)(plan + sizeof(*h));
 	for (uint32_t i = 0; i < h->count; i++) {
-		const struct tspl_op *o = &ops[i];
-		if (o->op == 0 || (o->op > TSPL_OP_MAX && (o->op < TSPL_EXEC_OP_FIRST || o->op > TSPL_EXEC_OP_MAX)))
-			return -EINVAL;
-		for (int k = 0; k < 4; k++)
-			if (o->op != TSPL_SECCOMP && o->op != TSPL_SETGROUPS && check_str(plan, len, o->s[k]))
-				return -EINVAL;
-		if (o->op == TSPL_EXECVE) {
-			if (!o->s[0] || o->n[0] < 1 || o->n[1] < 0 || o->n[0] > 65536 || o->n[1] > 65536)
-				return -EINVAL;
-			if (check_list(plan, len, o->s[1], o->n[0]) < 0)
-				return -EINVAL;
-			if (o->n[1] && check_list(plan, len, o->s[2], o->n[1]) < 0)
-				return -EINVAL;
-		}
-		if (o->op == TSPL_SECCOMP) {
-			uint64_t bytes = (uint64_t)o->n[0] * sizeof(struct sock_filter);
-			if (o->n[0] <= 0 || o->n[0] > 65535 || o->s[0] == 0 || o->s[0] + bytes > len)
-				return -EINVAL;
-		}
-		if (o->op == TSPL_SETGROUPS) {
-			uint64_t bytes = (uint64_t)o->n[0] * 4;
-			if (o->n[0] < 0 || o->n[0] > 65536 || (o->n[0] && (o->s[0] == 0 || o->s[0] + bytes > len)))
-				return -EINVAL;
-		}
+		int rc = validate_op(plan, len, i, &ops[i], err, errlen);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -133,7 +224,7 @@ static uint64_t elapsed_ns(const struct ctx *c)
 
 static void send_report(const struct ctx *c, uint32_t step, int err)
 {
-	struct report r = { step, err, elapsed_ns(c) };
+	struct tspl_report r = { step, err, elapsed_ns(c) };
 	ssize_t w;
 	do
 		w = write(c->report_wr, &r, sizeof(r));
@@ -153,6 +244,7 @@ static __attribute__((noreturn)) void child_main(struct ctx *c)
 		_exit(126); /* the parent gave up */
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	int trace = c->hdr->flags & TSPL_HDR_TRACE;
+	c->resolve_how = (c->hdr->flags & TSPL_HDR_RESOLVE_WALK) ? TSCTR_RESOLVE_WALK : 0;
 	for (uint32_t i = 0; i < c->hdr->count; i++) {
 		int rc = tsctr_run_op(c, i);
 		if (rc < 0 && errno == ENOENT && (c->ops[i].flags & TSPL_OPF_IGNORE_ENOENT))
@@ -177,11 +269,13 @@ static __attribute__((noreturn)) void child_main(struct ctx *c)
  */
 int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32_t pidns_fd, uint8_t *out)
 {
-	int err = validate(plan_in, len);
+	int err = tsctr_validate_plan(plan_in, len, NULL, 0);
 	if (err)
 		return err;
 	struct ctx c;
 	memset(&c, 0, sizeof(c));
+	c.root_fd = -1;
+	c.parent_pidfd = -1;
 	uint8_t *plan = malloc(len);
 	if (!plan)
 		return -ENOMEM;
@@ -222,6 +316,9 @@ int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32
 	c.report_rd = rp[0];
 	c.report_wr = rp[1];
 
+	/* Who the child must find as its parent (TSPL_CHECK_PARENT); the pidfd also works across pid namespaces. */
+	c.parent_pid = getpid();
+	c.parent_pidfd = (int)syscall(SYS_pidfd_open, c.parent_pid, 0);
 	int own_pidns = -1;
 	if (pidns_fd >= 0) {
 		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
@@ -256,11 +353,15 @@ int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32
 	}
 	close(c.sync_rd);
 	close(c.report_wr);
+	if (c.parent_pidfd >= 0)
+		close(c.parent_pidfd);
 	int32_t res[4] = { (int32_t)pid, pidfd, c.sync_wr, c.report_rd };
 	memcpy(out, res, sizeof(res));
 	err = 0;
 	goto out_free;
 out_pipes:
+	if (c.parent_pidfd >= 0)
+		close(c.parent_pidfd);
 	close(sp[0]);
 	close(sp[1]);
 	close(rp[0]);

@@ -22,6 +22,10 @@ struct ctx {
 	struct exec_arrays *exec; /* one per op, only set for EXECVE */
 	int sync_rd, sync_wr, report_rd, report_wr;
 	struct timespec t0;
+	int root_fd;          /* TSPL_OPEN_ROOT; -1 before */
+	unsigned resolve_how; /* TSCTR_RESOLVE_WALK when the header asks for it */
+	int parent_pid;       /* getpid() of the launcher, recorded before clone() */
+	int parent_pidfd;     /* pidfd of the launcher, or -1 (kernels before 5.3) */
 };
 
 static inline const char *str_at(const struct ctx *c, uint32_t off)
@@ -34,5 +38,11 @@ int tsctr_run_op(struct ctx *c, uint32_t i);
 
 /* TSPL_OPEN_PTY (console.c). */
 int tsctr_op_open_pty(const struct ctx *c, const struct tspl_op *o);
+
+/* The in-root variant of an op (TSPL_OPF_IN_ROOT), in root-ops.c. */
+int tsctr_run_root_op(struct ctx *c, const struct tspl_op *o);
+
+/* Checks a plan; on failure returns -errno and writes a message naming the op into err. */
+int tsctr_validate_plan(const uint8_t *plan, uint32_t len, char *err, uint32_t errlen);
 
 #endif

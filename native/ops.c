@@ -10,6 +10,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
@@ -107,6 +108,8 @@ int tsctr_run_op(struct ctx *c, uint32_t i)
 	const struct tspl_op *o = &c->ops[i];
 	const char *s0 = str_at(c, o->s[0]), *s1 = str_at(c, o->s[1]);
 	const char *s2 = str_at(c, o->s[2]), *s3 = str_at(c, o->s[3]);
+	if (o->flags & TSPL_OPF_IN_ROOT)
+		return tsctr_run_root_op(c, o);
 	switch (o->op) {
 	case TSPL_MOUNT: {
 		unsigned long flags = (unsigned long)o->n[0];
@@ -283,6 +286,34 @@ int tsctr_run_op(struct ctx *c, uint32_t i)
 		close(sk);
 		errno = e;
 		return r;
+	}
+	case TSPL_OPEN_ROOT: {
+		/* The host path is tsctr's own (the bundle's root), opened once it is a mount point. */
+		int fd = open(s0, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		if (c->root_fd >= 0)
+			close(c->root_fd);
+		c->root_fd = fd;
+		return 0;
+	}
+	case TSPL_CHECK_PARENT: {
+		/*
+		 * Run after PR_SET_PDEATHSIG: if the launcher died before that, no
+		 * signal will ever come, so look (runc does the same). Across a pid
+		 * namespace getppid() is 0; the launcher's pidfd then tells.
+		 */
+		pid_t pp = getppid();
+		int gone = pp != 0 && pp != c->parent_pid;
+		if (pp == 0 && c->parent_pidfd >= 0) {
+			struct pollfd p = { c->parent_pidfd, POLLIN, 0 };
+			gone = poll(&p, 1, 0) > 0;
+		}
+		if (gone) {
+			errno = ESRCH;
+			return -1;
+		}
+		return 0;
 	}
 	case TSPL_SYNC: {
 		char b;

@@ -20,6 +20,7 @@
 #define TSPL_VERSION 1u
 
 #define TSPL_HDR_TRACE 1u /* report every step, not only the failing one */
+#define TSPL_HDR_RESOLVE_WALK 2u /* resolve in-root paths by the O_NOFOLLOW walk, not openat2 */
 
 struct tspl_header {
 	uint32_t magic;
@@ -39,6 +40,16 @@ struct tspl_op {
 #define TSPL_OPF_IGNORE_ENOENT 1u  /* a missing path is not an error (masked paths) */
 #define TSPL_OPF_PRESERVE_FLAGS 2u /* remount: OR in the target's statvfs flags (locked in a userns) */
 #define TSPL_OPF_MKDIR_PARENTS 4u  /* mkdir -p */
+/*
+ * The op's path (mount target, mkdir/mknod/chdir/mask/create/lchown/
+ * write path, symlink linkpath) is inside the container's root: it is
+ * resolved at the moment of the op against the root fd (TSPL_OPEN_ROOT),
+ * symlinks followed as the container sees them (resolve.h), and the op is
+ * done through a fd or relative to its parent's fd, never by host path.
+ */
+#define TSPL_OPF_IN_ROOT 8u
+#define TSPL_OPF_SRC_IN_ROOT 16u   /* mount: the source too (a bind of a path inside the root) */
+#define TSPL_OPF_NO_SYMLINKS 32u   /* in-root path: any symlink on the way is ELOOP (proc, sysfs) */
 
 enum tspl_opcode {
 	TSPL_MOUNT = 1,        /* s0 source, s1 target, s2 fstype, s3 data; n0 flags */
@@ -74,7 +85,9 @@ enum tspl_opcode {
 	TSPL_LCHOWN = 31,      /* s0 path; n0 uid, n1 gid */
 	TSPL_SYNC = 32,        /* wait for one more byte from the parent (a second sync point) */
 	TSPL_LOOPBACK_UP = 33, /* bring up "lo" in the current network namespace */
-	TSPL_OP_MAX = 33,
+	/* 34-49: root resolution and launch safety (resolve.h, root-ops.c). */
+	TSPL_OPEN_ROOT = 34,   /* s0 host path of the root: the fd in-root paths resolve against */
+	TSPL_CHECK_PARENT = 35, /* exit unless the launcher is still our parent (after PDEATHSIG) */
 
 	/*
 	 * 50-59: joining and terminals (tasks exec, runc --console-socket).
@@ -94,8 +107,7 @@ enum tspl_opcode {
 	 * Follow it with TSPL_CLOSE_FROM 3.
 	 */
 	TSPL_OPEN_PTY = 50,
-	TSPL_EXEC_OP_FIRST = 50,
-	TSPL_EXEC_OP_MAX = 50
+	/* 60-69: wait-for-start (lifecycle). The validator knows ops by a table, not a range. */
 };
 
 /*
@@ -104,5 +116,16 @@ enum tspl_opcode {
  * and the child inherits it with its mm, so a container process never sees a
  * dumpable joiner (whose /proc/<pid>/exe is the host's node) before execve.
  */
+
+/* The step report the child writes on the report pipe: one per step with trace, else only a failure. */
+struct tspl_report {
+	uint32_t step;
+	int32_t err;   /* 0, or the errno of the failing step */
+	uint64_t ns;   /* since the child started its plan */
+};
+
+_Static_assert(sizeof(struct tspl_header) == 16, "TSPL_HEADER_SIZE 16");
+_Static_assert(sizeof(struct tspl_op) == 64, "TSPL_OP_SIZE 64");
+_Static_assert(sizeof(struct tspl_report) == 16, "TSPL_REPORT_SIZE 16");
 
 #endif

@@ -3,12 +3,12 @@
 // form used by --dry-run and --trace.
 
 export type PlanOp =
-  | { op: 'mount'; source: string | null; target: string; fstype: string | null; flags: number; data: string | null; ignoreMissing?: boolean; preserveFlags?: boolean }
+  | { op: 'mount'; source: string | null; target: string; fstype: string | null; flags: number; data: string | null; ignoreMissing?: boolean; preserveFlags?: boolean; inRoot?: boolean; sourceInRoot?: boolean; noSymlinks?: boolean }
   | { op: 'umount2'; target: string; flags: number; ignoreMissing?: boolean }
-  | { op: 'mkdir'; path: string; mode: number; parents?: boolean }
-  | { op: 'symlink'; target: string; linkpath: string }
-  | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
-  | { op: 'chdir'; path: string }
+  | { op: 'mkdir'; path: string; mode: number; parents?: boolean; inRoot?: boolean }
+  | { op: 'symlink'; target: string; linkpath: string; inRoot?: boolean }
+  | { op: 'mknod'; path: string; mode: number; major: number; minor: number; inRoot?: boolean }
+  | { op: 'chdir'; path: string; inRoot?: boolean }
   | { op: 'pivot_root'; newRoot: string; putOld: string }
   | { op: 'chroot'; path: string }
   | { op: 'sethostname'; name: string }
@@ -27,17 +27,21 @@ export type PlanOp =
   | { op: 'setctty'; fd: number }
   | { op: 'seccomp'; filter: Buffer; flags: number }
   | { op: 'umask'; mask: number }
-  | { op: 'write_file'; path: string; data: string; ignoreMissing?: boolean }
+  | { op: 'write_file'; path: string; data: string; ignoreMissing?: boolean; inRoot?: boolean }
   | { op: 'unshare'; flags: number }
   | { op: 'setns'; path: string; nstype: number }
   | { op: 'execve'; path: string; argv: string[]; env: string[]; searchPath?: string }
-  | { op: 'mask_path'; path: string }
-  | { op: 'create_file'; path: string; mode: number }
-  | { op: 'lchown'; path: string; uid: number; gid: number }
+  | { op: 'mask_path'; path: string; inRoot?: boolean }
+  | { op: 'create_file'; path: string; mode: number; inRoot?: boolean }
+  | { op: 'lchown'; path: string; uid: number; gid: number; inRoot?: boolean }
   | { op: 'sync' }
   | { op: 'loopback_up' }
   // Allocates the terminal inside the container and sends the master to socketFd (native/plan.h, TSPL_OPEN_PTY).
-  | { op: 'open_pty'; ptmx: string; fallback?: string; socketFd: number; rows: number; cols: number; uid?: number; gid?: number };
+  | { op: 'open_pty'; ptmx: string; fallback?: string; socketFd: number; rows: number; cols: number; uid?: number; gid?: number }
+  /** The root (a host path tsctr chose) as an O_PATH fd: every inRoot path resolves against it. */
+  | { op: 'open_root'; path: string }
+  /** After PR_SET_PDEATHSIG: exit unless the launcher is still the parent. */
+  | { op: 'check_parent' };
 
 export type PlanOpName = PlanOp['op'];
 
@@ -49,16 +53,16 @@ export const OPCODES: Record<PlanOpName, number> = {
   execve: 28, mask_path: 29, create_file: 30, lchown: 31, sync: 32, loopback_up: 33,
   // 50-59: joining and terminals.
   open_pty: 50,
+  open_root: 34, check_parent: 35,
 };
 
-const MAGIC = 0x4c505354;
-const VERSION = 1;
-const HEADER = 16;
-const OP_SIZE = 64;
-export const PLAN_FLAG_TRACE = 1;
-const OPF_IGNORE_ENOENT = 1;
-const OPF_PRESERVE_FLAGS = 2;
-const OPF_MKDIR_PARENTS = 4;
+// The ABI of native/plan.h; test/unit/runtime/plan-abi.test.ts checks these against it.
+export const PLAN_ABI = { magic: 0x4c505354, version: 1, headerSize: 16, opSize: 64, reportSize: 16 } as const;
+export const HEADER_FLAGS = { TRACE: 1, RESOLVE_WALK: 2 } as const;
+export const OP_FLAGS = { IGNORE_ENOENT: 1, PRESERVE_FLAGS: 2, MKDIR_PARENTS: 4, IN_ROOT: 8, SRC_IN_ROOT: 16, NO_SYMLINKS: 32 } as const;
+export const PLAN_FLAG_TRACE = HEADER_FLAGS.TRACE;
+const { magic: MAGIC, version: VERSION, headerSize: HEADER, opSize: OP_SIZE } = PLAN_ABI;
+const { IGNORE_ENOENT: OPF_IGNORE_ENOENT, PRESERVE_FLAGS: OPF_PRESERVE_FLAGS, MKDIR_PARENTS: OPF_MKDIR_PARENTS } = OP_FLAGS;
 
 /** RLIM_INFINITY as the kernel sees it. */
 export const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -91,25 +95,40 @@ class DataArea {
   }
 }
 
+export interface EncodeOptions {
+  trace?: boolean;
+  /** Resolve in-root paths by the O_NOFOLLOW walk instead of openat2 (default: TSCTR_RESOLVE=walk in the environment). */
+  resolveWalk?: boolean;
+}
+
+/** Whether the environment asks for the walk fallback (for tests of it, and kernels with a broken openat2). */
+export function resolveWalkFromEnv(): boolean {
+  return process.env.TSCTR_RESOLVE === 'walk';
+}
+
 /** Encodes a plan into the binary form native/plan.h describes. */
-export function encodePlan(ops: PlanOp[], opts: { trace?: boolean } = {}): Buffer {
+export function encodePlan(ops: PlanOp[], opts: EncodeOptions = {}): Buffer {
   const head = Buffer.alloc(HEADER + ops.length * OP_SIZE);
   head.writeUInt32LE(MAGIC, 0);
   head.writeUInt32LE(VERSION, 4);
   head.writeUInt32LE(ops.length, 8);
-  head.writeUInt32LE(opts.trace ? PLAN_FLAG_TRACE : 0, 12);
+  const walk = opts.resolveWalk ?? resolveWalkFromEnv();
+  head.writeUInt32LE((opts.trace ? HEADER_FLAGS.TRACE : 0) | (walk ? HEADER_FLAGS.RESOLVE_WALK : 0), 12);
   const data = new DataArea(head.length);
   ops.forEach((o, i) => {
     const at = HEADER + i * OP_SIZE;
     const n: bigint[] = [0n, 0n, 0n, 0n, 0n];
     const s: number[] = [0, 0, 0, 0];
     let flags = 0;
+    if ('inRoot' in o && o.inRoot) flags |= OP_FLAGS.IN_ROOT;
     switch (o.op) {
       case 'mount':
         s[0] = data.str(o.source); s[1] = data.str(o.target); s[2] = data.str(o.fstype); s[3] = data.str(o.data);
         n[0] = BigInt(o.flags);
         if (o.ignoreMissing) flags |= OPF_IGNORE_ENOENT;
         if (o.preserveFlags) flags |= OPF_PRESERVE_FLAGS;
+        if (o.sourceInRoot) flags |= OP_FLAGS.SRC_IN_ROOT;
+        if (o.noSymlinks) flags |= OP_FLAGS.NO_SYMLINKS;
         break;
       case 'umount2': s[0] = data.str(o.target); n[0] = BigInt(o.flags); if (o.ignoreMissing) flags |= OPF_IGNORE_ENOENT; break;
       case 'mkdir': s[0] = data.str(o.path); n[0] = BigInt(o.mode); if (o.parents) flags |= OPF_MKDIR_PARENTS; break;
@@ -135,7 +154,8 @@ export function encodePlan(ops: PlanOp[], opts: { trace?: boolean } = {}): Buffe
       case 'setresuid': n[0] = BigInt(o.ruid); n[1] = BigInt(o.euid); n[2] = BigInt(o.suid); break;
       case 'dup2': n[0] = BigInt(o.oldfd); n[1] = BigInt(o.newfd); break;
       case 'close_from': n[0] = BigInt(o.fd); break;
-      case 'setsid': case 'sync': case 'loopback_up': break;
+      case 'setsid': case 'sync': case 'loopback_up': case 'check_parent': break;
+      case 'open_root': s[0] = data.str(o.path); break;
       case 'setctty': n[0] = BigInt(o.fd); break;
       case 'seccomp':
         if (o.filter.length === 0 || o.filter.length % 8 !== 0) throw new Error('seccomp filter must be a non-empty array of 8-byte instructions');
@@ -168,16 +188,18 @@ export function encodePlan(ops: PlanOp[], opts: { trace?: boolean } = {}): Buffe
 
 const hex = (v: bigint) => '0x' + v.toString(16);
 const q = (s: string | null) => (s === null ? 'NULL' : JSON.stringify(s));
+/** An in-root path prints as "<root>/dev/null": resolved against the root fd when the op runs. */
+const r = (s: string, inRoot: boolean | undefined) => (inRoot ? JSON.stringify('<root>' + (s.startsWith('/') ? s : '/' + s)) : q(s));
 
 /** One line naming the operation and its arguments, as strace would. */
 export function describeOp(o: PlanOp): string {
   switch (o.op) {
-    case 'mount': return `mount(${q(o.source)}, ${q(o.target)}, ${q(o.fstype)}, ${mountFlagNames(o.flags)}, ${q(o.data)})`;
+    case 'mount': return `mount(${o.source !== null && o.sourceInRoot ? r(o.source, true) : q(o.source)}, ${r(o.target, o.inRoot)}, ${q(o.fstype)}, ${mountFlagNames(o.flags)}, ${q(o.data)})${o.noSymlinks ? ' no-symlinks' : ''}`;
     case 'umount2': return `umount2(${q(o.target)}, ${o.flags})`;
-    case 'mkdir': return `mkdir${o.parents ? ' -p' : ''}(${q(o.path)}, 0${o.mode.toString(8)})`;
-    case 'symlink': return `symlink(${q(o.target)}, ${q(o.linkpath)})`;
-    case 'mknod': return `mknod(${q(o.path)}, 0${o.mode.toString(8)}, ${o.major}:${o.minor})`;
-    case 'chdir': return `chdir(${q(o.path)})`;
+    case 'mkdir': return `mkdir${o.parents ? ' -p' : ''}(${r(o.path, o.inRoot)}, 0${o.mode.toString(8)})`;
+    case 'symlink': return `symlink(${q(o.target)}, ${r(o.linkpath, o.inRoot)})`;
+    case 'mknod': return `mknod(${r(o.path, o.inRoot)}, 0${o.mode.toString(8)}, ${o.major}:${o.minor})`;
+    case 'chdir': return `chdir(${r(o.path, o.inRoot)})`;
     case 'pivot_root': return `pivot_root(${q(o.newRoot)}, ${q(o.putOld)})`;
     case 'chroot': return `chroot(${q(o.path)})`;
     case 'sethostname': return `sethostname(${q(o.name)})`;
@@ -196,16 +218,18 @@ export function describeOp(o: PlanOp): string {
     case 'setctty': return `ioctl(${o.fd}, TIOCSCTTY)`;
     case 'seccomp': return `seccomp(SET_MODE_FILTER, ${o.flags}, ${o.filter.length / 8} instructions)`;
     case 'umask': return `umask(0${o.mask.toString(8)})`;
-    case 'write_file': return `write(${q(o.path)}, ${q(o.data)})`;
+    case 'write_file': return `write(${r(o.path, o.inRoot)}, ${q(o.data)})`;
     case 'unshare': return `unshare(${hex(BigInt(o.flags))})`;
     case 'setns': return `setns(${q(o.path)}, ${hex(BigInt(o.nstype))})`;
     case 'execve': return `execve(${q(o.path)}, [${o.argv.map((a) => JSON.stringify(a)).join(', ')}], ${o.env.length} env)`;
-    case 'mask_path': return `mask(${q(o.path)})`;
-    case 'create_file': return `create(${q(o.path)}, 0${o.mode.toString(8)})`;
-    case 'lchown': return `lchown(${q(o.path)}, ${o.uid}, ${o.gid})`;
+    case 'mask_path': return `mask(${r(o.path, o.inRoot)})`;
+    case 'create_file': return `create(${r(o.path, o.inRoot)}, 0${o.mode.toString(8)})`;
+    case 'lchown': return `lchown(${r(o.path, o.inRoot)}, ${o.uid}, ${o.gid})`;
     case 'sync': return 'wait-for-parent()';
     case 'loopback_up': return 'ioctl(SIOCSIFFLAGS, "lo", IFF_UP)';
     case 'open_pty': return `open_pty(${q(o.ptmx)}${o.fallback ? ` or ${q(o.fallback)}` : ''}, ${o.rows}x${o.cols}${o.uid !== undefined ? `, owner ${o.uid}` : ''}) → master to fd ${o.socketFd}, slave on 0-2 + setsid + TIOCSCTTY`;
+    case 'open_root': return `<root> = open(${q(o.path)}, O_PATH|O_DIRECTORY)`;
+    case 'check_parent': return 'check-parent()';
   }
 }
 
@@ -237,6 +261,33 @@ export function hintForStep(o: PlanOp, code: string): string | undefined {
   if (o.op === 'sethostname' && code === 'EPERM') return 'setting the hostname needs a new UTS namespace';
   if (o.op === 'seccomp' && code === 'EACCES') return 'loading a filter needs noNewPrivileges or CAP_SYS_ADMIN';
   if (o.op === 'open_pty' && (code === 'ENOTTY' || code === 'ELOOP' || code === 'ENOENT' || code === 'ENXIO')) return `the container's ${o.ptmx} is not the ptmx of a devpts filesystem (was /dev/pts replaced?); run without -t`;
+  if ('inRoot' in o && o.inRoot && code === 'ELOOP') return o.op === 'mount' && o.noSymlinks
+    ? `the image's "${o.target}" is or lies under a symlink: ${o.fstype ?? 'this filesystem'} is only mounted on a real directory`
+    : 'too many symlinks, or a /proc magic link, on the way inside the container\'s root';
+  if (o.op === 'mask_path' && code === 'ENODEV') return 'the container\'s /dev/null is not the null device';
+  if (o.op === 'check_parent') return 'the launching tsctr died before the container started';
   if (code === 'EPERM') return 'needs root or the matching capability';
   return undefined;
+}
+
+export interface StepRecord {
+  step: number;
+  /** 0 on success. */
+  errno: number;
+  /** Nanoseconds since the child started its plan. */
+  ns: number;
+}
+
+/**
+ * Decodes the step reports in buf (struct tspl_report, plan.h); returns
+ * them and the bytes of an incomplete record left over. The one decoder
+ * both launch paths use (launcher.ts, container/monitor.ts).
+ */
+export function decodeStepReports<B extends Buffer>(buf: B): { records: StepRecord[]; rest: B } {
+  const records: StepRecord[] = [];
+  let at = 0;
+  for (; at + PLAN_ABI.reportSize <= buf.length; at += PLAN_ABI.reportSize) {
+    records.push({ step: buf.readUInt32LE(at), errno: buf.readInt32LE(at + 4), ns: Number(buf.readBigUInt64LE(at + 8)) });
+  }
+  return { records, rest: buf.subarray(at) as B };
 }

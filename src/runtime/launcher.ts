@@ -2,15 +2,15 @@
 // The protocol itself is drawn at the top of native/executor.c.
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { SysError, errnoName, type Sys } from '../sys/index.js';
-import { describeOp, encodePlan, hintForStep, type PlanOp } from './launch-plan.js';
+import { decodeStepReports, describeOp, encodePlan, hintForStep, PLAN_ABI, type PlanOp, type StepRecord } from './launch-plan.js';
 
-export interface StepReport {
-  step: number;
+export interface StepReport extends StepRecord {
   op: PlanOp;
-  /** 0 on success. */
-  errno: number;
-  /** Nanoseconds since the child started its plan. */
-  ns: number;
+}
+
+/** Step records with the op each names. */
+export function withOps(records: StepRecord[], ops: PlanOp[]): StepReport[] {
+  return records.map((r) => ({ ...r, op: ops[r.step]! }));
 }
 
 /** A plan step failed in the child; names the step, the syscall and the errno. */
@@ -46,7 +46,6 @@ export interface Launched {
   steps: StepReport[];
 }
 
-const RECORD = 16;
 
 /**
  * Spawns the child and runs ops in it. Resolves once the child has called
@@ -85,7 +84,7 @@ export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Prom
 
 function readReports(fd: number, ops: PlanOp[], onStep?: (r: StepReport) => void): StepReport[] {
   const steps: StepReport[] = [];
-  const buf = Buffer.alloc(RECORD * 64);
+  const buf = Buffer.alloc(PLAN_ABI.reportSize * 64);
   let pending = Buffer.alloc(0);
   for (;;) {
     let n: number;
@@ -96,13 +95,9 @@ function readReports(fd: number, ops: PlanOp[], onStep?: (r: StepReport) => void
       throw e;
     }
     if (n === 0) break;
-    pending = Buffer.concat([pending, buf.subarray(0, n)]);
-    while (pending.length >= RECORD) {
-      const step = pending.readUInt32LE(0);
-      const errno = pending.readInt32LE(4);
-      const ns = Number(pending.readBigUInt64LE(8));
-      pending = pending.subarray(RECORD);
-      const r: StepReport = { step, op: ops[step]!, errno, ns };
+    const { records, rest } = decodeStepReports(Buffer.concat([pending, buf.subarray(0, n)]));
+    pending = rest;
+    for (const r of withOps(records, ops)) {
       steps.push(r);
       onStep?.(r);
     }

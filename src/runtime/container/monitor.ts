@@ -6,11 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SysError, decodeWaitStatus, type WaitStatus } from '../../sys/index.js';
-import { LaunchError, type StepReport } from '../launcher.js';
-import { encodePlan, type PlanOp } from '../launch-plan.js';
+import { LaunchError, withOps, type StepReport } from '../launcher.js';
+import { decodeStepReports, encodePlan, PLAN_ABI, type PlanOp } from '../launch-plan.js';
 
 const MAGIC = 0x4e4d5354;
-const RECORD = 16;
 
 export function monitorPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -73,11 +72,13 @@ export async function launchDetached(ops: PlanOp[], o: DetachedOptions): Promise
   }
   m.stdin!.end('g');
   const steps: StepReport[] = [];
-  while (await need(RECORD)) {
-    const r: StepReport = { step: buf.readUInt32LE(0), errno: buf.readInt32LE(4), ns: Number(buf.readBigUInt64LE(8)), op: ops[buf.readUInt32LE(0)]! };
-    buf = buf.subarray(RECORD);
-    steps.push(r);
-    o.onStep?.(r);
+  while (await need(PLAN_ABI.reportSize)) {
+    const { records, rest } = decodeStepReports(buf);
+    buf = rest;
+    for (const r of withOps(records, ops)) {
+      steps.push(r);
+      o.onStep?.(r);
+    }
   }
   const failed = steps.find((s) => s.errno !== 0);
   if (failed) {

@@ -10,7 +10,7 @@ import { describeStatus, exitCodeOf, formatStep, lastCap, requireRoot, startProc
 import { launchDetached, MONITOR_STDIO } from './monitor.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { createPlan, type Plan, type PlanOptions } from '../plan/index.js';
-import { resolverInRootfs, statSourceIsDir } from '../plan/host.js';
+import { statSourceIsDir } from '../plan/host.js';
 import { listCapabilities } from '../spec/index.js';
 import { ownCapabilities } from '../host-caps.js';
 import { openCgroup, type ContainerCgroup } from './cgroup.js';
@@ -125,8 +125,6 @@ export async function runContainer(req: RunRequest): Promise<number> {
       noPivot: req.noPivot,
       lastCap: lastCap(),
       cgroupMounts: cgroup.mountSources(),
-      // Mount targets are resolved inside the rootfs: an image's symlink cannot aim a mount at the host.
-      resolveDestination: resolverInRootfs(rootfs.path),
       sourceIsDir: statSourceIsDir,
       ...o,
     });

@@ -21,12 +21,16 @@ export interface StartOptions {
   beforeStart: (pid: number) => void | Promise<void>;
 }
 
-/** A foreground process dies with its tsctr rather than run unsupervised. Set late: a credential change clears it. */
+/**
+ * A foreground process dies with its tsctr rather than run unsupervised. Set
+ * late: a credential change clears it. Then check_parent: had tsctr died
+ * before the prctl, no signal would ever come (runc checks the same way).
+ */
 export function withParentDeathSignal(ops: PlanOp[]): PlanOp[] {
   const capset = ops.findIndex((o) => o.op === 'capset');
   const seccomp = ops.findIndex((o, i) => o.op === 'seccomp' && i > capset);
   const i = seccomp >= 0 ? seccomp : ops.findIndex((o) => o.op === 'execve');
-  return [...ops.slice(0, i), { op: 'prctl', option: PR.SET_PDEATHSIG, args: [9, 0, 0, 0] }, ...ops.slice(i)];
+  return [...ops.slice(0, i), { op: 'prctl', option: PR.SET_PDEATHSIG, args: [9, 0, 0, 0] }, { op: 'check_parent' }, ...ops.slice(i)];
 }
 
 export async function startProcess(sys: Sys, ops: PlanOp[], o: StartOptions): Promise<Launched> {

@@ -1,8 +1,6 @@
 // The impure hooks createPlan takes, for callers that have the rootfs on
-// disk: stat a bind source, resolve a destination's symlinks inside the root.
+// disk: stat a bind source.
 import { statSync } from 'node:fs';
-import { posix } from 'node:path';
-import { resolveInRootfs } from '../user.js';
 import { guessSourceIsDir } from './mounts.js';
 
 /** sourceIsDir by stat(2), falling back to the guess for a missing source. */
@@ -14,10 +12,7 @@ export function statSourceIsDir(path: string): boolean {
   }
 }
 
-/** resolveDestination for a rootfs: symlinks are followed inside it; one climbing out is refused. */
-export function resolverInRootfs(rootfs: string): (dest: string) => string {
-  return (dest) => {
-    const host = resolveInRootfs(rootfs, dest);
-    return '/' + posix.relative(rootfs, host);
-  };
+/** @deprecated createPlan ignores resolveDestination: the executor resolves every in-root path itself. */
+export function resolverInRootfs(_rootfs: string): (dest: string) => string {
+  return (dest) => dest;
 }

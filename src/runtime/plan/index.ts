@@ -4,9 +4,9 @@
 // Order, after runc (nsexec.c, rootfs_linux.go prepareRootfs/pivotRoot,
 // standard_init_linux.go Init, init_linux.go finalizeNamespace):
 //   setns into joined namespaces; unshare what clone() could not create
-//   mount propagation of "/"; bind the rootfs onto itself
-//   spec mounts in order; /dev nodes, symlinks, console; mkdir -p cwd
-//   pivot_root(".", ".") + detach the old root   (or MS_MOVE + chroot)
+//   mount propagation of "/"; bind the rootfs onto itself; open it as the root fd
+//   spec mounts in order; /dev nodes, symlinks, console
+//   pivot_root(".", ".") + detach the old root   (or MS_MOVE + chroot); mkdir -p cwd
 //   hostname, domainname, sysctls, readonly paths, masked paths, "/" read-only
 //   rlimits, oom_score_adj, stdio, chdir, capabilities + ids, umask
 //   no_new_privs, seccomp, execve
@@ -16,10 +16,11 @@
 //   the parent holds (opts.consoleFd), not by opening consoleSlavePath.
 // - There is no fchdir(), so the old root after pivot_root(".", ".") is
 //   reached as "." (pivot_root(2) NOTES describe exactly this sequence).
-// - Destinations are resolved inside the rootfs when the plan is made
-//   (opts.resolveDestination, like runc's securejoin), which leaves a race
-//   with the image's files until the mount; a mount op flag resolving with
-//   openat2(RESOLVE_IN_ROOT) in the executor would close it.
+// - Every path inside the container's root is an inRoot op: the plan holds
+//   it root-relative ("/dev/null", printed "<root>/dev/null") and the
+//   executor resolves it against the root fd (open_root) when the op runs,
+//   with openat2(RESOLVE_IN_ROOT) or an O_NOFOLLOW walk (native/resolve.c).
+//   The image controls every symlink in its tree; nothing here follows one.
 import { posix } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { CLONE, MNT, MS, NAMESPACE_FLAGS, PR } from '../../sys/constants.js';
@@ -27,10 +28,10 @@ import type { PlanOp } from '../launch-plan.js';
 import { validateSpec } from '../spec/validate.js';
 import type { IdMapping, NamespaceName, Spec } from '../spec/types.js';
 import { compileConsole, compileDevices, compileDevSymlinks } from './devices.js';
-import { compileMount, guessSourceIsDir, isBindMount, joinRootfs, PROPAGATION_OPTIONS, type CgroupMountSource } from './mounts.js';
+import { compileMount, guessSourceIsDir, inRootPath, isBindMount, PROPAGATION_OPTIONS, type CgroupMountSource } from './mounts.js';
 import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type Stdio } from './process.js';
 
-export { guessSourceIsDir, parseMountOptions, type CgroupMountSource } from './mounts.js';
+export { guessSourceIsDir, inRootPath, parseMountOptions, type CgroupMountSource } from './mounts.js';
 export { statSourceIsDir, resolverInRootfs } from './host.js';
 export type { Stdio } from './process.js';
 
@@ -52,10 +53,8 @@ export interface PlanOptions {
   /** The container's cgroup directories on the host, for a "cgroup" mount (cgroup manager mountSources()). */
   cgroupMounts?: CgroupMountSource[];
   /**
-   * Resolves symlinks in a mount destination the way the container would
-   * see them, so an image's symlink cannot aim a mount at the host (runc's
-   * securejoin). Default: none (destinations are joined textually).
-   * resolverInRootfs(rootfs) from ./host.js is the real one.
+   * @deprecated Ignored: destinations are resolved by the executor, inside
+   * the root, when each op runs (inRoot ops). Kept so older callers compile.
    */
   resolveDestination?: (dest: string) => string;
 }
@@ -128,7 +127,9 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   if (inUserns) ops.push({ op: 'setresgid', rgid: 0, egid: 0, sgid: 0 }, { op: 'setresuid', ruid: 0, euid: 0, suid: 0 });
   if (fresh.has('cgroup')) ops.push({ op: 'unshare', flags: CLONE.NEWCGROUP });
 
-  if (!joined.has('mount')) ops.push(...compileRootfs(spec, rootfs, opts, inUserns));
+  // With its own mount namespace the plan opens the root as a fd (open_root) and resolves every path inside it there.
+  const ownRoot = !joined.has('mount');
+  if (ownRoot) ops.push(...compileRootfs(spec, rootfs, opts, inUserns));
   else if (spec.mounts?.length) warnings.push('mounts: ignored, the mount namespace is joined (its mounts exist already)');
 
   // The rest runs in the container's root.
@@ -136,20 +137,22 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   if (spec.domainname) ops.push({ op: 'setdomainname', name: spec.domainname });
   // Sysctls go before the read-only paths: /proc/sys is one of them (runc order).
   for (const [name, value] of Object.entries(linux.sysctl ?? {})) {
-    ops.push({ op: 'write_file', path: '/proc/sys/' + name.replace(/\./g, '/'), data: value });
+    ops.push({ op: 'write_file', path: '/proc/sys/' + name.replace(/\./g, '/'), data: value, inRoot: ownRoot });
   }
-  if (!joined.has('mount')) {
-    for (const path of linux.readonlyPaths ?? []) {
-      ops.push({ op: 'mount', source: path, target: path, fstype: null, flags: MS.BIND | MS.REC, data: null, ignoreMissing: true });
-      ops.push({ op: 'mount', source: null, target: path, fstype: null, flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC, data: null, preserveFlags: true, ignoreMissing: true });
+  if (ownRoot) {
+    // A bind of a path onto itself, then its read-only remount: both resolved in the root at the time.
+    for (const p of linux.readonlyPaths ?? []) {
+      const path = inRootPath(p);
+      ops.push({ op: 'mount', source: path, target: path, fstype: null, flags: MS.BIND | MS.REC, data: null, ignoreMissing: true, inRoot: true, sourceInRoot: true });
+      ops.push({ op: 'mount', source: null, target: path, fstype: null, flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC, data: null, preserveFlags: true, ignoreMissing: true, inRoot: true });
     }
-    for (const path of linux.maskedPaths ?? []) ops.push({ op: 'mask_path', path });
+    for (const path of linux.maskedPaths ?? []) ops.push({ op: 'mask_path', path: inRootPath(path), inRoot: true });
     if (spec.root?.readonly) ops.push({ op: 'mount', source: null, target: '/', fstype: null, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, data: null, preserveFlags: true });
   }
 
   ops.push(...compileRlimits(proc));
   // Lowering oom_score_adj below the current value needs CAP_SYS_RESOURCE: do it before dropping caps.
-  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'write_file', path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj) });
+  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'write_file', path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj), inRoot: ownRoot });
   if (proc.terminal && opts.stdio !== 'pty') throw new InvalidArgumentError('process.terminal: true needs stdio "pty" (createPlan opts.stdio)');
   ops.push(...compileStdio(opts.stdio, opts.consoleFd));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we hold it (runc order).
@@ -157,7 +160,7 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
   // chdir while still root, as runc tries first: the user may lack search
   // permission on the way to a cwd that is theirs (a chowned volume).
-  ops.push({ op: 'chdir', path: proc.cwd });
+  ops.push({ op: 'chdir', path: proc.cwd, inRoot: ownRoot });
   ops.push(...compileCredentials(proc, { lastCap: opts.lastCap, warnings }));
   ops.push({ op: 'umask', mask: proc.user.umask ?? 0o022 });
   if (proc.noNewPrivileges) ops.push({ op: 'prctl', option: PR.SET_NO_NEW_PRIVS, args: [1, 0, 0, 0] });
@@ -185,21 +188,21 @@ function compileRootfs(spec: Spec, rootfs: string, opts: PlanOptions, inUserns: 
   ops.push({ op: 'mount', source: null, target: '/', fstype: null, flags: prop & MS.SHARED ? MS.SLAVE | MS.REC : prop, data: null });
   // pivot_root(2): new_root must be a mount point.
   ops.push({ op: 'mount', source: rootfs, target: rootfs, fstype: 'bind', flags: MS.BIND | MS.REC, data: null });
+  // From here on the root is a fd: the image's symlinks are followed inside it, never from the host's "/".
+  ops.push({ op: 'open_root', path: rootfs });
   const newCgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path);
-  const ctx = { rootfs, sourceIsDir: opts.sourceIsDir ?? guessSourceIsDir, cgroupMounts: opts.cgroupMounts, inUserns, newCgroupns, resolveDestination: opts.resolveDestination };
+  const ctx = { sourceIsDir: opts.sourceIsDir ?? guessSourceIsDir, cgroupMounts: opts.cgroupMounts, inUserns, newCgroupns };
   mounts.forEach((m, i) => ops.push(...compileMount(m, i, ctx)));
-  const devMount = mounts.find((m) => m.destination.replace(/\/+$/, '') === '/dev');
+  const devMount = mounts.find((m) => inRootPath(m.destination) === '/dev');
   if (devMount && !isBindMount(devMount)) {
-    ops.push(...compileDevices(rootfs, linux.devices ?? [], inUserns));
-    ops.push(...compileDevSymlinks(rootfs));
-    if (opts.consoleSlavePath) ops.push(...compileConsole(rootfs, opts.consoleSlavePath));
+    ops.push(...compileDevices(linux.devices ?? [], inUserns));
+    ops.push(...compileDevSymlinks());
+    if (opts.consoleSlavePath) ops.push(...compileConsole(opts.consoleSlavePath));
   } else {
     // A bound /dev is the host's (or the user's): do not add nodes to it.
-    if (linux.devices?.length) ops.push(...compileDevices(rootfs, linux.devices, inUserns, false));
+    if (linux.devices?.length) ops.push(...compileDevices(linux.devices, inUserns, false));
   }
-  // runc creates the cwd before pivoting, so a missing one is not an error.
-  ops.push({ op: 'mkdir', path: joinRootfs(rootfs, spec.process!.cwd), mode: 0o755, parents: true });
-  ops.push({ op: 'chdir', path: rootfs });
+  ops.push({ op: 'chdir', path: '/', inRoot: true });
   if (opts.noPivot) {
     ops.push({ op: 'mount', source: rootfs, target: '/', fstype: null, flags: MS.MOVE, data: null });
     ops.push({ op: 'chroot', path: '.' });
@@ -211,6 +214,9 @@ function compileRootfs(spec: Spec, rootfs: string, opts: PlanOptions, inUserns: 
     ops.push({ op: 'umount2', target: '.', flags: MNT.DETACH });
   }
   ops.push({ op: 'chdir', path: '/' });
+  // The working directory is made (a missing one is not an error, as in
+  // runc) once the root is "/", through the root fd all the same.
+  ops.push({ op: 'mkdir', path: inRootPath(spec.process!.cwd), mode: 0o755, parents: true, inRoot: true });
   if (linux.rootfsPropagation) ops.push({ op: 'mount', source: null, target: '/', fstype: null, flags: prop, data: null });
   return ops;
 }

@@ -79,9 +79,14 @@ export function guessSourceIsDir(path: string): boolean {
   return !/^[^.].*\.[A-Za-z0-9_-]+$/.test(base);
 }
 
-/** The host path of a container path: rootfs + destination, normalised. */
-export function joinRootfs(rootfs: string, dest: string): string {
-  return posix.join(rootfs, posix.normalize('/' + dest));
+/**
+ * A path inside the container's root, normalised ("/dev/null"). The plan
+ * never joins it to the host path of the rootfs: the executor resolves it
+ * against the root fd when the op runs (inRoot ops, native/root-ops.c).
+ */
+export function inRootPath(dest: string): string {
+  const p = posix.normalize('/' + dest);
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
 /** The host cgroup directory to bind at a subdirectory of the cgroup mount ("" for the mount itself, as on v2). */
@@ -91,12 +96,9 @@ export interface CgroupMountSource {
 }
 
 export interface MountContext {
-  rootfs: string;
   sourceIsDir: (path: string) => boolean;
   cgroupMounts?: CgroupMountSource[];
   inUserns?: boolean;
-  /** Resolves symlinks in a destination inside the rootfs (see PlanOptions). */
-  resolveDestination?: (dest: string) => string;
   /** The plan unshares a cgroup namespace before the mounts. */
   newCgroupns?: boolean;
 }
@@ -105,33 +107,37 @@ export function isBindMount(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-/** The ops for one spec mount, target under rootfs. */
+/** Filesystems runc and crun refuse to mount on a symlink: their contents steer the host (proc/sys writes). */
+const NO_SYMLINK_TYPES = new Set(['proc', 'sysfs']);
+
+/** The ops for one spec mount; the target is inside the root (resolved by the executor). */
 export function compileMount(m: Mount, index: number, ctx: MountContext): PlanOp[] {
-  const target = joinRootfs(ctx.rootfs, ctx.resolveDestination ? ctx.resolveDestination(m.destination) : m.destination);
+  const target = inRootPath(m.destination);
+  const inRoot = true;
   const { flags, propagation, data } = parseMountOptions(m.options);
   const ops: PlanOp[] = [];
-  const propagate = () => propagation.forEach((p) => ops.push({ op: 'mount', source: null, target, fstype: null, flags: p, data: null }));
+  const propagate = () => propagation.forEach((p) => ops.push({ op: 'mount', source: null, target, fstype: null, flags: p, data: null, inRoot }));
   if (m.uidMappings?.length || m.gidMappings?.length) {
     throw new InvalidArgumentError(`mounts[${index}].uidMappings: id-mapped mounts are not supported (the executor has no mount_setattr op)`);
   }
   if (isBindMount(m)) {
     const source = m.source!;
-    if (ctx.sourceIsDir(source)) ops.push({ op: 'mkdir', path: target, mode: 0o755, parents: true });
-    else ops.push({ op: 'mkdir', path: posix.dirname(target), mode: 0o755, parents: true }, { op: 'create_file', path: target, mode: 0o644 });
+    if (ctx.sourceIsDir(source)) ops.push({ op: 'mkdir', path: target, mode: 0o755, parents: true, inRoot });
+    else ops.push({ op: 'mkdir', path: posix.dirname(target), mode: 0o755, parents: true, inRoot }, { op: 'create_file', path: target, mode: 0o644, inRoot });
     // mount(2) ignores every flag but MS_REC on the first bind; the rest
     // need a remount (runc: "bind mounts need a remount to apply flags").
-    ops.push({ op: 'mount', source, target, fstype: 'bind', flags: flags & (MS.BIND | MS.REC), data: null });
+    ops.push({ op: 'mount', source, target, fstype: 'bind', flags: flags & (MS.BIND | MS.REC), data: null, inRoot });
     const rest = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
     if (rest) {
       // In a user namespace the source's nosuid/nodev/... are locked: keep them (preserveFlags).
-      ops.push({ op: 'mount', source: null, target, fstype: null, flags: rest | MS.BIND | MS.REMOUNT | (flags & MS.REC), data: null, preserveFlags: true });
+      ops.push({ op: 'mount', source: null, target, fstype: null, flags: rest | MS.BIND | MS.REMOUNT | (flags & MS.REC), data: null, preserveFlags: true, inRoot });
     }
     propagate();
     return ops;
   }
   if (m.type === 'cgroup') return compileCgroupMount(target, flags, ctx);
-  ops.push({ op: 'mkdir', path: target, mode: 0o755, parents: true });
-  ops.push({ op: 'mount', source: m.source ?? m.type!, target, fstype: m.type!, flags, data });
+  ops.push({ op: 'mkdir', path: target, mode: 0o755, parents: true, inRoot });
+  ops.push({ op: 'mount', source: m.source ?? m.type!, target, fstype: m.type!, flags, data, inRoot, ...(NO_SYMLINK_TYPES.has(m.type!) ? { noSymlinks: true } : {}) });
   propagate();
   return ops;
 }
@@ -144,7 +150,8 @@ export function compileMount(m: Mount, index: number, ctx: MountContext): PlanOp
  * namespace's root, otherwise the whole unified tree.
  */
 function compileCgroupMount(target: string, flags: number, ctx: MountContext): PlanOp[] {
-  const ops: PlanOp[] = [{ op: 'mkdir', path: target, mode: 0o755, parents: true }];
+  const inRoot = true;
+  const ops: PlanOp[] = [{ op: 'mkdir', path: target, mode: 0o755, parents: true, inRoot }];
   const sources = ctx.cgroupMounts ?? [];
   const ro = flags & MS.RDONLY;
   const lock = MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -152,29 +159,29 @@ function compileCgroupMount(target: string, flags: number, ctx: MountContext): P
     if (ctx.inUserns && !ctx.newCgroupns) {
       // A user namespace may mount cgroup2 only inside a cgroup namespace it
       // owns (EPERM otherwise): show the host's tree read-only instead.
-      ops.push({ op: 'mount', source: '/sys/fs/cgroup', target, fstype: 'bind', flags: MS.BIND | MS.REC, data: null });
-      ops.push({ op: 'mount', source: null, target, fstype: null, flags: MS.BIND | MS.REMOUNT | MS.REC | lock | ro, data: null, preserveFlags: true });
+      ops.push({ op: 'mount', source: '/sys/fs/cgroup', target, fstype: 'bind', flags: MS.BIND | MS.REC, data: null, inRoot });
+      ops.push({ op: 'mount', source: null, target, fstype: null, flags: MS.BIND | MS.REMOUNT | MS.REC | lock | ro, data: null, preserveFlags: true, inRoot });
       return ops;
     }
-    ops.push({ op: 'mount', source: 'cgroup', target, fstype: 'cgroup2', flags: flags & ~(MS.BIND | MS.REC), data: null });
+    ops.push({ op: 'mount', source: 'cgroup', target, fstype: 'cgroup2', flags: flags & ~(MS.BIND | MS.REC), data: null, inRoot });
     return ops;
   }
   const bindOne = (hostPath: string, at: string) => {
-    ops.push({ op: 'mount', source: hostPath, target: at, fstype: 'bind', flags: MS.BIND | MS.REC, data: null });
-    ops.push({ op: 'mount', source: null, target: at, fstype: null, flags: MS.BIND | MS.REMOUNT | lock | ro, data: null, preserveFlags: true });
+    ops.push({ op: 'mount', source: hostPath, target: at, fstype: 'bind', flags: MS.BIND | MS.REC, data: null, inRoot });
+    ops.push({ op: 'mount', source: null, target: at, fstype: null, flags: MS.BIND | MS.REMOUNT | lock | ro, data: null, preserveFlags: true, inRoot });
   };
   if (sources.length === 1 && sources[0]!.name === '') {
     bindOne(sources[0]!.hostPath, target);
     return ops;
   }
-  ops.push({ op: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags: lock, data: 'mode=755' });
+  ops.push({ op: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags: lock, data: 'mode=755', inRoot });
   for (const s of sources) {
     const at = posix.join(target, s.name);
-    ops.push({ op: 'mkdir', path: at, mode: 0o755 });
+    ops.push({ op: 'mkdir', path: at, mode: 0o755, inRoot });
     bindOne(s.hostPath, at);
     // A co-mounted hierarchy ("cpu,cpuacct") is also reachable by each name, as on the host.
-    if (s.name.includes(',')) for (const part of s.name.split(',')) ops.push({ op: 'symlink', target: s.name, linkpath: posix.join(target, part) });
+    if (s.name.includes(',')) for (const part of s.name.split(',')) ops.push({ op: 'symlink', target: s.name, linkpath: posix.join(target, part), inRoot });
   }
-  if (ro) ops.push({ op: 'mount', source: null, target, fstype: null, flags: MS.REMOUNT | MS.RDONLY | lock, data: 'mode=755' });
+  if (ro) ops.push({ op: 'mount', source: null, target, fstype: null, flags: MS.REMOUNT | MS.RDONLY | lock, data: 'mode=755', inRoot });
   return ops;
 }

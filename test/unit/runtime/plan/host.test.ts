@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPlan, resolverInRootfs, statSourceIsDir } from '../../../../src/runtime/plan/index.js';
+import { createPlan, statSourceIsDir } from '../../../../src/runtime/plan/index.js';
 import { defaultSpec } from '../../../../src/runtime/spec/index.js';
 
 let root = '';
@@ -24,16 +24,18 @@ test('statSourceIsDir stats, and guesses for a missing path', () => {
   assert.is(statSourceIsDir('/no/such/file.conf'), false);
 });
 
-test('mount destinations through image symlinks stay inside the rootfs', () => {
+test('mount destinations are never joined to the host path: they stay root-relative for the executor', () => {
   const rootfs = join(root, 'rootfs');
-  const resolve = resolverInRootfs(rootfs);
-  assert.is(resolve('/run/secrets'), '/real-run/secrets');
-  assert.is(resolve('/data'), '/data');
-  assert.throws(() => resolve('/escape/passwd'), /leaves the root filesystem/);
   const spec = defaultSpec({ args: ['sh'] });
   spec.mounts!.push({ destination: '/run/secrets', type: 'bind', source: root, options: ['rbind'] });
-  const p = createPlan(spec, { rootfs, lastCap: 40, resolveDestination: resolve, sourceIsDir: statSourceIsDir });
-  assert.ok(p.ops.some((o) => o.op === 'mount' && o.source === root && o.target === join(rootfs, 'real-run/secrets')));
+  spec.mounts!.push({ destination: '/escape/x', type: 'bind', source: root, options: ['rbind'] });
+  const p = createPlan(spec, { rootfs, lastCap: 40, sourceIsDir: statSourceIsDir });
+  assert.ok(p.ops.some((o) => o.op === 'mount' && o.source === root && o.target === '/run/secrets' && o.inRoot));
+  // Not resolved here (rootfs/escape climbs out): the executor follows it inside the root at mount time.
+  assert.ok(p.ops.some((o) => o.op === 'mount' && o.source === root && o.target === '/escape/x' && o.inRoot));
+  // No op but the root's own bind and open_root names the host path of the root.
+  const hostPaths = p.ops.filter((o) => JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes(rootfs)).map((o) => o.op);
+  assert.equal(hostPaths, ['mount', 'open_root']);
 });
 
 test.run();

@@ -16,70 +16,72 @@ const indexOf = (ops: PlanOp[], pred: (o: PlanOp) => boolean, what: string) => {
 };
 
 // The whole default plan, one strace-like line per op. A change here is a
-// change in what every container does: review it as such.
+// change in what every container does: review it as such. "<root>/x" is a
+// path the executor resolves inside the root fd opened by the fourth op.
 const DEFAULT_PLAN = [
   "umask(00)",
   "mount(NULL, \"/\", NULL, MS_REC|MS_SLAVE, NULL)",
   "mount(\"/tmp/rootfs\", \"/tmp/rootfs\", \"bind\", MS_BIND|MS_REC, NULL)",
-  "mkdir -p(\"/tmp/rootfs/proc\", 0755)",
-  "mount(\"proc\", \"/tmp/rootfs/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)",
-  "mkdir -p(\"/tmp/rootfs/dev\", 0755)",
-  "mount(\"tmpfs\", \"/tmp/rootfs/dev\", \"tmpfs\", MS_NOSUID|MS_STRICTATIME, \"mode=755,size=65536k\")",
-  "mkdir -p(\"/tmp/rootfs/dev/pts\", 0755)",
-  "mount(\"devpts\", \"/tmp/rootfs/dev/pts\", \"devpts\", MS_NOSUID|MS_NOEXEC, \"newinstance,ptmxmode=0666,mode=0620,gid=5\")",
-  "mkdir -p(\"/tmp/rootfs/dev/shm\", 0755)",
-  "mount(\"shm\", \"/tmp/rootfs/dev/shm\", \"tmpfs\", MS_NOSUID|MS_NODEV|MS_NOEXEC, \"mode=1777,size=65536k\")",
-  "mkdir -p(\"/tmp/rootfs/dev/mqueue\", 0755)",
-  "mount(\"mqueue\", \"/tmp/rootfs/dev/mqueue\", \"mqueue\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)",
-  "mkdir -p(\"/tmp/rootfs/sys\", 0755)",
-  "mount(\"sysfs\", \"/tmp/rootfs/sys\", \"sysfs\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)",
-  "mkdir -p(\"/tmp/rootfs/sys/fs/cgroup\", 0755)",
-  "mount(\"cgroup\", \"/tmp/rootfs/sys/fs/cgroup\", \"cgroup2\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RELATIME, NULL)",
-  "mknod(\"/tmp/rootfs/dev/null\", 020666, 1:3)",
-  "mknod(\"/tmp/rootfs/dev/zero\", 020666, 1:5)",
-  "mknod(\"/tmp/rootfs/dev/full\", 020666, 1:7)",
-  "mknod(\"/tmp/rootfs/dev/random\", 020666, 1:8)",
-  "mknod(\"/tmp/rootfs/dev/urandom\", 020666, 1:9)",
-  "mknod(\"/tmp/rootfs/dev/tty\", 020666, 5:0)",
-  "symlink(\"pts/ptmx\", \"/tmp/rootfs/dev/ptmx\")",
-  "symlink(\"/proc/self/fd\", \"/tmp/rootfs/dev/fd\")",
-  "symlink(\"/proc/self/fd/0\", \"/tmp/rootfs/dev/stdin\")",
-  "symlink(\"/proc/self/fd/1\", \"/tmp/rootfs/dev/stdout\")",
-  "symlink(\"/proc/self/fd/2\", \"/tmp/rootfs/dev/stderr\")",
-  "mkdir -p(\"/tmp/rootfs/\", 0755)",
-  "chdir(\"/tmp/rootfs\")",
+  "<root> = open(\"/tmp/rootfs\", O_PATH|O_DIRECTORY)",
+  "mkdir -p(\"<root>/proc\", 0755)",
+  "mount(\"proc\", \"<root>/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) no-symlinks",
+  "mkdir -p(\"<root>/dev\", 0755)",
+  "mount(\"tmpfs\", \"<root>/dev\", \"tmpfs\", MS_NOSUID|MS_STRICTATIME, \"mode=755,size=65536k\")",
+  "mkdir -p(\"<root>/dev/pts\", 0755)",
+  "mount(\"devpts\", \"<root>/dev/pts\", \"devpts\", MS_NOSUID|MS_NOEXEC, \"newinstance,ptmxmode=0666,mode=0620,gid=5\")",
+  "mkdir -p(\"<root>/dev/shm\", 0755)",
+  "mount(\"shm\", \"<root>/dev/shm\", \"tmpfs\", MS_NOSUID|MS_NODEV|MS_NOEXEC, \"mode=1777,size=65536k\")",
+  "mkdir -p(\"<root>/dev/mqueue\", 0755)",
+  "mount(\"mqueue\", \"<root>/dev/mqueue\", \"mqueue\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)",
+  "mkdir -p(\"<root>/sys\", 0755)",
+  "mount(\"sysfs\", \"<root>/sys\", \"sysfs\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) no-symlinks",
+  "mkdir -p(\"<root>/sys/fs/cgroup\", 0755)",
+  "mount(\"cgroup\", \"<root>/sys/fs/cgroup\", \"cgroup2\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RELATIME, NULL)",
+  "mknod(\"<root>/dev/null\", 020666, 1:3)",
+  "mknod(\"<root>/dev/zero\", 020666, 1:5)",
+  "mknod(\"<root>/dev/full\", 020666, 1:7)",
+  "mknod(\"<root>/dev/random\", 020666, 1:8)",
+  "mknod(\"<root>/dev/urandom\", 020666, 1:9)",
+  "mknod(\"<root>/dev/tty\", 020666, 5:0)",
+  "symlink(\"pts/ptmx\", \"<root>/dev/ptmx\")",
+  "symlink(\"/proc/self/fd\", \"<root>/dev/fd\")",
+  "symlink(\"/proc/self/fd/0\", \"<root>/dev/stdin\")",
+  "symlink(\"/proc/self/fd/1\", \"<root>/dev/stdout\")",
+  "symlink(\"/proc/self/fd/2\", \"<root>/dev/stderr\")",
+  "chdir(\"<root>/\")",
   "pivot_root(\".\", \".\")",
   "mount(NULL, \".\", NULL, MS_REC|MS_SLAVE, NULL)",
   "umount2(\".\", 2)",
   "chdir(\"/\")",
+  "mkdir -p(\"<root>/\", 0755)",
   "sethostname(\"box\")",
-  "mount(\"/proc/bus\", \"/proc/bus\", NULL, MS_BIND|MS_REC, NULL)",
-  "mount(NULL, \"/proc/bus\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
-  "mount(\"/proc/fs\", \"/proc/fs\", NULL, MS_BIND|MS_REC, NULL)",
-  "mount(NULL, \"/proc/fs\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
-  "mount(\"/proc/irq\", \"/proc/irq\", NULL, MS_BIND|MS_REC, NULL)",
-  "mount(NULL, \"/proc/irq\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
-  "mount(\"/proc/sys\", \"/proc/sys\", NULL, MS_BIND|MS_REC, NULL)",
-  "mount(NULL, \"/proc/sys\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
-  "mount(\"/proc/sysrq-trigger\", \"/proc/sysrq-trigger\", NULL, MS_BIND|MS_REC, NULL)",
-  "mount(NULL, \"/proc/sysrq-trigger\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
-  "mask(\"/proc/acpi\")",
-  "mask(\"/proc/asound\")",
-  "mask(\"/proc/kcore\")",
-  "mask(\"/proc/keys\")",
-  "mask(\"/proc/latency_stats\")",
-  "mask(\"/proc/timer_list\")",
-  "mask(\"/proc/timer_stats\")",
-  "mask(\"/proc/sched_debug\")",
-  "mask(\"/sys/firmware\")",
-  "mask(\"/sys/devices/virtual/powercap\")",
-  "mask(\"/proc/scsi\")",
+  "mount(\"<root>/proc/bus\", \"<root>/proc/bus\", NULL, MS_BIND|MS_REC, NULL)",
+  "mount(NULL, \"<root>/proc/bus\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
+  "mount(\"<root>/proc/fs\", \"<root>/proc/fs\", NULL, MS_BIND|MS_REC, NULL)",
+  "mount(NULL, \"<root>/proc/fs\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
+  "mount(\"<root>/proc/irq\", \"<root>/proc/irq\", NULL, MS_BIND|MS_REC, NULL)",
+  "mount(NULL, \"<root>/proc/irq\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
+  "mount(\"<root>/proc/sys\", \"<root>/proc/sys\", NULL, MS_BIND|MS_REC, NULL)",
+  "mount(NULL, \"<root>/proc/sys\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
+  "mount(\"<root>/proc/sysrq-trigger\", \"<root>/proc/sysrq-trigger\", NULL, MS_BIND|MS_REC, NULL)",
+  "mount(NULL, \"<root>/proc/sysrq-trigger\", NULL, MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC, NULL)",
+  "mask(\"<root>/proc/acpi\")",
+  "mask(\"<root>/proc/asound\")",
+  "mask(\"<root>/proc/kcore\")",
+  "mask(\"<root>/proc/keys\")",
+  "mask(\"<root>/proc/latency_stats\")",
+  "mask(\"<root>/proc/timer_list\")",
+  "mask(\"<root>/proc/timer_stats\")",
+  "mask(\"<root>/proc/sched_debug\")",
+  "mask(\"<root>/sys/firmware\")",
+  "mask(\"<root>/sys/devices/virtual/powercap\")",
+  "mask(\"<root>/proc/scsi\")",
   "setrlimit(7, 1024, 1024)",
   "dup2(0, 0)",
   "dup2(1, 1)",
   "dup2(2, 2)",
   "close_range(3, ~0, CLOEXEC)",
-  "chdir(\"/\")",
+  "chdir(\"<root>/\")",
   "capbset_drop(keep=0xa80425fb)",
   "prctl(8, 1)",
   "setgroups([])",
@@ -91,6 +93,7 @@ const DEFAULT_PLAN = [
   "umask(022)",
   "prctl(38, 1, 0, 0, 0)",
   "execve(\"sh\", [\"sh\"], 1 env)",
+
 ];
 
 test('snapshot: the default plan', () => {
@@ -123,30 +126,30 @@ test('bind mounts: a dir gets mkdir -p, a file gets create_file; ro needs a pres
     { destination: '/etc/resolv.conf', type: 'none', source: '/etc/resolv.conf', options: ['bind'] },
   )), opts());
   const l = lines(p.ops);
-  const i = l.indexOf('mkdir -p("/tmp/rootfs/data", 0755)');
+  const i = l.indexOf('mkdir -p("<root>/data", 0755)');
   assert.ok(i > 0);
   assert.equal(l.slice(i, i + 4), [
-    'mkdir -p("/tmp/rootfs/data", 0755)',
-    'mount("/srv/data", "/tmp/rootfs/data", "bind", MS_BIND|MS_REC, NULL)',
-    'mount(NULL, "/tmp/rootfs/data", NULL, MS_RDONLY|MS_NOSUID|MS_REMOUNT|MS_BIND|MS_REC, NULL)',
-    'mount(NULL, "/tmp/rootfs/data", NULL, MS_REC|MS_PRIVATE, NULL)',
+    'mkdir -p("<root>/data", 0755)',
+    'mount("/srv/data", "<root>/data", "bind", MS_BIND|MS_REC, NULL)',
+    'mount(NULL, "<root>/data", NULL, MS_RDONLY|MS_NOSUID|MS_REMOUNT|MS_BIND|MS_REC, NULL)',
+    'mount(NULL, "<root>/data", NULL, MS_REC|MS_PRIVATE, NULL)',
   ]);
-  assert.ok(p.ops.some((o) => o.op === 'mount' && o.target === '/tmp/rootfs/data' && o.preserveFlags));
-  const j = l.indexOf('mkdir -p("/tmp/rootfs/etc", 0755)');
+  assert.ok(p.ops.some((o) => o.op === 'mount' && o.target === '/data' && o.inRoot && o.preserveFlags));
+  const j = l.indexOf('mkdir -p("<root>/etc", 0755)');
   assert.equal(l.slice(j, j + 3), [
-    'mkdir -p("/tmp/rootfs/etc", 0755)',
-    'create("/tmp/rootfs/etc/resolv.conf", 0644)',
-    'mount("/etc/resolv.conf", "/tmp/rootfs/etc/resolv.conf", "bind", MS_BIND, NULL)',
+    'mkdir -p("<root>/etc", 0755)',
+    'create("<root>/etc/resolv.conf", 0644)',
+    'mount("/etc/resolv.conf", "<root>/etc/resolv.conf", "bind", MS_BIND, NULL)',
   ]);
-  assert.not.ok(l.some((x) => x.startsWith('mount(NULL, "/tmp/rootfs/etc/resolv.conf"')), 'a plain bind needs no remount');
+  assert.not.ok(l.some((x) => x.startsWith('mount(NULL, "<root>/etc/resolv.conf"')), 'a plain bind needs no remount');
 });
 
 test('sourceIsDir hook decides bind targets; the default guess', () => {
   const s = spec((x) => x.mounts!.push({ destination: '/cfg', type: 'bind', source: '/srv/cfg', options: ['bind'] }));
   const asFile = createPlan(s, opts({ sourceIsDir: () => false }));
-  assert.ok(asFile.ops.some((o) => o.op === 'create_file' && o.path === '/tmp/rootfs/cfg'));
+  assert.ok(asFile.ops.some((o) => o.op === 'create_file' && o.path === '/cfg' && o.inRoot));
   const asDir = createPlan(s, opts({ sourceIsDir: (p) => p === '/srv/cfg' }));
-  assert.ok(asDir.ops.some((o) => o.op === 'mkdir' && o.path === '/tmp/rootfs/cfg'));
+  assert.ok(asDir.ops.some((o) => o.op === 'mkdir' && o.path === '/cfg' && o.inRoot));
   const guesses: [string, boolean][] = [
     ['/srv/data', true], ['/etc/resolv.conf', false], ['/etc/hosts', false], ['/etc/hostname', false], ['/dev/null', false],
     ['/dev/pts', true], ['/var/lib/app.d', false], ['/home/.config', true], ['/opt/app-1.2', false], ['/x/config.json', false], ['/usr/lib', true],
@@ -189,7 +192,7 @@ test('order: rootfs set up, pivot, then masks, then process set-up, seccomp last
   ];
   for (let i = 1; i < seq.length; i++) assert.ok(seq[i - 1]! < seq[i]!, `step ${i}: ${describeOp(ops[seq[i - 1]!]!)} should precede ${describeOp(ops[seq[i]!]!)}`);
   assert.is(seq.at(-1), ops.length - 1);
-  assert.equal(ops.find((o) => o.op === 'write_file' && o.path.endsWith('oom_score_adj')), { op: 'write_file', path: '/proc/self/oom_score_adj', data: '100' });
+  assert.equal(ops.find((o) => o.op === 'write_file' && o.path.endsWith('oom_score_adj')), { op: 'write_file', path: '/proc/self/oom_score_adj', data: '100', inRoot: true });
 });
 
 test('without noNewPrivileges seccomp loads before capabilities are dropped', () => {
@@ -201,15 +204,15 @@ test('without noNewPrivileges seccomp loads before capabilities are dropped', ()
 
 test('noPivot: MS_MOVE onto / and chroot', () => {
   const l = lines(createPlan(spec(), opts({ noPivot: true })).ops);
-  const i = l.indexOf('chdir("/tmp/rootfs")');
-  assert.equal(l.slice(i, i + 4), ['chdir("/tmp/rootfs")', 'mount("/tmp/rootfs", "/", NULL, MS_MOVE, NULL)', 'chroot(".")', 'chdir("/")']);
+  const i = l.indexOf('chdir("<root>/")');
+  assert.equal(l.slice(i, i + 4), ['chdir("<root>/")', 'mount("/tmp/rootfs", "/", NULL, MS_MOVE, NULL)', 'chroot(".")', 'chdir("/")']);
   assert.not.ok(l.some((x) => x.startsWith('pivot_root')));
 });
 
 test('pivot: the runc sequence', () => {
   const l = lines(createPlan(spec(), opts()).ops);
   const i = l.indexOf('pivot_root(".", ".")');
-  assert.equal(l.slice(i - 1, i + 4), ['chdir("/tmp/rootfs")', 'pivot_root(".", ".")', 'mount(NULL, ".", NULL, MS_REC|MS_SLAVE, NULL)', `umount2(".", ${MNT.DETACH})`, 'chdir("/")']);
+  assert.equal(l.slice(i - 1, i + 4), ['chdir("<root>/")', 'pivot_root(".", ".")', 'mount(NULL, ".", NULL, MS_REC|MS_SLAVE, NULL)', `umount2(".", ${MNT.DETACH})`, 'chdir("/")']);
 });
 
 test('capabilities and credentials', () => {
@@ -228,7 +231,7 @@ test('capabilities and credentials', () => {
   assert.ok(p.ops.some((o) => o.op === 'cap_bounding' && o.lastCap === 39));
 });
 
-test('rlimits, env PATH for execve, cwd created before pivot', () => {
+test('rlimits, env PATH for execve, cwd created after pivot, inside the root', () => {
   const p = createPlan(spec((s) => {
     s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }, { type: 'RLIMIT_CORE', soft: 0, hard: 0 }];
     s.process!.env = ['PATH=/opt/bin:/bin', 'A=1'];
@@ -240,9 +243,9 @@ test('rlimits, env PATH for execve, cwd created before pivot', () => {
     { op: 'setrlimit', resource: RLIMIT.CORE, soft: 0n, hard: 0n },
   ]);
   assert.equal(p.ops.at(-1), { op: 'execve', path: 'app', argv: ['app', '--flag'], env: ['PATH=/opt/bin:/bin', 'A=1'], searchPath: '/opt/bin:/bin' });
-  const mk = p.ops.findIndex((o) => o.op === 'mkdir' && o.path === '/tmp/rootfs/work/dir' && o.parents);
-  assert.ok(mk >= 0 && mk < p.ops.findIndex((o) => o.op === 'pivot_root'));
-  assert.ok(p.ops.some((o) => o.op === 'chdir' && o.path === '/work/dir'));
+  const mk = p.ops.findIndex((o) => o.op === 'mkdir' && o.path === '/work/dir' && o.parents && o.inRoot);
+  assert.ok(mk > p.ops.findIndex((o) => o.op === 'pivot_root'));
+  assert.ok(p.ops.findIndex((o) => o.op === 'chdir' && o.path === '/work/dir' && o.inRoot) > mk);
 });
 
 test('stdio: given fds, staging when sources collide, pty with console', () => {
@@ -254,8 +257,8 @@ test('stdio: given fds, staging when sources collide, pty with console', () => {
   const tty = spec((s) => { s.process!.terminal = true; });
   assert.equal(dups({ stdio: 'pty', consoleFd: 7, consoleSlavePath: '/dev/pts/3' }, tty), ['dup2(7, 0)', 'dup2(7, 1)', 'dup2(7, 2)', 'close_range(3, ~0, CLOEXEC)', 'setsid()', 'ioctl(0, TIOCSCTTY)']);
   const l = lines(createPlan(tty, opts({ stdio: 'pty', consoleFd: 7, consoleSlavePath: '/dev/pts/3' })).ops);
-  assert.ok(l.includes('create("/tmp/rootfs/dev/console", 0666)'));
-  assert.ok(l.includes('mount("/dev/pts/3", "/tmp/rootfs/dev/console", "bind", MS_BIND, NULL)'));
+  assert.ok(l.includes('create("<root>/dev/console", 0666)'));
+  assert.ok(l.includes('mount("/dev/pts/3", "<root>/dev/console", "bind", MS_BIND, NULL)'));
   assert.throws(() => createPlan(tty, opts()), /process.terminal: true needs stdio "pty"/);
   assert.throws(() => createPlan(tty, opts({ stdio: 'pty' })), /console slave fd/);
 });
@@ -274,9 +277,9 @@ test('user namespace: CLONE_NEWUSER, maps returned, devices bind-mounted instead
   // Become the namespace's root first (the host kuid is unmapped there).
   assert.equal(l.slice(0, 2), ['setresgid(0, 0, 0)', 'setresuid(0, 0, 0)']);
   // cgroup2 cannot be mounted from a user namespace without its own cgroup namespace: bind the host's, read-only.
-  assert.ok(l.includes('mount("/sys/fs/cgroup", "/tmp/rootfs/sys/fs/cgroup", "bind", MS_BIND|MS_REC, NULL)'));
-  assert.ok(l.includes('create("/tmp/rootfs/dev/null", 0644)'));
-  assert.ok(l.includes('mount("/dev/null", "/tmp/rootfs/dev/null", "bind", MS_BIND, NULL)'));
+  assert.ok(l.includes('mount("/sys/fs/cgroup", "<root>/sys/fs/cgroup", "bind", MS_BIND|MS_REC, NULL)'));
+  assert.ok(l.includes('create("<root>/dev/null", 0644)'));
+  assert.ok(l.includes('mount("/dev/null", "<root>/dev/null", "bind", MS_BIND, NULL)'));
 });
 
 test('joined namespaces: setns in order (user first, mount last), pid reported to the parent', () => {
@@ -302,18 +305,18 @@ test('joined namespaces: setns in order (user first, mount last), pid reported t
 
 test('cgroup mount: host directories bound per hierarchy, or a fresh cgroup2', () => {
   const v1 = lines(createPlan(spec(), opts({ cgroupMounts: [{ name: 'memory', hostPath: '/sys/fs/cgroup/memory/x/c1' }, { name: 'cpu,cpuacct', hostPath: '/sys/fs/cgroup/cpu,cpuacct/c1' }] })).ops);
-  const i = v1.indexOf('mount("tmpfs", "/tmp/rootfs/sys/fs/cgroup", "tmpfs", MS_NOSUID|MS_NODEV|MS_NOEXEC, "mode=755")');
+  const i = v1.indexOf('mount("tmpfs", "<root>/sys/fs/cgroup", "tmpfs", MS_NOSUID|MS_NODEV|MS_NOEXEC, "mode=755")');
   assert.ok(i > 0);
   assert.equal(v1.slice(i + 1, i + 4), [
-    'mkdir("/tmp/rootfs/sys/fs/cgroup/memory", 0755)',
-    'mount("/sys/fs/cgroup/memory/x/c1", "/tmp/rootfs/sys/fs/cgroup/memory", "bind", MS_BIND|MS_REC, NULL)',
-    'mount(NULL, "/tmp/rootfs/sys/fs/cgroup/memory", NULL, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT|MS_BIND, NULL)',
+    'mkdir("<root>/sys/fs/cgroup/memory", 0755)',
+    'mount("/sys/fs/cgroup/memory/x/c1", "<root>/sys/fs/cgroup/memory", "bind", MS_BIND|MS_REC, NULL)',
+    'mount(NULL, "<root>/sys/fs/cgroup/memory", NULL, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT|MS_BIND, NULL)',
   ]);
-  assert.ok(v1.includes('symlink("cpu,cpuacct", "/tmp/rootfs/sys/fs/cgroup/cpuacct")'));
-  assert.ok(v1.includes('mount(NULL, "/tmp/rootfs/sys/fs/cgroup", NULL, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT, "mode=755")'));
+  assert.ok(v1.includes('symlink("cpu,cpuacct", "<root>/sys/fs/cgroup/cpuacct")'));
+  assert.ok(v1.includes('mount(NULL, "<root>/sys/fs/cgroup", NULL, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT, "mode=755")'));
   const v2 = lines(createPlan(spec(), opts({ cgroupMounts: [{ name: '', hostPath: '/sys/fs/cgroup/c1' }] })).ops);
-  assert.ok(v2.includes('mount("/sys/fs/cgroup/c1", "/tmp/rootfs/sys/fs/cgroup", "bind", MS_BIND|MS_REC, NULL)'));
-  assert.ok(lines(createPlan(spec(), opts()).ops).includes('mount("cgroup", "/tmp/rootfs/sys/fs/cgroup", "cgroup2", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RELATIME, NULL)'));
+  assert.ok(v2.includes('mount("/sys/fs/cgroup/c1", "<root>/sys/fs/cgroup", "bind", MS_BIND|MS_REC, NULL)'));
+  assert.ok(lines(createPlan(spec(), opts()).ops).includes('mount("cgroup", "<root>/sys/fs/cgroup", "cgroup2", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RELATIME, NULL)'));
 });
 
 test('spec devices, sysctls, domainname, rootfsPropagation', () => {
@@ -324,9 +327,9 @@ test('spec devices, sysctls, domainname, rootfsPropagation', () => {
     s.linux!.rootfsPropagation = 'rprivate';
   }), opts());
   const l = lines(p.ops);
-  assert.ok(l.includes('mknod("/tmp/rootfs/dev/fuse", 020600, 10:229)'));
-  assert.ok(l.includes('lchown("/tmp/rootfs/dev/fuse", 0, 5)'));
-  assert.ok(l.includes('write("/proc/sys/kernel/shmmax", "1000")'));
+  assert.ok(l.includes('mknod("<root>/dev/fuse", 020600, 10:229)'));
+  assert.ok(l.includes('lchown("<root>/dev/fuse", 0, 5)'));
+  assert.ok(l.includes('write("<root>/proc/sys/kernel/shmmax", "1000")'));
   assert.ok(l.includes('setdomainname("example.org")'));
   assert.is(l[1], 'mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)');
   assert.ok(l.includes('mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)', 30));
