@@ -38,6 +38,41 @@ export function addPlatformFlags<T>(y: Argv<T>, what = 'pull') {
     .option('all-platforms', { type: 'boolean', default: false, describe: `${what} every platform of the image` });
 }
 
+/** Output of listing commands: --format table|json (--json kept as an alias), -q for ids only. */
+export const LIST_FORMATS = ['table', 'json'] as const;
+export type ListFormat = (typeof LIST_FORMATS)[number] | 'quiet';
+
+export interface ListArgs {
+  format?: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+export function addListFlags<T>(y: Argv<T>, ids = 'ids') {
+  return y
+    .option('format', { type: 'string', describe: `output format: ${LIST_FORMATS.join(' or ')} (default table)` })
+    .option('json', { type: 'boolean', default: false, describe: 'same as --format json' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: `print only ${ids}, one per line` })
+    // A string answer is a usage error: one line, exit 2.
+    .check((a) => checkListFormat((a as { format?: unknown }).format) ?? true);
+}
+
+/** Undefined when the value is fine, else the one-line complaint naming the allowed values. */
+export function checkListFormat(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof one === 'string' && (LIST_FORMATS as readonly string[]).includes(one)) return undefined;
+  return `--format ${JSON.stringify(String(one))}: unknown output format; allowed: ${LIST_FORMATS.join(', ')}`;
+}
+
+/** -q wins over a format; --json means --format json; a repeated --format takes the last. */
+export function listFormatOf(a: ListArgs): ListFormat {
+  if (a.quiet) return 'quiet';
+  const f = Array.isArray(a.format) ? (a.format as string[])[a.format.length - 1] : a.format;
+  if (a.json || f === 'json') return 'json';
+  return 'table';
+}
+
 export function addConcurrencyFlag<T>(y: Argv<T>) {
   return y.option('max-concurrent-downloads', { type: 'number', default: 3, describe: 'blobs fetched at the same time' });
 }

@@ -67,7 +67,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       if (bad) throw new UsageError(bad);
     })
     .fail((msg, err) => {
-      if (err) throw err;
+      // A .check() that answers a string reaches here with that string as err: a usage error too.
+      if (err && typeof err !== 'string') throw err;
       throw new UsageError(msg ?? 'invalid usage');
     });
   for (const g of GROUPS) {

@@ -18,12 +18,47 @@ export function printJson(v: unknown, out: NodeJS.WritableStream = process.stdou
   out.write(JSON.stringify(v, null, 2) + '\n');
 }
 
+/** How a listing command shows its rows: the table, JSON objects, or ids one per line. */
+export interface ListView<T> {
+  headers: string[];
+  row: (r: T) => (string | number)[];
+  /** What -q prints for a row. */
+  id: (r: T) => string | number;
+  /** The JSON of a row (default: the row itself). */
+  json?: (r: T) => unknown;
+}
+
+export function printList<T>(format: 'table' | 'json' | 'quiet', rows: T[], view: ListView<T>, out: NodeJS.WritableStream = process.stdout): void {
+  if (format === 'quiet') out.write(rows.map((r) => `${view.id(r)}\n`).join(''));
+  else if (format === 'json') printJson(view.json ? rows.map(view.json) : rows, out);
+  else printTable(view.headers, rows.map(view.row), out);
+}
+
 export function formatSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
   let i = 0;
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A metric's value by its unit kind: sizes for bytes, plain numbers for counts. */
+export function formatMetric(value: number | undefined, unit: 'bytes' | 'count' | 'ns' | 'percent'): string {
+  if (value === undefined) return '-';
+  switch (unit) {
+    // cgroup v1 writes "no limit" as the largest page-aligned int64 (about 8 EiB).
+    case 'bytes': return value >= 2 ** 62 ? 'unlimited' : formatSize(value);
+    case 'count': return String(value);
+    case 'percent': return `${Number(value.toFixed(2))}%`;
+    case 'ns': return formatDuration(value);
+  }
+}
+
+/** Nanoseconds as the largest unit that keeps the number ≥ 1: `0 ns`, `12.5 µs`, `1.25 s`. */
+export function formatDuration(ns: number): string {
+  const units: [string, number][] = [['s', 1e9], ['ms', 1e6], ['µs', 1e3]];
+  for (const [u, f] of units) if (ns >= f) return `${Number((ns / f).toFixed(2))} ${u}`;
+  return `${ns} ns`;
 }
 
 export function formatAge(date: Date | string, now = Date.now()): string {

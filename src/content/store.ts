@@ -77,6 +77,23 @@ export class ContentStore {
     return buf;
   }
 
+  /**
+   * Re-hash a committed blob from disk with its digest's algorithm: the
+   * digest its bytes have now (equal to `digest` unless the file is
+   * corrupt), or undefined when it is not there.
+   */
+  async hashBlob(digest: string): Promise<string | undefined> {
+    const alg = digest.split(':')[0]!;
+    const h = createHash(alg);
+    try {
+      for await (const chunk of createReadStream(this.blobPath(digest))) h.update(chunk as Buffer);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return `${alg}:${h.digest('hex')}`;
+  }
+
   /** Stream a blob (layers); the caller verifies if it needs to. */
   openBlob(digest: string, start = 0): ReadStream {
     return createReadStream(this.blobPath(digest), { start });

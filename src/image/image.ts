@@ -1,6 +1,6 @@
 // Reading an image out of the store: name → record → (index →) manifest →
 // config and layers, for this host's platform unless told otherwise.
-import { NotFoundError } from '../errors.js';
+import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { ContentStore } from '../content/store.js';
 import { parseReference } from '../reference/index.js';
 import { isIndexType, type Descriptor, type Platform } from './descriptor.js';
@@ -97,27 +97,62 @@ export interface CheckResult {
   name: string;
   mediaType: string;
   digest: string;
-  /** complete: every blob for the checked platforms is present. */
-  status: 'complete' | 'incomplete' | 'missing';
+  /**
+   * complete: every blob for the checked platforms is present (and, with
+   * verify, hashes to its digest); corrupt: a blob has the wrong size or
+   * (verify) the wrong digest; missing: the target itself is not there.
+   */
+  status: 'complete' | 'incomplete' | 'missing' | 'corrupt';
   present: number;
   required: number;
   presentSize: number;
   totalSize: number;
   missing: string[];
+  /** Blobs whose bytes are not what their descriptor says, with what was found. */
+  corrupt: { digest: string; found: string }[];
+  verified: boolean;
+}
+
+export interface CheckOptions {
+  /** Re-hash every present blob (`images check --verify`). */
+  verify?: boolean;
+  /** Shared between the checks of one command, so a blob several images use is hashed once. */
+  hashes?: Map<string, Promise<string | undefined>>;
 }
 
 /**
  * Are the blobs of `record` for the platforms there (default: this host, or
  * every manifest that was pulled when `all`)? Counts target, manifests,
- * config and layers, as `ctr images check` does.
+ * config and layers, as `ctr images check` does. A blob of the wrong size is
+ * corrupt; with `verify` every present blob is re-hashed too.
  */
-export async function checkImage(store: ContentStore, record: ImageRecord, platforms: Platform[] | 'all' | 'default' = 'default'): Promise<CheckResult> {
-  const res: CheckResult = { name: record.name, mediaType: record.target.mediaType, digest: record.target.digest, status: 'complete', present: 0, required: 0, presentSize: 0, totalSize: 0, missing: [] };
+export async function checkImage(store: ContentStore, record: ImageRecord, platforms: Platform[] | 'all' | 'default' = 'default', opts: CheckOptions = {}): Promise<CheckResult> {
+  const res: CheckResult = { name: record.name, mediaType: record.target.mediaType, digest: record.target.digest, status: 'complete', present: 0, required: 0, presentSize: 0, totalSize: 0, missing: [], corrupt: [], verified: !!opts.verify };
+  const hashes = opts.hashes ?? new Map<string, Promise<string | undefined>>();
+  /** 'ok', 'missing' or 'corrupt' for one blob. */
+  const examine = async (d: Descriptor): Promise<'ok' | 'missing' | 'corrupt'> => {
+    const info = await store.info(d.digest);
+    if (!info) return 'missing';
+    if (info.size !== d.size) {
+      res.corrupt.push({ digest: d.digest, found: `${info.size} bytes, expected ${d.size}` });
+      return 'corrupt';
+    }
+    if (!opts.verify) return 'ok';
+    let h = hashes.get(d.digest);
+    if (!h) hashes.set(d.digest, (h = store.hashBlob(d.digest)));
+    const actual = await h;
+    if (actual === undefined) return 'missing';
+    if (actual !== d.digest) {
+      res.corrupt.push({ digest: d.digest, found: actual });
+      return 'corrupt';
+    }
+    return 'ok';
+  };
   // Counts config and layers, as ctr does (a manifest of one layer is "2/2");
   // a missing index or manifest counts as one missing blob.
   const count = async (d: Descriptor, counted = true): Promise<boolean> => {
-    const info = await store.info(d.digest);
-    const ok = info !== undefined && info.size === d.size;
+    const state = await examine(d);
+    const ok = state === 'ok';
     if (counted || !ok) {
       res.required++;
       res.totalSize += d.size;
@@ -126,12 +161,23 @@ export async function checkImage(store: ContentStore, record: ImageRecord, platf
       res.present++;
       res.presentSize += d.size;
     }
-    if (!ok) res.missing.push(d.digest);
+    if (state === 'missing') res.missing.push(d.digest);
     return ok;
+  };
+  /** A small JSON blob (index, manifest) read and parsed; undefined when its bytes are not its digest's. */
+  const read = async <T>(d: Descriptor, parse: (b: Buffer) => T): Promise<T | undefined> => {
+    try {
+      return parse(await store.readBlob(d.digest));
+    } catch (err) {
+      if (!(err instanceof DigestMismatchError)) throw err;
+      if (!res.corrupt.some((c) => c.digest === d.digest)) res.corrupt.push({ digest: d.digest, found: err.actual });
+      return undefined;
+    }
   };
   const walkManifest = async (md: Descriptor): Promise<void> => {
     if (!(await count(md, false))) return;
-    const m = parseManifest(await store.readBlob(md.digest));
+    const m = await read(md, (b) => parseManifest(b));
+    if (!m) return;
     for (const d of [m.config, ...m.layers]) await count(d);
   };
   if (!(await store.has(record.target.digest))) {
@@ -141,17 +187,21 @@ export async function checkImage(store: ContentStore, record: ImageRecord, platf
     return res;
   }
   if (isIndexType(record.target.mediaType)) {
-    const index = parseIndex(await store.readBlob(record.target.digest));
-    let chosen: Descriptor[] = [];
-    if (platforms === 'all') {
-      for (const m of index.manifests) if (!isAttestation(m) && (await store.has(m.digest))) chosen.push(m);
-    } else chosen = selectManifests(index.manifests, platforms === 'default' ? [hostPlatform()] : platforms);
-    if (chosen.length === 0) res.required++; // nothing for this platform: cannot be complete
-    for (const m of chosen) await walkManifest(m);
+    const index = await read(record.target, (b) => parseIndex(b));
+    if (!index) {
+      res.required++;
+    } else {
+      let chosen: Descriptor[] = [];
+      if (platforms === 'all') {
+        for (const m of index.manifests) if (!isAttestation(m) && (await store.has(m.digest))) chosen.push(m);
+      } else chosen = selectManifests(index.manifests, platforms === 'default' ? [hostPlatform()] : platforms);
+      if (chosen.length === 0) res.required++; // nothing for this platform: cannot be complete
+      for (const m of chosen) await walkManifest(m);
+    }
   } else {
     await walkManifest(record.target);
   }
-  res.status = res.present === res.required ? 'complete' : 'incomplete';
+  res.status = res.corrupt.length ? 'corrupt' : res.present === res.required ? 'complete' : 'incomplete';
   return res;
 }
 

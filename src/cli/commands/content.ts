@@ -1,8 +1,8 @@
 // `tsctr content …`, as ctr content: ls, get, rm, fetch, active, prune.
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../context.js';
-import { addConcurrencyFlag, addPlatformFlags, addRegistryFlags, platformsOf, remoteOptionsOf, type PlatformArgs, type RegistryArgs } from '../flags.js';
-import { formatAge, formatSize, printJson, printTable } from '../render.js';
+import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, listFormatOf, platformsOf, remoteOptionsOf, type ListArgs, type PlatformArgs, type RegistryArgs } from '../flags.js';
+import { formatAge, formatSize, printList } from '../render.js';
 import { Progress } from '../progress.js';
 
 type A<T = object> = GlobalArgs & T;
@@ -14,10 +14,8 @@ const stores = async (root: string) => {
 
 export default function register(y: Argv): Argv {
   return y
-    .command(['ls', 'list'], 'list blobs in the content store', (c) => c
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only digests' })
-      .option('json', { type: 'boolean', default: false }),
-    async (a) => listCommand(a as unknown as A<{ quiet: boolean; json: boolean }>))
+    .command(['ls', 'list'], 'list blobs in the content store', (c) => addListFlags(c, 'digests'),
+    async (a) => listCommand(a as unknown as A<ListArgs>))
     .command('get <digest>', 'write a blob to stdout', (c) => c.positional('digest', { type: 'string', demandOption: true }),
       async (a) => getCommand(a as unknown as A<{ digest: string }>))
     .command(['rm <digests..>', 'remove', 'delete'], 'remove blobs (even if an image needs them)', (c) => c.positional('digests', { type: 'string', array: true, demandOption: true }),
@@ -26,8 +24,8 @@ export default function register(y: Argv): Argv {
       .positional('ref', { type: 'string', demandOption: true })
       .option('quiet', { alias: 'q', type: 'boolean', default: false }),
     async (a) => fetchCommand(a as unknown as A<RegistryArgs & PlatformArgs & { ref: string; quiet: boolean; 'max-concurrent-downloads': number }>))
-    .command('active', 'list ingests: downloads in progress or left by an interrupted pull', (c) => c.option('json', { type: 'boolean', default: false }),
-      async (a) => activeCommand(a as unknown as A<{ json: boolean }>))
+    .command('active', 'list ingests: downloads in progress or left by an interrupted pull', (c) => addListFlags(c, 'ingest refs'),
+      async (a) => activeCommand(a as unknown as A<ListArgs>))
     .command('prune', 'remove blobs no image of any namespace references', (c) => c
       .option('dry-run', { type: 'boolean', default: false, describe: 'only print what would be removed' })
       .option('ingests', { type: 'boolean', default: false, describe: 'also drop interrupted downloads' }),
@@ -35,12 +33,9 @@ export default function register(y: Argv): Argv {
     .demandCommand(1, 'name a subcommand; see `tsctr content --help`');
 }
 
-async function listCommand(a: A<{ quiet: boolean; json: boolean }>): Promise<void> {
+async function listCommand(a: A<ListArgs>): Promise<void> {
   const { store } = await stores(a.root);
-  const blobs = await store.list();
-  if (a.quiet) return void blobs.forEach((b) => process.stdout.write(b.digest + '\n'));
-  if (a.json) return printJson(blobs);
-  printTable(['DIGEST', 'SIZE', 'AGE'], blobs.map((b) => [b.digest, formatSize(b.size), formatAge(b.createdAt)]));
+  printList(listFormatOf(a), await store.list(), { headers: ['DIGEST', 'SIZE', 'AGE'], row: (b) => [b.digest, formatSize(b.size), formatAge(b.createdAt)], id: (b) => b.digest });
 }
 
 async function getCommand(a: A<{ digest: string }>): Promise<void> {
@@ -68,11 +63,13 @@ async function fetchCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; qu
   process.stdout.write(`${r.name}: ${r.target.digest} (fetched ${r.fetched}, existed ${r.existed}; not recorded as an image, so \`content prune\` removes it)\n`);
 }
 
-async function activeCommand(a: A<{ json: boolean }>): Promise<void> {
+async function activeCommand(a: A<ListArgs>): Promise<void> {
   const { store } = await stores(a.root);
-  const list = await store.ingests();
-  if (a.json) return printJson(list);
-  printTable(['REF', 'SIZE', 'EXPECTED', 'UPDATED', 'STATE'], list.map((i) => [i.ref, formatSize(i.offset), i.expected ? formatSize(i.expected.size) : '-', formatAge(i.updatedAt), i.active ? 'active' : 'interrupted']));
+  printList(listFormatOf(a), await store.ingests(), {
+    headers: ['REF', 'SIZE', 'EXPECTED', 'UPDATED', 'STATE'],
+    row: (i) => [i.ref, formatSize(i.offset), i.expected ? formatSize(i.expected.size) : '-', formatAge(i.updatedAt), i.active ? 'active' : 'interrupted'],
+    id: (i) => i.ref,
+  });
 }
 
 async function pruneCommand(a: A<{ 'dry-run': boolean; ingests: boolean }>): Promise<void> {

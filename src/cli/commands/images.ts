@@ -2,8 +2,8 @@
 // import, export, label. Handlers parse flags, call src/image, render.
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../context.js';
-import { addConcurrencyFlag, addPlatformFlags, addRegistryFlags, parseLabels, platformsOf, remoteOptionsOf, snapshotterOption, type PlatformArgs, type RegistryArgs } from '../flags.js';
-import { formatSize, printJson, printTable } from '../render.js';
+import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, listFormatOf, parseLabels, platformsOf, remoteOptionsOf, snapshotterOption, type ListArgs, type PlatformArgs, type RegistryArgs } from '../flags.js';
+import { formatSize, printJson, printList } from '../render.js';
 import { Progress } from '../progress.js';
 
 type A<T = object> = GlobalArgs & T;
@@ -30,10 +30,8 @@ export default function register(y: Argv): Argv {
       .option('platform', { type: 'string', describe: 'push only this platform\'s manifest (repeatable)' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false }),
     async (a) => pushCommand(a as unknown as A<RegistryArgs & { ref: string; local?: string; platform?: string | string[]; quiet: boolean; 'max-concurrent-downloads': number }>))
-    .command(['ls', 'list'], 'list images', (c) => c
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only names' })
-      .option('json', { type: 'boolean', default: false }),
-    async (a) => listCommand(a as unknown as A<{ quiet: boolean; json: boolean }>))
+    .command(['ls', 'list'], 'list images', (c) => addListFlags(c, 'names'),
+    async (a) => listCommand(a as unknown as A<ListArgs>))
     .command(['rm <refs..>', 'remove', 'delete'], 'remove images', (c) => c
       .positional('refs', { type: 'string', array: true, demandOption: true })
       .option('sync', { type: 'boolean', default: false, describe: 'remove unreferenced content now (garbage collection)' }),
@@ -43,11 +41,10 @@ export default function register(y: Argv): Argv {
       .positional('targets', { type: 'string', array: true, demandOption: true })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing name' }),
     async (a) => tagCommand(a as unknown as A<{ source: string; targets: string[]; force: boolean }>))
-    .command('check [refs..]', 'check that images are complete in the store', (c) => addPlatformFlags(c, 'check')
+    .command('check [refs..]', 'check that images are complete in the store (exit 1 only for corrupt content)', (c) => addListFlags(addPlatformFlags(c, 'check'), 'names')
       .positional('refs', { type: 'string', array: true })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false })
-      .option('json', { type: 'boolean', default: false }),
-    async (a) => checkCommand(a as unknown as A<PlatformArgs & { refs?: string[]; quiet: boolean; json: boolean }>))
+      .option('verify', { type: 'boolean', default: false, describe: 're-hash every blob and report the corrupt ones' }),
+    async (a) => checkCommand(a as unknown as A<PlatformArgs & ListArgs & { refs?: string[]; verify: boolean }>))
     .command('inspect <ref>', 'show an image: record, manifest and config', (c) => addPlatformFlags(c, 'inspect')
       .positional('ref', { type: 'string', demandOption: true })
       .option('json', { type: 'boolean', default: true, describe: 'print JSON (the only format)' }),
@@ -116,15 +113,20 @@ async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; pl
   process.stdout.write(a.quiet ? `${r.ref}\n` : `${r.ref}: ${r.target.digest} (uploaded ${r.uploaded}, existed ${r.existed})\n`);
 }
 
-async function listCommand(a: A<{ quiet: boolean; json: boolean }>): Promise<void> {
+async function listCommand(a: A<ListArgs>): Promise<void> {
   const { imagePlatforms, imageSize } = await import('../../image/image.js');
   const { formatPlatform } = await import('../../image/platform.js');
   const { store, images } = await stores(a.root);
+  const format = listFormatOf(a);
   const list = await images.list(a.namespace);
-  if (a.quiet) return void list.forEach((i) => process.stdout.write(i.name + '\n'));
-  const rows = await Promise.all(list.map(async (i) => ({ ...i, size: await imageSize(store, i.target), platforms: (await imagePlatforms(store, i.target)).map(formatPlatform) })));
-  if (a.json) return printJson(rows);
-  printTable(['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'], rows.map((r) => [r.name, r.target.mediaType, r.target.digest, formatSize(r.size), r.platforms.join(',') || '-', Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-']));
+  // -q needs only the names: no blob is read.
+  const rows = format === 'quiet' ? list.map((i) => ({ ...i, size: 0, platforms: [] as string[] }))
+    : await Promise.all(list.map(async (i) => ({ ...i, size: await imageSize(store, i.target), platforms: (await imagePlatforms(store, i.target)).map(formatPlatform) })));
+  printList(format, rows, {
+    headers: ['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'],
+    row: (r) => [r.name, r.target.mediaType, r.target.digest, formatSize(r.size), r.platforms.join(',') || '-', Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-'],
+    id: (r) => r.name,
+  });
 }
 
 async function removeCommand(a: A<{ refs: string[]; sync: boolean }>): Promise<void> {
@@ -154,16 +156,22 @@ async function tagCommand(a: A<{ source: string; targets: string[]; force: boole
   }
 }
 
-async function checkCommand(a: A<PlatformArgs & { refs?: string[]; quiet: boolean; json: boolean }>): Promise<void> {
+async function checkCommand(a: A<PlatformArgs & ListArgs & { refs?: string[]; verify: boolean }>): Promise<void> {
   const { checkImage, findImage } = await import('../../image/image.js');
   const { store, images } = await stores(a.root);
   const recs = a.refs?.length ? await Promise.all(a.refs.map((r) => findImage(images, a.namespace, r))) : await images.list(a.namespace);
   const platforms = (await platformsOf(a)) ?? 'default';
-  const results = await Promise.all(recs.map((r) => checkImage(store, r, platforms)));
-  if (a.json) printJson(results);
-  else if (a.quiet) results.forEach((r) => process.stdout.write(`${r.name}\t${r.status}\n`));
-  else printTable(['REF', 'TYPE', 'DIGEST', 'STATUS', 'SIZE'], results.map((r) => [r.name, r.mediaType, r.digest, `${r.status} (${r.present}/${r.required})`, `${formatSize(r.presentSize)}/${formatSize(r.totalSize)}`]));
-  if (results.some((r) => r.status !== 'complete')) process.exitCode = 1;
+  const hashes = new Map<string, Promise<string | undefined>>();
+  const results = await Promise.all(recs.map((r) => checkImage(store, r, platforms, { verify: a.verify, hashes })));
+  printList(listFormatOf(a), results, {
+    headers: ['REF', 'TYPE', 'DIGEST', 'STATUS', 'SIZE'],
+    row: (r) => [r.name, r.mediaType, r.digest, `${r.status} (${r.present}/${r.required})`, `${formatSize(r.presentSize)}/${formatSize(r.totalSize)}`],
+    id: (r) => r.name,
+  });
+  // As ctr: an incomplete image is a finding, not a failure; corrupt content is.
+  const corrupt = results.filter((r) => r.corrupt.length);
+  for (const r of corrupt) for (const c of r.corrupt) process.stderr.write(`tsctr: images check: ${r.name}: blob ${c.digest} is corrupt (found ${c.found}) (hint: \`tsctr content rm ${c.digest}\`, then pull or import the image again)\n`);
+  if (corrupt.length) process.exitCode = 1;
 }
 
 async function inspectCommand(a: A<PlatformArgs & { ref: string }>): Promise<void> {

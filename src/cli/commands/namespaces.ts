@@ -2,8 +2,8 @@
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { validateNamespace } from '../context.js';
-import { parseLabels } from '../flags.js';
-import { printJson, printTable } from '../render.js';
+import { addListFlags, listFormatOf, parseLabels, type ListArgs } from '../flags.js';
+import { printList } from '../render.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 type A<T = object> = GlobalArgs & T;
@@ -17,16 +17,12 @@ function checkName(n: string): string {
 
 export default function register(y: Argv): Argv {
   return y
-    .command(['ls', 'list'], 'list namespaces', (c) => c
-      .option('quiet', { alias: 'q', type: 'boolean', default: false })
-      .option('json', { type: 'boolean', default: false }),
-    async (a) => {
-      const args = a as unknown as A<{ quiet: boolean; json: boolean }>;
-      const list = await (await imageStore(args.root)).namespaces();
-      if (args.quiet) return void list.forEach((n) => process.stdout.write(n.name + '\n'));
-      if (args.json) return printJson(list);
-      printTable(['NAME', 'LABELS'], list.map((n) => [n.name, Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '']));
-    })
+    .command(['ls', 'list'], 'list namespaces', (c) => addListFlags(c, 'names'),
+      async (a) => {
+        const args = a as unknown as A<ListArgs>;
+        const list = await (await imageStore(args.root)).namespaces();
+        printList(listFormatOf(args), list, { headers: ['NAME', 'LABELS'], row: (n) => [n.name, Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || ''], id: (n) => n.name });
+      })
     .command('create <name> [labels..]', 'create a namespace, with optional key=value labels', (c) => c
       .positional('name', { type: 'string', demandOption: true })
       .positional('labels', { type: 'string', array: true, default: [] }),

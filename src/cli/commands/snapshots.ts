@@ -6,8 +6,8 @@ import type { Argv } from 'yargs';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Info, Mount, Snapshotter } from '../../snapshot/index.js';
 import type { GlobalArgs } from '../context.js';
-import { parseLabels, snapshotterOption } from '../flags.js';
-import { formatSize, printJson, printTable } from '../render.js';
+import { addListFlags, listFormatOf, parseLabels, snapshotterOption, type ListArgs } from '../flags.js';
+import { formatSize, printJson, printList } from '../render.js';
 
 type A<T = object> = GlobalArgs & { snapshotter: string } & T;
 
@@ -32,8 +32,8 @@ const keyParent = (c: Argv) => c
 export default function register(y: Argv): Argv {
   return y
     .option('snapshotter', { ...snapshotterOption(), global: true })
-    .command(['ls', 'list'], 'list snapshots', (c) => c.option('quiet', { alias: 'q', type: 'boolean', default: false }).option('json', { type: 'boolean', default: false }),
-      async (a) => listCommand(a as unknown as A<{ quiet: boolean; json: boolean }>))
+    .command(['ls', 'list'], 'list snapshots', (c) => addListFlags(c, 'keys'),
+      async (a) => listCommand(a as unknown as A<ListArgs>))
     .command('prepare <key> [parent]', 'create an active (writable) snapshot', keyParent,
       async (a) => createCommand('prepare', a as unknown as A<{ key: string; parent?: string; target?: string; label: string[] }>))
     .command('view <key> [parent]', 'create a read-only view of a committed snapshot', keyParent,
@@ -57,8 +57,8 @@ export default function register(y: Argv): Argv {
       })
     .command('tree', 'show the snapshots as a tree of parents and children', (c) => c,
       async (a) => treeCommand(a as unknown as A))
-    .command('usage [keys..]', 'disk usage of snapshots', (c) => c.positional('keys', { type: 'string', array: true, default: [] }).option('b', { type: 'boolean', default: false, describe: 'sizes in bytes' }),
-      async (a) => usageCommand(a as unknown as A<{ keys: string[]; b: boolean }>))
+    .command('usage [keys..]', 'disk usage of snapshots', (c) => addListFlags(c, 'keys').positional('keys', { type: 'string', array: true, default: [] }).option('b', { type: 'boolean', default: false, describe: 'sizes in bytes' }),
+      async (a) => usageCommand(a as unknown as A<ListArgs & { keys: string[]; b: boolean }>))
     .command('info <key>', 'print a snapshot\'s metadata as JSON', (c) => c.positional('key', { type: 'string', demandOption: true }),
       async (a) => {
         const args = a as unknown as A<{ key: string }>;
@@ -77,11 +77,9 @@ export default function register(y: Argv): Argv {
     .demandCommand(1, 'name a subcommand; see `tsctr snapshots --help`');
 }
 
-async function listCommand(a: A<{ quiet: boolean; json: boolean }>): Promise<void> {
+async function listCommand(a: A<ListArgs>): Promise<void> {
   const list = await (await openSnapshotter(a)).list();
-  if (a.quiet) return void list.forEach((i) => process.stdout.write(i.name + '\n'));
-  if (a.json) return printJson(list);
-  printTable(['KEY', 'PARENT', 'KIND'], list.map((i) => [i.name, i.parent ?? '', i.kind]));
+  printList(listFormatOf(a), list, { headers: ['KEY', 'PARENT', 'KIND'], row: (i) => [i.name, i.parent ?? '', i.kind], id: (i) => i.name });
 }
 
 async function createCommand(verb: 'prepare' | 'view', a: A<{ key: string; parent?: string; target?: string; label: string[] }>): Promise<void> {
@@ -104,15 +102,12 @@ async function treeCommand(a: A): Promise<void> {
   for (const root of list.filter((i) => !i.parent)) print(root, 0);
 }
 
-async function usageCommand(a: A<{ keys: string[]; b: boolean }>): Promise<void> {
+async function usageCommand(a: A<ListArgs & { keys: string[]; b: boolean }>): Promise<void> {
   const sn = await openSnapshotter(a);
   const keys = a.keys.length ? a.keys : (await sn.list()).map((i) => i.name);
-  const rows: (string | number)[][] = [];
-  for (const k of keys) {
-    const u = await sn.usage(k);
-    rows.push([k, a.b ? u.size : formatSize(u.size), u.inodes]);
-  }
-  printTable(['KEY', 'SIZE', 'INODES'], rows);
+  const rows: { key: string; size: number; inodes: number }[] = [];
+  for (const k of keys) rows.push({ key: k, ...(await sn.usage(k)) });
+  printList(listFormatOf(a), rows, { headers: ['KEY', 'SIZE', 'INODES'], row: (r) => [r.key, a.b ? r.size : formatSize(r.size), r.inodes], id: (r) => r.key, json: (r) => ({ key: r.key, size: r.size, inodes: r.inodes }) });
 }
 
 async function diffCommand(a: A<{ key: string; list: boolean; output?: string }>): Promise<void> {

@@ -3,7 +3,8 @@ import { openManager } from '../container-manager.js';
 import { setOperation, type GlobalArgs } from '../context.js';
 import { NotFoundError } from '../../errors.js';
 import { exitCodeOf } from '../../sys/types.js';
-import { formatSize, printJson, printTable } from '../render.js';
+import { addListFlags, listFormatOf, type ListArgs } from '../flags.js';
+import { formatMetric, printList } from '../render.js';
 
 
 const EXEC_VALUE_OPTIONS = new Set(['--env', '-e', '--cwd', '--user', '-u', '--exec-id', '--root', '--state', '--namespace', '-n']);
@@ -23,8 +24,8 @@ export function prepareArgv(argv: string[], commandIndex: number): string[] {
 
 export default function register(y: Argv): Argv {
   return y
-    .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => s.option('json', { type: 'boolean', default: false }), async (argv) => {
-      const a = argv as unknown as GlobalArgs & { json: boolean };
+    .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => addListFlags(s, 'task ids'), async (argv) => {
+      const a = argv as unknown as GlobalArgs & ListArgs;
       const { listContainers } = await import('../../runtime/container/manage.js');
       const { networkSummary } = await import('../../runtime/container/network/index.js');
       const m = await openManager(a);
@@ -35,8 +36,7 @@ export default function register(y: Argv): Argv {
           : { id: stopped!.task.id, pid: stopped!.task.pid, status: 'STOPPED', detached: true, exit: stopped!.status ? exitCodeOf(stopped!.status) : null }),
         addresses: networkSummary(m.store.taskDir((task ?? stopped!.task).id))?.addresses ?? [],
       }));
-      if (a.json) return printJson(view);
-      printTable(['TASK', 'PID', 'STATUS', 'ADDRESS'], view.map((t) => [t.id, t.pid, t.status === 'STOPPED' ? `STOPPED (exit ${'exit' in t && t.exit !== null ? t.exit : 'unknown'})` : t.status, t.addresses.join(',') || '-']));
+      printList(listFormatOf(a), view, { headers: ['TASK', 'PID', 'STATUS', 'ADDRESS'], row: (t) => [t.id, t.pid, t.status === 'STOPPED' ? `STOPPED (exit ${'exit' in t && t.exit !== null ? t.exit : 'unknown'})` : t.status, t.addresses.join(',') || '-'], id: (t) => t.id });
     })
     .command(['rm <id>', 'delete', 'del', 'remove'], 'delete a stopped task (release its mounts and cgroup); prints its exit status', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
@@ -61,19 +61,19 @@ export default function register(y: Argv): Argv {
       const { killTask, parseSignal } = await import('../../runtime/container/manage.js');
       await killTask(await openManager(a), a.id, parseSignal(a.signal), a.all, a.trace ? (l) => process.stderr.write(l + '\n') : undefined);
     })
-    .command('ps <id>', 'list the processes of a task (host pids)', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
-      const a = argv as unknown as GlobalArgs & { id: string };
+    .command('ps <id>', 'list the processes of a task (host pids)', (s) => addListFlags(s, 'pids').positional('id', { type: 'string', demandOption: true }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & ListArgs & { id: string };
       const { taskPids } = await import('../../runtime/container/manage.js');
       const { readFileSync } = await import('node:fs');
       const cmd = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim(); } catch { return ''; } };
-      printTable(['PID', 'COMMAND'], (await taskPids(await openManager(a), a.id)).map((p) => [p, cmd(p)]));
+      const rows = (await taskPids(await openManager(a), a.id)).map((pid) => ({ pid, command: cmd(pid) }));
+      printList(listFormatOf(a), rows, { headers: ['PID', 'COMMAND'], row: (r) => [r.pid, r.command], id: (r) => r.pid });
     })
-    .command('metrics <id>', 'print cgroup usage of a task', (s) => s.positional('id', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }), async (argv) => {
-      const a = argv as unknown as GlobalArgs & { id: string; json: boolean };
+    .command('metrics <id>', 'print cgroup usage of a task (JSON: name, value, unit)', (s) => addListFlags(s, 'metric names').positional('id', { type: 'string', demandOption: true }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & ListArgs & { id: string };
       const { taskMetrics } = await import('../../runtime/container/manage.js');
       const m = await taskMetrics(await openManager(a), a.id);
-      if (a.json) return printJson(m);
-      printTable(['METRIC', 'VALUE'], Object.entries(m).map(([k, v]) => [k, v === undefined ? '-' : /bytes|memory/i.test(k) ? formatSize(v) : v]));
+      printList(listFormatOf(a), m, { headers: ['METRIC', 'VALUE'], row: (x) => [x.name, formatMetric(x.value, x.unit)], id: (x) => x.name, json: (x) => ({ ...x, value: x.value ?? null }) });
     })
     .command('exec <id>', 'run another process in a running container', (s) => s
       .usage('tsctr tasks exec [flags] ID COMMAND [ARG...]')

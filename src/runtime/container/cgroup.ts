@@ -5,6 +5,10 @@ import { createCgroupManager, type BpfSys, type CgroupManager } from '../cgroups
 import type { CgroupMountSource } from '../plan/index.js';
 import type { Resources, Spec } from '../spec/index.js';
 
+/** What a metric's number counts, decided where it is read: the CLI formats by it. */
+export type MetricUnit = 'bytes' | 'count' | 'ns' | 'percent';
+export interface Metric { name: string; value: number | undefined; unit: MetricUnit }
+
 export interface ContainerCgroup {
   create(): void;
   join(pid: number): void;
@@ -12,7 +16,7 @@ export interface ContainerCgroup {
   destroy(): Promise<boolean>;
   mountSources(): CgroupMountSource[];
   pids(): number[];
-  stats(): Record<string, number | undefined>;
+  stats(): Metric[];
   readonly path: string;
   freeze(): Promise<void>;
   thaw(): void;
@@ -42,15 +46,15 @@ function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: st
     kill: () => m.kill(),
     stats() {
       const s = m.stats();
-      return {
-        'memory.usage_bytes': s.memory?.usage,
-        'memory.max_usage_bytes': s.memory?.maxUsage,
-        'memory.limit_bytes': s.memory?.limit,
-        'memory.oom_kills': s.memory?.oomKills,
-        'pids.current': s.pids?.current,
-        'pids.limit': s.pids?.limit,
-        'cpu.usage_ns': s.cpu?.usageNs,
-      };
+      return [
+        { name: 'memory.usage_bytes', value: s.memory?.usage, unit: 'bytes' },
+        { name: 'memory.max_usage_bytes', value: s.memory?.maxUsage, unit: 'bytes' },
+        { name: 'memory.limit_bytes', value: s.memory?.limit, unit: 'bytes' },
+        { name: 'memory.oom_kills', value: s.memory?.oomKills, unit: 'count' },
+        { name: 'pids.current', value: s.pids?.current, unit: 'count' },
+        { name: 'pids.limit', value: s.pids?.limit, unit: 'count' },
+        { name: 'cpu.usage_ns', value: s.cpu?.usageNs, unit: 'ns' },
+      ];
     },
   };
 }

@@ -9,7 +9,7 @@ import type { Sys } from '../../sys/index.js';
 import { cleanupLeftover, releaseTask } from './cleanup.js';
 import { readExitFile } from './monitor.js';
 import type { WaitStatus } from '../../sys/index.js';
-import { openCgroupByPath } from './cgroup.js';
+import { openCgroupByPath, type Metric } from './cgroup.js';
 import { signalAll, signalTask } from './signal.js';
 import { ContainerStore, isLeftover, isTaskAlive, type ContainerRecord, type TaskState } from './store.js';
 
@@ -120,7 +120,7 @@ export async function taskPids(m: Manager, id: string): Promise<number[]> {
   return t.cgroupsPath ? openCgroupByPath(t.cgroupsPath).pids() : [t.pid];
 }
 
-export async function taskMetrics(m: Manager, id: string): Promise<Record<string, number | undefined>> {
+export async function taskMetrics(m: Manager, id: string): Promise<Metric[]> {
   const t = await liveTask(m, id);
   if (!t) throw new NotFoundError(`container "${id}" has no running task`);
   if (!t.cgroupsPath) throw new FailedPreconditionError(`container "${id}" has no cgroup`);

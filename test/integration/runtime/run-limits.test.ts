@@ -49,16 +49,27 @@ rootTest(test, 'limits are readable from inside and through tasks metrics', asyn
   const p = env.spawn(['run', '--rm', '--memory-limit', '48m', '--pids-limit', '33', '--cpus', '0.5', FIXTURE_REF, 'met1', 'sleep', '30'], { stdio: 'ignore' });
   try {
     let m: Record<string, number> | undefined;
+    let units: Record<string, string> = {};
     for (let i = 0; i < 200 && !m; i++) {
       const r = env.run(['tasks', 'metrics', '--json', 'met1']);
-      if (r.code === 0) m = JSON.parse(r.stdout);
-      else await new Promise((res) => setTimeout(res, 50));
+      if (r.code === 0) {
+        const list = JSON.parse(r.stdout) as { name: string; value: number; unit: string }[];
+        m = Object.fromEntries(list.map((x) => [x.name, x.value]));
+        units = Object.fromEntries(list.map((x) => [x.name, x.unit]));
+      } else await new Promise((res) => setTimeout(res, 50));
     }
     assert.ok(m, 'metrics never appeared');
     assert.is(m!['memory.limit_bytes'], 48 * 1024 * 1024);
     assert.is(m!['pids.limit'], 33);
     assert.is(m!['pids.current'], 1);
     assert.ok(m!['memory.usage_bytes']! > 0);
+    assert.equal([units['memory.limit_bytes'], units['memory.oom_kills'], units['pids.current'], units['cpu.usage_ns']], ['bytes', 'count', 'count', 'ns']);
+    // The table shows counts as counts, sizes as sizes (it printed `oom_kills 0 B` once).
+    const table = env.run(['tasks', 'metrics', 'met1']).stdout;
+    assert.match(table, /memory\.oom_kills\s+0\n/);
+    assert.match(table, /memory\.limit_bytes\s+48\.0 MiB\n/);
+    assert.match(table, /pids\.limit\s+33\n/);
+    assert.equal(env.run(['tasks', 'metrics', '-q', 'met1']).stdout.split('\n').filter(Boolean).slice(0, 2), ['memory.usage_bytes', 'memory.max_usage_bytes']);
   } finally {
     await stop(p);
   }
