@@ -4,6 +4,11 @@
 // + repositories, <id>/layer.tar uncompressed, <hex>.json configs), as
 // containerd's archive importer does. blobs/ entries are verified against
 // their file name while they stream into the store.
+//
+// Two passes over the file: the first keeps only index.json and the small
+// JSON blobs (indexes, manifests) to decide which platforms' blobs to keep
+// (import-select.ts); the second stores those. The blobs of other
+// platforms are never written, as with ctr's --platform/--all-platforms.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
@@ -13,8 +18,10 @@ import { Parser, type ReadEntry } from 'tar';
 import { InvalidArgumentError } from '../errors.js';
 import type { ContentStore } from '../content/store.js';
 import { parseReference } from '../reference/index.js';
-import { isIndexType, isManifestType, MediaType, type Descriptor } from './descriptor.js';
+import { isIndexType, isManifestType, MediaType, type Descriptor, type Platform } from './descriptor.js';
+import { selectImportContent, type Selection } from './import-select.js';
 import { kindOf, parseIndex } from './manifest.js';
+import { formatPlatform, hostPlatform } from './platform.js';
 import type { ImageStore } from './store.js';
 
 export interface ImportOptions {
@@ -26,15 +33,21 @@ export interface ImportOptions {
   baseName?: string;
   /** Also record the archive's whole index under this name. */
   indexName?: string;
+  /** Platforms whose blobs to keep: default this host's; 'all' keeps every one. */
+  platforms?: Platform[] | 'all';
   log?: (line: string) => void;
 }
 
 export interface Imported {
   name: string;
   target: Descriptor;
+  /** For an index: the platforms whose content was imported. */
+  platforms?: string[];
 }
 
 const SMALL = 4 << 20;
+/** What the first pass may hold in memory: index.json plus the JSON blobs. */
+const PEEK_BUDGET = 64 << 20;
 const BLOB_RE = /^(?:\.\/)?blobs\/(sha256|sha512)\/([a-f0-9]+)$/;
 
 interface Scan {
@@ -44,7 +57,45 @@ interface Scan {
   blobs: Set<string>;
 }
 
-async function scanArchive(opts: ImportOptions): Promise<Scan> {
+/** Pass 1: index.json and the blobs that look like JSON (≤ 4 MiB, first byte `{`), held in memory. */
+async function peekArchive(opts: ImportOptions): Promise<{ index?: Buffer; json: Map<string, Buffer> }> {
+  const out: { index?: Buffer; json: Map<string, Buffer> } = { json: new Map() };
+  let held = 0;
+  const parser = new Parser({
+    onReadEntry: (entry: ReadEntry) => {
+      const path = entry.path.replace(/^\.\//, '');
+      const m = BLOB_RE.exec(path);
+      const isFile = entry.type === 'File' || entry.type === 'OldFile';
+      if (!isFile || entry.size > SMALL || (!m && path !== 'index.json')) {
+        entry.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let json: boolean | undefined;
+      entry.on('data', (c: Buffer) => {
+        json ??= !m || c[0] === 0x7b; // index.json, or a blob starting with '{'
+        if (!json) return;
+        held += c.length;
+        if (held > PEEK_BUDGET) return void parser.abort(new InvalidArgumentError(`${opts.file}: more than ${PEEK_BUDGET >> 20} MiB of JSON blobs`, { hint: 'the archive is not a plausible image archive' }));
+        chunks.push(c);
+      });
+      entry.on('end', () => {
+        if (!json) return;
+        if (m) out.json.set(`${m[1]}:${m[2]}`, Buffer.concat(chunks));
+        else out.index = Buffer.concat(chunks);
+      });
+    },
+  });
+  try {
+    await pipeline(await openArchive(opts.file), parser);
+  } catch (err) {
+    throw new InvalidArgumentError(`${opts.file}: cannot read the archive: ${(err as Error).message}`, { cause: err, hint: (err as { hint?: string }).hint ?? 'is it a tar file?' });
+  }
+  return out;
+}
+
+/** Pass 2: store the blobs (all, or those in `keep`) and keep the small non-blob files. */
+async function scanArchive(opts: ImportOptions, keep?: Set<string>): Promise<Scan> {
   const scan: Scan = { files: new Map(), stored: new Map(), blobs: new Set() };
   const jobs: Promise<void>[] = [];
   let failed = false;
@@ -63,6 +114,10 @@ async function scanArchive(opts: ImportOptions): Promise<Scan> {
       const m = BLOB_RE.exec(path);
       if (m) {
         const digest = `${m[1]}:${m[2]}`;
+        if (keep && !keep.has(digest)) {
+          entry.resume();
+          return;
+        }
         track(storeEntry(opts.store, entry, path, { digest, size: entry.size }).then(() => { scan.blobs.add(digest); }));
       } else if (entry.size <= SMALL && !path.endsWith('.tar')) {
         const chunks: Buffer[] = [];
@@ -130,6 +185,19 @@ async function storeEntry(store: ContentStore, entry: ReadEntry, path: string, e
     await w.abort();
     throw err;
   }
+}
+
+/** The index.json entries that are images (ctr skips other artifacts). */
+function imageEntries(list: Descriptor[]): Descriptor[] {
+  return list.filter((d) => isIndexType(d.mediaType) || isManifestType(d.mediaType) || kindOf(d.mediaType) !== 'other');
+}
+
+function describeWant(want: Platform[] | 'all'): string {
+  return want === 'all' ? 'any platform' : want.map(formatPlatform).join(', ');
+}
+
+function platformsOf(chosen: Descriptor[]): string[] {
+  return [...new Set(chosen.filter((m) => m.platform).map((m) => formatPlatform(m.platform!)))];
 }
 
 function json<T>(scan: Scan, path: string): T | undefined {
@@ -207,27 +275,60 @@ async function dockerImages(opts: ImportOptions, scan: Scan): Promise<Imported[]
   return out;
 }
 
+interface IndexPlan {
+  images: { name: string; d: Descriptor; chosen: Descriptor[] }[];
+  skipped: string[];
+  keep: Set<string>;
+}
+
+/**
+ * The named entries of index.json the platform choice keeps, decided from
+ * pass 1 alone so that a refusal stores nothing. Throws when names exist
+ * but none is for the wanted platforms.
+ */
+function planIndexImport(opts: ImportOptions, tops: Descriptor[], sel: Selection, want: Platform[] | 'all'): IndexPlan {
+  const plan: IndexPlan = { images: [], skipped: [], keep: new Set(sel.keep) };
+  const skippedTops: string[] = [];
+  for (const d of tops) {
+    const name = nameOf(d, opts.baseName);
+    if (!name) continue;
+    const chosen = sel.chosen.get(d.digest) ?? [];
+    if (chosen.length === 0 && (isIndexType(d.mediaType) || d.platform)) {
+      plan.skipped.push(name);
+      skippedTops.push(d.digest);
+    } else plan.images.push({ name, d, chosen });
+  }
+  const has = [...sel.seen].join(', ') || 'no platform';
+  if (plan.skipped.length && plan.images.length === 0 && !opts.indexName) {
+    throw new InvalidArgumentError(`${opts.file}: no image in the archive is for ${describeWant(want)} (it has ${has})`, { hint: 'choose one with --platform, or import them all with --all-platforms' });
+  }
+  for (const name of plan.skipped) opts.log?.(`skipping ${name}: no manifest for ${describeWant(want)} (the archive has ${has})`);
+  const used = new Set(plan.images.flatMap((i) => [i.d.digest, ...i.chosen.map((c) => c.digest)]));
+  if (!opts.indexName) for (const d of skippedTops) if (!used.has(d)) plan.keep.delete(d);
+  return plan;
+}
+
 export async function importArchive(opts: ImportOptions): Promise<Imported[]> {
   const lease = await opts.store.lease();
   try {
-    const scan = await scanArchive(opts);
+    const peek = await peekArchive(opts);
+    const want = opts.platforms ?? [hostPlatform()];
+    const tops = peek.index ? imageEntries(parseIndex(peek.index, 'archive index.json').manifests) : [];
+    const plan = peek.index ? planIndexImport(opts, tops, selectImportContent(tops, (d) => peek.json.get(d), want), want) : undefined;
+    const scan = await scanArchive(opts, plan?.keep);
     let found: Imported[] = [];
     const index = scan.files.get('index.json');
-    if (index) {
-      const idx = parseIndex(index, 'archive index.json');
-      for (const d of idx.manifests) {
-        if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType) && kindOf(d.mediaType) === 'other') continue;
-        const name = nameOf(d, opts.baseName);
-        if (!name) continue;
+    if (index && plan) {
+      for (const { name, d, chosen } of plan.images) {
         if (!(await opts.store.has(d.digest))) throw new InvalidArgumentError(`archive: ${name} points at ${d.digest}, which is not in the archive`);
-        found.push({ name, target: { mediaType: d.mediaType, digest: d.digest, size: d.size, ...(d.platform ? { platform: d.platform } : {}) } });
+        found.push({ name, target: { mediaType: d.mediaType, digest: d.digest, size: d.size, ...(d.platform ? { platform: d.platform } : {}) }, platforms: platformsOf(chosen) });
       }
       if (opts.indexName) {
         const r = await opts.store.writeBlob(index);
         found.push({ name: opts.indexName, target: { mediaType: MediaType.OciIndex, digest: r.digest, size: r.size } });
       }
     }
-    if (found.length === 0 && scan.files.has('manifest.json')) found = await dockerImages(opts, scan);
+    if (found.length === 0 && !plan?.skipped.length && scan.files.has('manifest.json')) found = await dockerImages(opts, scan);
     if (found.length === 0) {
       if (!index && !scan.files.has('manifest.json')) throw new InvalidArgumentError(`${opts.file}: not an image archive (no index.json or manifest.json)`, { hint: 'use an archive from `ctr images export`, `tsctr images export` or `docker save`' });
       throw new InvalidArgumentError(`${opts.file}: no image in the archive has a name`, { hint: 'name them with --base-name <repository> or --index-name <name>' });

@@ -5,6 +5,7 @@ import type { GlobalArgs } from '../context.js';
 import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, listFormatOf, parseLabels, platformsOf, remoteOptionsOf, snapshotterOption, type ListArgs, type PlatformArgs, type RegistryArgs } from '../flags.js';
 import { formatSize, printJson, printList } from '../render.js';
 import { Progress } from '../progress.js';
+import type { Platform } from '../../image/descriptor.js';
 
 type A<T = object> = GlobalArgs & T;
 // Only the two stores: image/index.js would also load tar and the registry client.
@@ -49,13 +50,13 @@ export default function register(y: Argv): Argv {
       .positional('ref', { type: 'string', demandOption: true })
       .option('json', { type: 'boolean', default: true, describe: 'print JSON (the only format)' }),
     async (a) => inspectCommand(a as unknown as A<PlatformArgs & { ref: string }>))
-    .command('import <file>', 'import images from an archive (ctr export, docker save, OCI layout tar)', (c) => c
+    .command('import <file>', 'import images from an archive (ctr export, docker save, OCI layout tar) and unpack them', (c) => addPlatformFlags(c, 'import')
       .positional('file', { type: 'string', demandOption: true })
       .option('base-name', { type: 'string', describe: 'name images whose index entry has only a tag as <base-name>:<tag>' })
       .option('index-name', { type: 'string', describe: 'also name the archive\'s whole index' })
-      .option('unpack', { type: 'boolean', default: false, describe: 'also unpack into a snapshot (`tsctr run` unpacks on first use anyway); ctr\'s --no-unpack is accepted' })
-      .option('snapshotter', { type: 'string', default: process.env.TSCTR_SNAPSHOTTER ?? 'overlayfs' }),
-    async (a) => importCommand(a as unknown as A<{ file: string; 'base-name'?: string; 'index-name'?: string; unpack: boolean; snapshotter: string }>))
+      .option('unpack', { type: 'boolean', default: true, describe: 'unpack into a snapshot (the default, as ctr); --no-unpack only stores the content' })
+      .option('snapshotter', snapshotterOption('snapshotter to unpack with')),
+    async (a) => importCommand(a as unknown as A<PlatformArgs & { file: string; 'base-name'?: string; 'index-name'?: string; unpack: boolean; snapshotter: string }>))
     .command('export <file> <refs..>', 'write images to an OCI archive (with a docker manifest.json)', (c) => addPlatformFlags(c, 'export')
       .positional('file', { type: 'string', demandOption: true })
       .positional('refs', { type: 'string', array: true, demandOption: true })
@@ -84,15 +85,15 @@ async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'sk
   else process.stdout.write(`${r.name}: ${r.target.digest} (fetched ${r.fetched}, existed ${r.existed}, ${formatSize(r.bytes)})${unpacked ? `; ${unpacked}` : ''}\n`);
 }
 
-/** Unpack the host platform's manifest into a snapshot chain; a note when the host platform was not pulled. */
-async function unpackPulled(root: string, ns: string, name: string, snapshotter: string, quiet: boolean): Promise<string | undefined> {
+/** Unpack one platform's manifest (default: this host's) into a snapshot chain; a note when that platform is not there. */
+async function unpackPulled(root: string, ns: string, name: string, snapshotter: string, quiet: boolean, platform?: Platform): Promise<string | undefined> {
   const { loadImage } = await import('../../image/image.js');
   const { isKind } = await import('../../errors.js');
   let img;
   try {
-    img = await loadImage(root, ns, name);
+    img = await loadImage(root, ns, name, { platform });
   } catch (err) {
-    if (isKind(err, 'NotFound')) return 'not unpacked (no manifest for this host)';
+    if (isKind(err, 'NotFound')) return `not unpacked (no manifest for ${platform ? (await import('../../image/platform.js')).formatPlatform(platform) : 'this host'})`;
     throw err;
   }
   const { unpackImage } = await import('../../unpack/index.js');
@@ -184,13 +185,17 @@ async function inspectCommand(a: A<PlatformArgs & { ref: string }>): Promise<voi
   printJson({ ...img.record, platforms, platform: formatPlatform(img.platform), manifestDescriptor: img.manifestDescriptor, manifest: img.manifest, config: img.config });
 }
 
-async function importCommand(a: A<{ file: string; 'base-name'?: string; 'index-name'?: string; unpack: boolean; snapshotter: string }>): Promise<void> {
+async function importCommand(a: A<PlatformArgs & { file: string; 'base-name'?: string; 'index-name'?: string; unpack: boolean; snapshotter: string }>): Promise<void> {
   const { importArchive } = await import('../../image/import.js');
   const { store, images } = await stores(a.root);
-  const found = await importArchive({ store, images, namespace: a.namespace, file: a.file, baseName: a['base-name'], indexName: a['index-name'], log: (l) => process.stderr.write(`tsctr: ${l}\n`) });
+  const platforms = await platformsOf(a);
+  const found = await importArchive({ store, images, namespace: a.namespace, file: a.file, baseName: a['base-name'], indexName: a['index-name'], platforms, log: (l) => process.stderr.write(`tsctr: ${l}\n`) });
+  // ctr unpacks the platform it imported: the first --platform, else this host's.
+  const unpackFor = Array.isArray(platforms) ? platforms[0] : undefined;
   for (const f of found) {
-    const note = !a.unpack ? undefined : await unpackPulled(a.root, a.namespace, f.name, a.snapshotter, true);
-    process.stdout.write(`${f.name}\t${f.target.digest}${note ? `\t${note}` : ''}\n`);
+    const note = a.unpack ? await unpackPulled(a.root, a.namespace, f.name, a.snapshotter, true, unpackFor) : undefined;
+    const plats = f.platforms?.length ? `\t${f.platforms.join(',')}` : '';
+    process.stdout.write(`${f.name}\t${f.target.digest}${plats}${note ? `\t${note}` : ''}\n`);
   }
 }
 
