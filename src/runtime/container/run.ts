@@ -109,8 +109,9 @@ export async function runContainer(req: RunRequest): Promise<number> {
       // Before the plan: the container joins a namespace that CNI has already wired up.
       const { setupContainerNetwork, teardownContainerNetwork } = await import('./network/index.js');
       const taskDir = store.taskDir(flags.id);
-      td.push('remove network', async () => { await teardownContainerNetwork(taskDir, sys, req.trace); });
+      // A failed set-up undoes itself; what succeeded is undone by the teardown stack.
       const n = await setupContainerNetwork({ root: req.root, state: req.state, confDir: net.confDir, namespace: req.namespace, id: flags.id, hostname: spec.hostname ?? flags.id, taskDir, sys, networks: net.networks, binDirs: net.binDirs, publish: net.publish, dns: net.dns, notice: req.notice, trace: req.trace });
+      td.push('remove network', async () => { await teardownContainerNetwork(taskDir, sys, req.trace); });
       applyNetworkToSpec(spec, n.netns, n.mounts);
       store.update(record);
       phase(`network set up: ${n.addresses.join(', ') || 'no address'}`);

@@ -112,7 +112,10 @@ export async function setupContainerNetwork(req: NetworkRequest): Promise<Contai
     writeNamesFiles(req, addresses, results[0]);
     return { netns: st.netns, addresses, mounts: namesMounts(req.taskDir) };
   } catch (e) {
-    await teardownContainerNetwork(req.taskDir, req.sys, req.trace).catch(() => undefined);
+    // Undone here, once; the same failure again on DEL (a config both refuse) is not news.
+    await teardownContainerNetwork(req.taskDir, req.sys, req.trace).catch((e2: Error) => {
+      if (e2.message.replace(' DEL ', ' ADD ') !== (e as Error).message) req.notice(`cleanup: ${e2.message}`);
+    });
     throw e;
   }
 }
