@@ -1,8 +1,11 @@
-// libseccomp's name tables through ffi-rs, loaded on first use (only the
-// seccomp table tests and `tsctr check` ask): nothing else pays for dlopen.
+// libseccomp's name tables through ffi-rs, loaded on first use (the table
+// tests, and a profile naming a call the tables lack): nothing else pays for
+// ffi-rs or dlopen, so this file requires ffi-rs (CommonJS) only when called.
 // tsctr compiles its filters itself (src/runtime/seccomp/compile.ts); this
 // is the maintained reference its syscall tables are checked against.
-import { DataType, createExternalBuffer, define, isNullPointer, open, type JsExternal } from 'ffi-rs';
+import { createRequire } from 'node:module';
+import type * as FfiRs from 'ffi-rs';
+import type { JsExternal } from 'ffi-rs';
 
 export interface LibSeccomp {
   /** "2.5.4" */
@@ -26,6 +29,7 @@ let loaded: LibSeccomp | null | undefined;
 /** The system libseccomp (libseccomp.so.2), or undefined when it cannot be loaded. */
 export function loadLibseccomp(path = 'libseccomp.so.2'): LibSeccomp | undefined {
   if (loaded !== undefined) return loaded ?? undefined;
+  const { DataType, createExternalBuffer, define, isNullPointer, open } = createRequire(import.meta.url)('ffi-rs') as typeof FfiRs;
   try {
     open({ library: 'libseccomp', path });
     open({ library: 'libc_for_seccomp', path: '' });

@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { PR, RLIMIT } from '../../sys/constants.js';
 import type { PlanOp } from '../launch-plan.js';
 import { compileSeccomp, encodeFilterFlags } from '../seccomp/compile.js';
+import { resolveWithLibseccomp } from '../seccomp/resolve.js';
 import { maskCapabilities } from '../spec/capabilities.js';
 import { DEFAULT_PATH } from '../spec/defaults.js';
 import type { Process, Seccomp } from '../spec/types.js';
@@ -112,7 +113,7 @@ export function compileCredentials(p: Process, opts: CredentialOpts): PlanOp[] {
 
 export function compileSeccompOp(profile: Seccomp, warnings: string[]): PlanOp {
   const flags = encodeFilterFlags(profile);
-  const r = compileSeccomp(profile);
+  const r = compileSeccomp(profile, { resolve: resolveWithLibseccomp });
   warnings.push(...r.warnings);
   return { op: 'seccomp', filter: r.filter, flags };
 }

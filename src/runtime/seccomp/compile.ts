@@ -19,10 +19,14 @@
 // action lets calls through anyway (ALLOW, LOG, TRACE) or already is ENOSYS.
 //
 // Names this architecture does not have are skipped, as libseccomp does;
-// names no architecture has are listed in unknownSyscalls.
+// names no architecture has are listed in unknownSyscalls. A name the
+// tables lack is looked up through opts.resolve (the system libseccomp, in
+// case it is newer than the tables) before it is called unknown.
 import { InvalidArgumentError } from '../../errors.js';
-import type { Seccomp, SeccompAction, SeccompArg } from '../spec/types.js';
+import type { Seccomp, SeccompArg } from '../spec/types.js';
+import { checkShape, encodeAction } from './fields.js';
 import { assemble, BPF, encodeFilter, jumpTo, SECCOMP_DATA, SECCOMP_RET, type Insn, type SockFilter } from './bpf.js';
+export { EPERM, encodeAction, encodeFilterFlags } from './fields.js';
 import { SYSCALLS_ELSEWHERE } from './names-elsewhere.js';
 import { SYSCALLS_AARCH64 } from './syscalls-aarch64.js';
 import { SYSCALLS_I386 } from './syscalls-i386.js';
@@ -61,7 +65,6 @@ const OTHER_SPEC_ARCHES = new Set(['SCMP_ARCH_ARM', 'SCMP_ARCH_MIPS', 'SCMP_ARCH
   'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K',
   'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB']);
 
-export const EPERM = 1;
 export const ENOSYS = 38;
 
 export interface CompiledSeccomp {
@@ -78,55 +81,22 @@ export function nativeArch(): CompiledArch {
   return process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 }
 
-/** The SECCOMP_RET_* value of an action (errnoRet defaults to EPERM, as the runtime-spec says). */
-export function encodeAction(action: SeccompAction, errnoRet: number | undefined, field: string): number {
-  // SECCOMP_RET_DATA is 16 bits; the kernel caps an errno at MAX_ERRNO (4095).
-  if (errnoRet !== undefined && (!Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > 4095)) {
-    const errnoField = field.replace(/defaultAction$/, 'defaultErrnoRet').replace(/\.action$/, '.errnoRet');
-    throw new InvalidArgumentError(`${errnoField}: ${JSON.stringify(errnoRet)} is not an errno (0 to 4095)`);
-  }
-  const data = (errnoRet ?? EPERM) & SECCOMP_RET.DATA;
-  switch (action) {
-    case 'SCMP_ACT_ALLOW': return SECCOMP_RET.ALLOW;
-    case 'SCMP_ACT_ERRNO': return (SECCOMP_RET.ERRNO | data) >>> 0;
-    case 'SCMP_ACT_KILL': case 'SCMP_ACT_KILL_THREAD': return SECCOMP_RET.KILL_THREAD;
-    case 'SCMP_ACT_KILL_PROCESS': return SECCOMP_RET.KILL_PROCESS;
-    case 'SCMP_ACT_TRAP': return SECCOMP_RET.TRAP;
-    case 'SCMP_ACT_LOG': return SECCOMP_RET.LOG;
-    case 'SCMP_ACT_TRACE': return (SECCOMP_RET.TRACE | data) >>> 0;
-    case 'SCMP_ACT_NOTIFY': throw new InvalidArgumentError(`${field}: SCMP_ACT_NOTIFY needs a seccomp agent (linux.seccomp.listenerPath), which tsctr does not support`);
-  }
-  throw new InvalidArgumentError(`${field}: unknown action ${JSON.stringify(action)}`);
-}
-
 interface Rule { args: SeccompArg[]; ret: number }
 
-// seccomp(2) SECCOMP_FILTER_FLAG_* (linux/seccomp.h) a profile may ask for.
-const FILTER_FLAGS: Record<string, number> = {
-  SECCOMP_FILTER_FLAG_TSYNC: 1,
-  SECCOMP_FILTER_FLAG_LOG: 2,
-  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
-};
-
 /**
- * linux.seccomp.flags as the seccomp(2) flags word. WAIT_KILLABLE_RECV only
- * means something with a notify listener, which tsctr does not create.
+ * A second source of numbers for names our tables lack (the system
+ * libseccomp, if it is newer than them): the number on arch, or undefined.
  */
-export function encodeFilterFlags(profile: Seccomp): number {
-  checkShape(profile);
-  let flags = 0;
-  (profile.flags ?? []).forEach((f) => {
-    if (f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' || f === 'SECCOMP_FILTER_FLAG_NEW_LISTENER') {
-      throw new InvalidArgumentError(`linux.seccomp.flags: ${f} needs a seccomp notify listener (SCMP_ACT_NOTIFY, listenerPath), which tsctr does not support`);
-    }
-    const bit = FILTER_FLAGS[f];
-    if (bit === undefined) throw new InvalidArgumentError(`linux.seccomp.flags: unknown flag ${JSON.stringify(f)} (known: ${Object.keys(FILTER_FLAGS).join(', ')})`);
-    flags |= bit;
-  });
-  return flags;
+export type SyscallResolver = (arch: CompiledArch, name: string) => number | undefined;
+
+export interface CompileOptions {
+  /** The native architecture (default: this machine's); always filtered. */
+  arch?: CompiledArch;
+  /** Asked only for names no table here has. */
+  resolve?: SyscallResolver;
 }
 
-export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } = {}): CompiledSeccomp {
+export function compileSeccomp(profile: Seccomp, opts: CompileOptions = {}): CompiledSeccomp {
   const warnings: string[] = [];
   // Seccomp user notification (runtime-spec: the runtime sends the listener
   // fd to an agent on this UNIX socket) is not implemented: refuse rather
@@ -155,7 +125,19 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
       byName.get(name)!.push({ args: s.args ?? [], ret });
     }
   });
-  const unknown = [...byName.keys()].filter((n) => !isKnownSyscall(n));
+  // Names our tables lack may still be numbered by the resolver.
+  const resolved = new Map<string, Partial<Record<CompiledArch, number>>>();
+  for (const n of byName.keys()) {
+    if (isKnownSyscall(n) || !opts.resolve) continue;
+    const nrs: Partial<Record<CompiledArch, number>> = {};
+    for (const a of arches) {
+      const nr = opts.resolve(a, n);
+      if (nr !== undefined && Number.isInteger(nr) && nr >= 0 && nr < X32_SYSCALL_BIT) nrs[a] = nr;
+    }
+    if (Object.keys(nrs).length) resolved.set(n, nrs);
+  }
+  const lookup = (a: CompiledArch, name: string) => syscallNumber(a, name) ?? resolved.get(name)?.[a];
+  const unknown = [...byName.keys()].filter((n) => !isKnownSyscall(n) && !resolved.has(n));
   if (unknown.length) {
     const shown = unknown.slice(0, 10).map((n) => (/^[a-z0-9_]{1,64}$/.test(n) ? n : JSON.stringify(n.slice(0, 64))));
     const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : '';
@@ -164,7 +146,7 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
   const stub = !['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(profile.defaultAction) && defaultRet !== ((SECCOMP_RET.ERRNO | ENOSYS) >>> 0);
   const enosysAbove: Partial<Record<CompiledArch, number>> = {};
   const abi = (a: CompiledArch) => {
-    const r = compileAbi(a, byName, defaultRet, stub);
+    const r = compileAbi(a, byName, lookup, defaultRet, stub);
     if (r.max !== undefined) enosysAbove[a] = r.max;
     return r.insns;
   };
@@ -191,22 +173,6 @@ export function compileSeccomp(profile: Seccomp, opts: { arch?: CompiledArch } =
   return { filter: encodeFilter(instructions), instructions, unknownSyscalls: unknown, enosysAbove, warnings };
 }
 
-const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-/** The JSON shapes compileSeccomp walks (a profile file is user input; validateSpec checks less). */
-function checkShape(p: Seccomp): void {
-  const bad = (field: string, why: string) => { throw new InvalidArgumentError(`linux.seccomp.${field}: ${why}`); };
-  if (p.architectures !== undefined && !isStrings(p.architectures)) bad('architectures', 'must be an array of strings');
-  if (p.flags !== undefined && !isStrings(p.flags)) bad('flags', 'must be an array of strings');
-  if (p.syscalls === undefined) return;
-  if (!Array.isArray(p.syscalls)) bad('syscalls', 'must be an array');
-  p.syscalls.forEach((s, i) => {
-    if (typeof s !== 'object' || s === null) bad(`syscalls[${i}]`, 'must be an object');
-    if (!isStrings(s.names) || s.names.length === 0) bad(`syscalls[${i}].names`, 'must be a non-empty array of strings');
-    if (s.args !== undefined && (!Array.isArray(s.args) || s.args.some((a) => typeof a !== 'object' || a === null))) bad(`syscalls[${i}].args`, 'must be an array of objects');
-  });
-}
-
 /** A name some architecture has (ours, or one we compile no table for). */
 export function isKnownSyscall(name: string): boolean {
   // hasOwn: a profile naming "toString" or "__proto__" must not find Object.prototype.
@@ -219,12 +185,12 @@ export function syscallNumber(arch: CompiledArch, name: string): number | undefi
 }
 
 /** One ABI's chain: the ENOSYS stub, per system call number in order its rules, then the default. A holds nr. */
-function compileAbi(a: CompiledArch, byName: Map<string, Rule[]>, defaultRet: number, stub: boolean): { insns: Insn[]; max?: number } {
+function compileAbi(a: CompiledArch, byName: Map<string, Rule[]>, lookup: (a: CompiledArch, name: string) => number | undefined, defaultRet: number, stub: boolean): { insns: Insn[]; max?: number } {
   // Rules by number: two names of one number (aliases) share a block.
   const { bit } = ABIS[a];
   const byNr = new Map<number, Rule[]>();
   for (const [name, rules] of byName) {
-    const nr = syscallNumber(a, name);
+    const nr = lookup(a, name);
     if (nr === undefined) continue;
     byNr.set(nr, [...(byNr.get(nr) ?? []), ...rules]);
   }
