@@ -110,8 +110,9 @@ export async function killTask(m: Manager, id: string, signal: number, all: bool
   }
   const cg = openCgroupByPath(t.cgroupsPath);
   const r = await signalAll(m.sys, cg, signal);
-  if (r.how === 'cgroup.kill') trace?.(`cgroup.kill ${cg.path}: ${r.signalled.length} processes (${r.signalled.join(' ')})`);
-  else trace?.(`froze ${cg.path} (${r.frozen}); signal ${signal} → ${r.signalled.length} processes by pidfd (${r.signalled.join(' ')}); thawed (${cg.freezerState()})`);
+  const n = `${r.signalled.length} process${r.signalled.length === 1 ? '' : 'es'} (${r.signalled.join(' ')})`;
+  if (r.how === 'cgroup.kill') trace?.(`cgroup.kill ${cg.path}: ${n}`);
+  else trace?.(`froze ${cg.path} (${r.frozen}); signal ${signal} → ${n} by pidfd; thawed (${cg.freezerState()})`);
 }
 
 export async function taskPids(m: Manager, id: string): Promise<number[]> {
