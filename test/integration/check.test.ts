@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { rootTest } from '../helpers/root.js';
 import { BIN, REPO } from '../helpers/tsctr.js';
 
@@ -19,6 +19,8 @@ rootTest(test, 'as root: namespaces, overlayfs, pivot_root and the cgroup layout
   assert.is(row('pivot_root').status, 'ok');
   assert.is(row('seccomp').status, 'ok');
   assert.is(row('cgroup create').status, 'ok');
+  // The default device rules' BPF program loads and attaches (a scratch cgroup2 dir, removed again).
+  if (/ - cgroup2 /.test(readFileSync('/proc/self/mountinfo', 'utf8'))) assert.match(row('cgroup v2 device filter').detail, /^BPF_PROG_TYPE_CGROUP_DEVICE program \(\d+ instructions\) loaded and attached/);
   // Detected, not assumed: compare with what /proc/self/mountinfo says.
   const mi = spawnSync('sh', ['-c', 'grep -c " - cgroup2 " /proc/self/mountinfo; grep -c " - cgroup " /proc/self/mountinfo'], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
   const [v2, v1] = [mi[0]!, mi[1]!];
@@ -61,6 +63,7 @@ rootTest(test, 'as nobody: reports what is missing with hints, exits 1, no crash
     assert.is(row('namespace mnt').status, 'fail');
     assert.match(row('namespace mnt').hint!, /needs root or CAP_SYS_ADMIN/);
     assert.is(row('cgroup create').status, 'fail');
+    assert.ok(row('cgroup v2 device filter').status !== 'ok' || !/ - cgroup2 /.test(readFileSync('/proc/self/mountinfo', 'utf8')));
     for (const x of out.results) if (x.status !== 'ok') assert.ok(x.hint, `${x.name} is ${x.status} without a hint`);
   }
 });

@@ -1,6 +1,9 @@
 // The cgroup rows of `tsctr check`: which layout, which controllers, and
 // whether a cgroup can really be made, limited and read back.
-import { createCgroupManager, detectHostCgroups } from '../cgroups/index.js';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { attachDeviceFilter, compileDeviceFilter, createCgroupManager, detectHostCgroups, type BpfSys } from '../cgroups/index.js';
+import { defaultDeviceRules } from '../spec/defaults.js';
 import type { CheckResult } from './probes.js';
 
 export async function checkCgroups(): Promise<CheckResult[]> {
@@ -33,4 +36,32 @@ export async function checkCgroups(): Promise<CheckResult[]> {
     await m.destroy().catch(() => undefined);
   }
   return rows;
+}
+
+/**
+ * Whether device rules can be enforced on the cgroup2 hierarchy: the default
+ * rules' BPF program is loaded and attached to a scratch cgroup (removed
+ * again). Required on pure v2, where nothing else enforces them.
+ */
+export function checkDeviceFilter(sys: BpfSys): CheckResult {
+  const name = 'cgroup v2 device filter';
+  let layout;
+  try { layout = detectHostCgroups(); } catch { return { name, status: 'warn', detail: 'no cgroup hierarchy', hint: 'see the cgroups row', required: false }; }
+  if (!layout.unified) return { name, status: 'ok', detail: 'no cgroup2 hierarchy: the v1 devices controller enforces device rules', required: false };
+  const required = layout.mode === 'v2';
+  const dir = join(layout.unified.ownDir, `tsctr-check-bpf-${process.pid}`);
+  const filter = compileDeviceFilter(defaultDeviceRules());
+  try {
+    mkdirSync(dir);
+    try {
+      attachDeviceFilter(dir, filter, sys);
+    } finally {
+      rmdirSync(dir);
+    }
+    const v1 = layout.v1.some((h) => h.controllers.includes('devices'));
+    return { name, status: 'ok', detail: `BPF_PROG_TYPE_CGROUP_DEVICE program (${filter.insns.length} instructions) loaded and attached${v1 ? '; the v1 devices controller enforces too' : ''}`, required };
+  } catch (e) {
+    const hint = (e as { hint?: string }).hint ?? 'needs root and a kernel with CONFIG_CGROUP_BPF';
+    return { name, status: required ? 'fail' : 'warn', detail: `${(e as Error).message}${required ? '' : ' (the v1 devices controller still enforces device rules)'}`, hint, required };
+  }
 }

@@ -1,5 +1,5 @@
 import { loadSys } from '../../sys/index.js';
-import { checkCgroups } from './cgroups.js';
+import { checkCgroups, checkDeviceFilter } from './cgroups.js';
 import { checkNamespaces, checkOverlay, checkPivotRoot, checkPrivileges, checkSeccomp, checkUserNamespaceLimits, type CheckResult } from './probes.js';
 
 export type { CheckResult, CheckStatus } from './probes.js';
@@ -18,6 +18,7 @@ export async function runChecks(opts: { root: string }): Promise<CheckResult[]> 
   rows.push(checkOverlay(sys, opts.root));
   rows.push(await checkPivotRoot(sys));
   rows.push(...(await checkCgroups()));
+  rows.push(checkDeviceFilter(sys));
   rows.push(await checkSeccomp(sys));
   const { checkNetworking } = await import('./network.js');
   rows.push(...(await checkNetworking(sys)));
