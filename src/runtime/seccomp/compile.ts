@@ -109,7 +109,7 @@ export function compileSeccomp(profile: Seccomp, opts: CompileOptions = {}): Com
   // seccomp_init() starts with it; runc adds the listed ones to it).
   const arches = new Set<CompiledArch>([opts.arch ?? nativeArch()]);
   (profile.architectures ?? []).forEach((a, i) => {
-    const m = SPEC_ARCH[a];
+    const m = Object.hasOwn(SPEC_ARCH, a) ? SPEC_ARCH[a] : undefined;
     if (m) arches.add(m);
     else if (OTHER_SPEC_ARCHES.has(a)) warnings.push(`linux.seccomp.architectures: ${a} has no syscall table here; its system calls are refused (bad architecture)`);
     else throw new InvalidArgumentError(`linux.seccomp.architectures[${i}]: unknown architecture ${JSON.stringify(a)}`);
@@ -171,6 +171,11 @@ export function compileSeccomp(profile: Seccomp, opts: CompileOptions = {}): Com
   // BPF_MAXINSNS (linux/bpf_common.h)
   if (instructions.length > 4096) throw new InvalidArgumentError(`linux.seccomp: the filter needs ${instructions.length} instructions, more than the kernel's 4096`);
   return { filter: encodeFilter(instructions), instructions, unknownSyscalls: unknown, enosysAbove, warnings };
+}
+
+/** The SCMP_ARCH_* names compileSeccomp has a table for. */
+export function compiledSpecArches(): string[] {
+  return Object.keys(SPEC_ARCH);
 }
 
 /** A name some architecture has (ours, or one we compile no table for). */

@@ -29,7 +29,7 @@ export function encodeAction(action: SeccompAction, errnoRet: number | undefined
 }
 
 // seccomp(2) SECCOMP_FILTER_FLAG_* (linux/seccomp.h) a profile may ask for.
-const FILTER_FLAGS: Record<string, number> = {
+export const FILTER_FLAGS: Readonly<Record<string, number>> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1,
   SECCOMP_FILTER_FLAG_LOG: 2,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
@@ -46,7 +46,7 @@ export function encodeFilterFlags(profile: Seccomp): number {
     if (f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' || f === 'SECCOMP_FILTER_FLAG_NEW_LISTENER') {
       throw new InvalidArgumentError(`linux.seccomp.flags: ${f} needs a seccomp notify listener (SCMP_ACT_NOTIFY, listenerPath), which tsctr does not support`);
     }
-    const bit = FILTER_FLAGS[f];
+    const bit = Object.hasOwn(FILTER_FLAGS, f) ? FILTER_FLAGS[f] : undefined;
     if (bit === undefined) throw new InvalidArgumentError(`linux.seccomp.flags: unknown flag ${JSON.stringify(f)} (known: ${Object.keys(FILTER_FLAGS).join(', ')})`);
     flags |= bit;
   });

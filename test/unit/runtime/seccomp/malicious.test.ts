@@ -78,6 +78,8 @@ test('wrong JSON shapes name the field', () => {
     [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: 'SCMP_ARCH_X86_64' }, /^linux\.seccomp\.architectures: must be an array of strings/],
     [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_VAX'] }, /^linux\.seccomp\.architectures\[1\]: unknown architecture "SCMP_ARCH_VAX"/],
     [{ defaultAction: 'SCMP_ACT_ALLOW', flags: 'SECCOMP_FILTER_FLAG_LOG' }, /^linux\.seccomp\.flags: must be an array of strings/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['constructor'] }, /^linux\.seccomp\.architectures\[0\]: unknown architecture "constructor"/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['__proto__'] }, /^linux\.seccomp\.architectures\[0\]: unknown architecture "__proto__"/],
   ];
   for (const [p, re] of cases) refuses(p, re, JSON.stringify(p));
 });
@@ -91,6 +93,7 @@ test('seccomp notify: listenerPath, listenerMetadata, SCMP_ACT_NOTIFY and the li
     refuses({ defaultAction: 'SCMP_ACT_ALLOW', flags: [f] }, new RegExp(`^linux\\.seccomp\\.flags: ${f} needs a seccomp notify listener`), f, encodeFilterFlags as (p: unknown) => unknown);
   }
   refuses({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_FAST'] }, /^linux\.seccomp\.flags: unknown flag "SECCOMP_FILTER_FLAG_FAST"/, 'unknown flag', encodeFilterFlags as (p: unknown) => unknown);
+  for (const f of ['toString', '__proto__', 'constructor']) refuses({ defaultAction: 'SCMP_ACT_ALLOW', flags: [f] }, /^linux\.seccomp\.flags: unknown flag/, f, encodeFilterFlags as (p: unknown) => unknown);
 });
 
 test('the flags seccomp(2) takes are passed on: TSYNC 1, LOG 2, SPEC_ALLOW 4', () => {
