@@ -1,8 +1,12 @@
 // Resolves a --user value (uid, uid:gid, name, name:group and mixes) against
-// the image's own /etc/passwd and /etc/group, read through the rootfs's
-// host path. Like runc's user.GetExecUser: a numeric uid need not exist in
-// passwd (its gid is then 0); a name must.
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+// the image's own /etc/passwd and /etc/group. Like runc's
+// user.GetExecUser: a numeric uid need not exist in passwd (its gid is then
+// 0); a name must. The files are read inside the root: run and exec pass
+// readerInRoot(sys, rootfs), which opens them through the executor's
+// resolver (openat2 RESOLVE_IN_ROOT), so /etc/passwd -> /host/file reads the
+// root's /host/file, never the host's.
+import { closeSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import type { Sys } from '../sys/index.js';
 import { posix } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 
@@ -51,13 +55,39 @@ export function resolveInRootfs(rootfs: string, path: string): string {
   return posix.join(rootfs, ...done);
 }
 
-function readInRootfs(rootfs: string, path: string): string | undefined {
-  try {
-    return readFileSync(resolveInRootfs(rootfs, path), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw e;
-  }
+/** Reads a file inside the root; undefined when it is missing. */
+export type RootReader = (path: string) => string | undefined;
+
+const missing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as { code?: string }).code ?? '');
+
+/** The textual walk above (no sys layer needed): for tests and --dry-run. */
+export function readerByWalk(rootfs: string): RootReader {
+  return (path) => {
+    try {
+      return readFileSync(resolveInRootfs(rootfs, path), 'utf8');
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+  };
+}
+
+/** Reads through a fd the native resolver opened inside the root (no symlink reaches the host). */
+export function readerInRoot(sys: Sys, rootfs: string): RootReader {
+  return (path) => {
+    let fd: number;
+    try {
+      fd = sys.openInRoot(rootfs, path);
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+    try {
+      return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  };
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -76,14 +106,14 @@ function checkId(v: string, what: string, input: string): number {
   return n;
 }
 
-export function resolveUser(rootfs: string, user: string): ResolvedUser {
+export function resolveUser(rootfs: string, user: string, read: RootReader = readerByWalk(rootfs)): ResolvedUser {
   const m = user.match(/^([^:]+)(?::([^:]+))?$/);
   if (!m) throw new InvalidArgumentError(`user ${JSON.stringify(user)}: expected uid, uid:gid, name or name:group`);
   const [, u, g] = m as unknown as [string, string, string | undefined];
   const passwdPath = posix.join(rootfs, 'etc/passwd');
   const groupPath = posix.join(rootfs, 'etc/group');
-  const passwd = parsePasswd(readInRootfs(rootfs, '/etc/passwd') ?? '');
-  const groupText = readInRootfs(rootfs, '/etc/group');
+  const passwd = parsePasswd(read('/etc/passwd') ?? '');
+  const groupText = read('/etc/group');
   const groups = parseGroup(groupText ?? '');
 
   let entry: PasswdEntry | undefined;

@@ -1,7 +1,7 @@
 // A recording stand-in for the real system calls, for unit tests: every call
 // is appended to `calls`; `failOn` makes a call throw a SysError.
 import { SysError, errnoOf } from './errors.js';
-import type { Pty, Spawned, StatFs, Sys, WaitStatus } from './types.js';
+import type { IdMap, Pty, Spawned, StatFs, Sys, WaitStatus } from './types.js';
 
 export interface RecordedCall {
   name: keyof Sys;
@@ -72,4 +72,7 @@ export class FakeSys implements Sys {
   }
   bpfProgQuery(targetFd: number, attachType: number) { this.rec('bpfProgQuery', [targetFd, attachType]); return [...(this.bpfAttached.get(targetFd) ?? [])]; }
   bpfProgGetFdById(id: number) { this.rec('bpfProgGetFdById', [id]); return id; }
+  validatePlan(plan: Buffer) { this.rec('validatePlan', [plan]); return null; }
+  openInRoot(root: string, path: string, opts: { walk?: boolean } = {}) { this.rec('openInRoot', [root, path, opts], path); return 240; }
+  shiftOwnership(root: string, uids: IdMap[], gids: IdMap[]) { this.rec('shiftOwnership', [root, uids, gids], root); return 0; }
 }

@@ -65,6 +65,9 @@ const native = define({
   tsctr_bpf_prog_detach: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32] },
   tsctr_bpf_prog_query: { library: 'tsctr', retType: I32, paramsType: [I32, I32, BUF, I32] },
   tsctr_bpf_prog_get_fd_by_id: { library: 'tsctr', retType: I32, paramsType: [I32] },
+  tsctr_validate_plan: { library: 'tsctr', retType: I32, paramsType: [BUF, I32, BUF, I32] },
+  tsctr_open_in_root: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
+  tsctr_shift_ownership: { library: 'tsctr', retType: I64, paramsType: [S, BUF, I32, I32, BUF, I32] },
 });
 
 interface ErrnoResult<T> { value: T; errnoCode: number }
@@ -218,7 +221,13 @@ export const libcSys: Sys = {
   },
   spawn(plan, cloneFlags, pidnsFd = -1): Spawned {
     const out = Buffer.alloc(16);
-    checkNeg(native.tsctr_spawn([plan, plan.length, cloneFlags, pidnsFd, out]) as number, 'clone');
+    const r = native.tsctr_spawn([plan, plan.length, cloneFlags, pidnsFd, out]) as number;
+    // A plan the executor refuses is a bug in tsctr: say which op and why, not just EINVAL.
+    if (r < 0 && (r === -22 || r === -71)) {
+      const why = libcSys.validatePlan(plan);
+      if (why) throw new SysError('launch plan', -r, why);
+    }
+    checkNeg(r, 'clone');
     return { pid: out.readInt32LE(0), pidfd: out.readInt32LE(4), syncFd: out.readInt32LE(8), reportFd: out.readInt32LE(12) };
   },
   async wait(pid): Promise<WaitStatus> {
@@ -272,4 +281,25 @@ export const libcSys: Sys = {
   bpfProgGetFdById(id) {
     return checkNeg(native.tsctr_bpf_prog_get_fd_by_id([id]) as number, 'bpf BPF_PROG_GET_FD_BY_ID');
   },
+  validatePlan(plan) {
+    const msg = Buffer.alloc(512);
+    const r = native.tsctr_validate_plan([plan, plan.length, msg, msg.length]) as number;
+    return r === 0 ? null : cString(msg);
+  },
+  openInRoot(root, path, opts = {}) {
+    return checkNeg(native.tsctr_open_in_root([root, path, opts.walk ? 1 : 0]) as number, 'open (in root)', `${root}:${path}`);
+  },
+  shiftOwnership(root, uids, gids) {
+    const maps = Buffer.alloc((uids.length + gids.length) * 12);
+    [...uids, ...gids].forEach((m, i) => { maps.writeUInt32LE(m.containerID, i * 12); maps.writeUInt32LE(m.hostID, i * 12 + 4); maps.writeUInt32LE(m.size, i * 12 + 8); });
+    const err = Buffer.alloc(4096);
+    const r = Number(native.tsctr_shift_ownership([root, maps, uids.length, gids.length, err, err.length]));
+    if (r < 0) throw new SysError('lchown (id shift)', -r, `${root}${cString(err)}`);
+    return r;
+  },
 };
+
+function cString(b: Buffer): string {
+  const end = b.indexOf(0);
+  return b.subarray(0, end < 0 ? b.length : end).toString('utf8');
+}

@@ -86,7 +86,20 @@ export interface Sys {
   bpfProgQuery(targetFd: number, attachType: number): number[];
   /** A fd for a loaded program by id (the caller closes it). */
   bpfProgGetFdById(id: number): number;
+  /** The executor's own check of a launch plan: null when valid, else one line naming the op and what is wrong. */
+  validatePlan(plan: Buffer): string | null;
+  /**
+   * Opens path inside root for reading, resolved as the container would see
+   * it (native/resolve.c: openat2 RESOLVE_IN_ROOT, or the O_NOFOLLOW walk
+   * with walk): an image's symlink never reaches a host file.
+   */
+  openInRoot(root: string, path: string, opts?: { walk?: boolean }): number;
+  /** Shifts ownership below root (one filesystem) from container to host ids, never following a symlink. Returns the count changed. */
+  shiftOwnership(root: string, uids: IdMap[], gids: IdMap[]): number;
 }
+
+/** One line of a uid/gid map (the OCI IdMapping shape). */
+export interface IdMap { containerID: number; hostID: number; size: number }
 
 export function decodeWaitStatus(status: number): WaitStatus {
   const sig = status & 0x7f;

@@ -44,7 +44,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
   if (req.tty && !proc.env!.some((e) => e.startsWith('TERM='))) proc.env!.push('TERM=xterm');
   spec.process = proc;
   // The container's own /etc/passwd, through its root as the kernel shows it.
-  if (req.user) applyUserFlag(spec, req.user, `/proc/${task.pid}/root`);
+  if (req.user) applyUserFlag(spec, req.user, `/proc/${task.pid}/root`, { sys: req.sys });
   const td = new Teardown();
   try {
     // -t: the container allocates the pty on its own devpts, after joining its

@@ -9,8 +9,8 @@
 // the ownership of the container's own snapshot: each file is lchowned to
 // its mapped id (overlayfs copies the metadata up; lower layers stay shared
 // and unchanged). chown clears setuid/setgid, so those modes are put back.
-import { chmodSync, lchownSync, lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// The image's symlinks are never followed (native/idmap.c).
+import type { Sys } from '../../sys/index.js';
 import type { IdMapping } from '../spec/index.js';
 
 /** The host id of a container id, or undefined when it is not mapped. */
@@ -19,22 +19,13 @@ export function mapId(id: number, maps: IdMapping[]): number | undefined {
   return undefined;
 }
 
-/** Shifts ownership of every file below root (one filesystem) from container ids to host ids. Returns the count. */
-export function shiftOwnership(root: string, uids: IdMapping[], gids: IdMapping[]): number {
-  const rootDev = lstatSync(root).dev;
-  let n = 0;
-  const visit = (p: string) => {
-    const st = lstatSync(p);
-    if (st.dev !== rootDev) return; // a mount inside: not ours to change
-    const uid = mapId(st.uid, uids) ?? st.uid;
-    const gid = mapId(st.gid, gids) ?? st.gid;
-    if (uid !== st.uid || gid !== st.gid) {
-      lchownSync(p, uid, gid);
-      if (!st.isSymbolicLink() && st.mode & 0o6000) chmodSync(p, st.mode & 0o7777);
-      n++;
-    }
-    if (st.isDirectory()) for (const e of readdirSync(p)) visit(join(p, e));
-  };
-  visit(root);
-  return n;
+/**
+ * Shifts ownership of every file below root (one filesystem) from container
+ * ids to host ids. The walk is native (native/idmap.c): directories opened
+ * with O_NOFOLLOW relative to their parent, entries changed with
+ * fchownat(AT_SYMLINK_NOFOLLOW), so a symlink in the image cannot redirect a
+ * chown to the host. Returns the count.
+ */
+export function shiftOwnership(sys: Sys, root: string, uids: IdMapping[], gids: IdMapping[]): number {
+  return sys.shiftOwnership(root, uids, gids);
 }

@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../../errors.js';
 import { defaultSeccompProfile } from '../seccomp/index.js';
 import type { Seccomp, Spec } from '../spec/index.js';
-import { resolveUser } from '../user.js';
+import { readerInRoot, resolveUser } from '../user.js';
+import type { Sys } from '../../sys/index.js';
 
-export function applyUserFlag(spec: Spec, user: string | undefined, rootfs: string, opts: { numericOnly?: boolean } = {}): void {
+export function applyUserFlag(spec: Spec, user: string | undefined, rootfs: string, opts: { numericOnly?: boolean; sys?: Sys } = {}): void {
   if (!user) return;
   if (opts.numericOnly && !/^\d+(:\d+)?$/.test(user)) return; // a name needs the mounted rootfs
-  const u = resolveUser(rootfs, user);
+  // With the sys layer, /etc/passwd and /etc/group are opened inside the root by the native resolver.
+  const u = resolveUser(rootfs, user, opts.sys ? readerInRoot(opts.sys, rootfs) : undefined);
   const p = spec.process!;
   p.user = { ...p.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
   if (u.home && !p.env!.some((e) => e.startsWith('HOME='))) p.env!.push(`HOME=${u.home}`);

@@ -96,13 +96,13 @@ export async function runContainer(req: RunRequest): Promise<number> {
     td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
     // Names in --user and the image's User are looked up in the image's own /etc/passwd.
     if (user) {
-      applyUserFlag(spec, user, rootfs.path);
+      applyUserFlag(spec, user, rootfs.path, { sys });
       store.update(record);
     }
     const { uidMappings = [], gidMappings = [] } = spec.linux ?? {};
     if (uidMappings.length) openPathForMappedRoot(store.taskDir(flags.id), req.state);
     if (mounted && uidMappings.length) {
-      const n = shiftOwnership(rootfs.path, uidMappings, gidMappings);
+      const n = shiftOwnership(sys, rootfs.path, uidMappings, gidMappings);
       req.trace?.(`shifted ownership of ${n} files in the snapshot to the user namespace's ids`);
     }
     if (net) {
