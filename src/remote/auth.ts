@@ -9,6 +9,14 @@
 // Tokens are reused per host + scope until expires_in (default 60 s) runs
 // out. A Basic challenge is answered with the credentials directly, and once a
 // host asked for Basic we send them up front.
+//
+// An identity token (docker's "identitytoken", or a credential helper's
+// Username "<token>") is an OAuth2 refresh token (docs/spec/auth/oauth.md):
+//
+//   client ──POST realm  grant_type=refresh_token&refresh_token=…&service&scope&client_id──► token server
+//   client ◄─{"access_token", "expires_in", "refresh_token"?}
+//
+// It is never sent as a password, and a Basic challenge gets nothing from it.
 import type { Credentials } from './docker-config.js';
 import { errorFromResponse, RegistryError } from './errors.js';
 import type { TlsSettings, Transport } from './transport.js';
@@ -59,7 +67,7 @@ export class Authorizer {
     if (!ch) return false;
     const creds = await this.credentials(host);
     if (ch.scheme === 'basic') {
-      if (!creds) return false;
+      if (!creds || creds.identityToken) return false;
       const h = basicHeader(creds);
       if (sent === h) return false; // these very credentials were refused
       this.basic.set(host, h);
@@ -88,33 +96,47 @@ export class Authorizer {
     } catch {
       throw new RegistryError('GET', realm, 0, undefined, 'the registry sent an invalid token realm URL');
     }
-    if (service) u.searchParams.set('service', service);
-    for (const s of scopes) u.searchParams.append('scope', s);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (creds) headers.authorization = basicHeader(creds);
     this.tokenRequests++;
-    this.log(`auth: token for ${scopes.join(' ')} from ${u.origin}${u.pathname} (${creds ? `as ${creds.username}` : 'anonymous'})`);
+    let method = 'GET';
+    let body: Buffer | undefined;
+    if (creds?.identityToken) {
+      // OAuth2 refresh-token grant: the token goes in a form body, not a URL or a header.
+      method = 'POST';
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'tsctr' });
+      if (service) form.set('service', service);
+      form.set('scope', scopes.join(' '));
+      body = Buffer.from(form.toString());
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else {
+      if (service) u.searchParams.set('service', service);
+      for (const s of scopes) u.searchParams.append('scope', s);
+      if (creds) headers.authorization = basicHeader(creds);
+    }
+    this.log(`auth: token for ${scopes.join(' ')} from ${u.origin}${u.pathname} (${creds?.identityToken ? 'with an identity token' : creds ? `as ${creds.username}` : 'anonymous'})`);
     const url = u.toString();
-    const res = await this.transport.request({ method: 'GET', url, headers, tls, followRedirects: true });
+    const res = await this.transport.request({ method, url, headers, body, tls, followRedirects: method === 'GET' });
     if (res.statusCode !== 200) {
-      const hint = creds ? `the token server refused the credentials of "${creds.username}": check --user or ~/.docker/config.json` : 'log in with --user or ~/.docker/config.json';
-      const err = await errorFromResponse('GET', url, res, hint);
+      const hint = creds?.identityToken ? 'the token server refused the identity token: log in again (it may have expired or been revoked)'
+        : creds ? `the token server refused the credentials of "${creds.username}": check --user or ~/.docker/config.json` : 'log in with --user or ~/.docker/config.json';
+      const err = await errorFromResponse(method, url, res, hint);
       if (!err.code && (res.statusCode === 401 || res.statusCode === 403)) {
-        throw new RegistryError('GET', url, res.statusCode, 'UNAUTHORIZED', err.message.slice(err.message.indexOf(': ') + 2), { hint });
+        throw new RegistryError(method, url, res.statusCode, 'UNAUTHORIZED', err.message.slice(err.message.indexOf(': ') + 2), { hint });
       }
       throw err;
     }
     const chunks: Buffer[] = [];
     for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
-    let body: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
+    let answer: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+      answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof answer;
     } catch {
-      throw new RegistryError('GET', url, 200, undefined, 'the token server answered with something other than JSON');
+      throw new RegistryError(method, url, 200, undefined, 'the token server answered with something other than JSON');
     }
-    const token = body.token ?? body.access_token;
-    if (!token) throw new RegistryError('GET', url, 200, undefined, 'the token server answered without a token');
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRY_S;
+    if (!answer || typeof answer !== 'object') throw new RegistryError(method, url, 200, undefined, 'the token server answered with JSON that is not an object');
+    const token = answer.token ?? answer.access_token;
+    if (!token || typeof token !== 'string') throw new RegistryError(method, url, 200, undefined, 'the token server answered without a token');
+    const expiresIn = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : DEFAULT_EXPIRY_S;
     return { token, expiresAt: this.now() + Math.max(1, expiresIn - EARLY_S) * 1000 };
   }
 }

@@ -8,7 +8,7 @@ import { DigestMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Descriptor } from '../image/descriptor.js';
 import type { Reference } from '../reference/index.js';
 import { Authorizer, scopeFor, type Action } from './auth.js';
-import { lookupCredentials, parseUserFlag, type Credentials } from './docker-config.js';
+import { findCredentials, parseUserFlag, type Credentials } from './docker-config.js';
 import { errorFromResponse, RegistryError, codeForStatus } from './errors.js';
 import { resolveEndpoints, type Capability, type Endpoint } from './hosts.js';
 import { ACCEPT_MANIFESTS, MANIFEST_TYPES, baseContentType, digestOf, manifestMediaType, readManifestBody, verifyContent } from './manifest-check.js';
@@ -50,8 +50,17 @@ export class Client implements RegistryClient {
       return this.userCreds;
     }
     const domain = this.credentialsFor.get(host);
-    return lookupCredentials(domain && domain !== host ? [host, domain] : [host], this.opts.dockerConfigPath, this.log);
+    const hosts = domain && domain !== host ? [host, domain] : [host];
+    // One helper run per host and command, however many requests meet a challenge.
+    const key = hosts.join(' ');
+    let p = this.found.get(key);
+    if (!p) {
+      p = findCredentials(hosts, this.opts.dockerConfigPath, { log: this.log, helper: { timeoutMs: this.opts.credentialHelperTimeoutMs } });
+      this.found.set(key, p);
+    }
+    return p;
   }
+  private readonly found = new Map<string, Promise<Credentials | undefined>>();
 
   private endpoints(ref: Reference, cap: Capability): Endpoint[] {
     const eps = resolveEndpoints(ref.domain, this.opts).filter((e) => e.capabilities.includes(cap));
@@ -84,10 +93,11 @@ export class Client implements RegistryClient {
         }
       }
       if ((res.statusCode === 401 || res.statusCode === 403) && authz) {
-        const who = (await this.credentials(ep.host).catch(() => undefined))?.username;
+        const creds = await this.credentials(ep.host).catch(() => undefined);
+        const who = creds?.identityToken ? 'the identity token' : creds?.username ? `"${creds.username}"` : undefined;
         const push = action === 'push' ? ' (push needs write access)' : '';
         this.refusedHints.set(res, who
-          ? `the registry refused "${who}"${push}: check the password, or the account's access to ${ref.path}`
+          ? `the registry refused ${who}${push}: check the password, or the account's access to ${ref.path}`
           : `anonymous access is not enough here${push}: log in with --user or ~/.docker/config.json`);
       }
       return { res, url };

@@ -15,6 +15,8 @@ export interface RemoteOptions {
   hostsDir?: string;
   /** Default $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
   dockerConfigPath?: string;
+  /** How long a docker-credential-<name> helper may take (default 60 s). */
+  credentialHelperTimeoutMs?: number;
   /** Attempts per request on 429, 5xx, ECONNRESET/ETIMEDOUT (default 5). */
   maxAttempts?: number;
   /** Base of the exponential backoff between attempts in ms (default 250). */
@@ -49,4 +51,4 @@ export { RegistryError } from './errors.js';
 export { MAX_MANIFEST_BYTES, MANIFEST_TYPES } from './manifest-check.js';
 export { parseHostsToml, resolveEndpoints, type Endpoint, type Capability } from './hosts.js';
 export { parseChallenges, type Challenge } from './www-authenticate.js';
-export { lookupCredentials, type Credentials } from './docker-config.js';
+export { findCredentials, lookupCredentials, type Credentials } from './docker-config.js';

@@ -5,7 +5,9 @@
 // `rootcertbundle`; our certificate is self-signed and is that bundle.
 //
 // Policy: anonymous callers get `pull` only; the right user/password gets
-// whatever actions they ask for; a wrong password is a 401.
+// whatever actions they ask for; a wrong password is a 401. POST /token with
+// grant_type=refresh_token (OAuth2, docs/spec/auth/oauth.md) and the
+// configured refresh token acts as that user; any other refresh token is a 401.
 import { createHash, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,7 +17,7 @@ export interface TokenServer {
   url: string;
   /** Requests answered with a token, and all requests. */
   issued: number;
-  requests: { scopes: string[]; user?: string }[];
+  requests: { scopes: string[]; user?: string; grant?: string; clientId?: string }[];
   close(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export interface TokenServerOptions {
   user: string;
   password: string;
   expiresIn?: number;
+  /** The identity token a credential helper hands out ("<token>" user). */
+  refreshToken?: string;
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
@@ -50,6 +54,20 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
   const state: TokenServer = { url: '', issued: 0, requests: [], close: async () => {} };
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/token' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d; });
+      req.on('end', () => {
+        const f = new URLSearchParams(body);
+        const scopes = (f.get('scope') ?? '').split(' ').filter(Boolean);
+        const ok = f.get('grant_type') === 'refresh_token' && !!o.refreshToken && f.get('refresh_token') === o.refreshToken;
+        state.requests.push({ scopes, user: ok ? o.user : undefined, grant: f.get('grant_type') ?? undefined, clientId: f.get('client_id') ?? undefined });
+        if (!ok) { res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant' })); return; }
+        const r = issue(scopes, o.user);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: r.token, expires_in: r.expiresIn, scope: scopes.join(' ') }));
+      });
+      return;
+    }
     if (u.pathname !== '/token' || req.method !== 'GET') { res.writeHead(404).end(); return; }
     const scopes = u.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
     let user: string | undefined;
@@ -64,6 +82,10 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
       user = name;
     }
     state.requests.push({ scopes, user });
+    const { token, expiresIn } = issue(scopes, user);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() }));
+  });
+  function issue(scopes: string[], user: string | undefined): { token: string; expiresIn: number } {
     const access = scopes.map((s) => {
       const [type, ...mid] = s.split(':');
       const actions = mid.pop()!.split(',');
@@ -75,10 +97,9 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
       iss: o.issuer, sub: user ?? '', aud: o.service, exp: now + expiresIn, nbf: now - 10, iat: now,
       jti: createHash('sha256').update(randomBytes(16)).digest('hex').slice(0, 16), access,
     };
-    const token = signJwt(claims, o.keyPem, x5c);
     state.issued++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() }));
-  });
+    return { token: signJwt(claims, o.keyPem, x5c), expiresIn };
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
   state.close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });

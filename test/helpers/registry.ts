@@ -30,6 +30,8 @@ export interface TestRegistry {
   password?: string;
   /** token mode: the token server (counts issued tokens). */
   tokenServer?: TokenServer;
+  /** token mode: an identity (OAuth2 refresh) token the token server takes for `user`. */
+  refreshToken?: string;
   dir: string;
   /** The registry's own log so far (for failure messages). */
   log(): string;
@@ -117,6 +119,7 @@ export async function startRegistry(o: { mode: RegistryMode }): Promise<TestRegi
   try {
     const user = 'tsctr';
     const password = 'sekret-' + Math.random().toString(36).slice(2, 8);
+    const refreshToken = 'refresh-' + Math.random().toString(36).slice(2, 10);
     let tls: ReturnType<typeof makeTlsFiles> | undefined;
     let auth = '';
     if (o.mode === 'tls') tls = makeTlsFiles(dir);
@@ -126,7 +129,7 @@ export async function startRegistry(o: { mode: RegistryMode }): Promise<TestRegi
     }
     if (o.mode === 'token') {
       openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'token.key', '-out', 'token.pem', '-days', '2', '-subj', '/CN=tsctr test token signer']);
-      tokenServer = await startTokenServer({ certPem: join(dir, 'token.pem'), keyPem: join(dir, 'token.key'), issuer: 'tsctr-test-issuer', service: 'tsctr-test-registry', user, password });
+      tokenServer = await startTokenServer({ certPem: join(dir, 'token.pem'), keyPem: join(dir, 'token.key'), issuer: 'tsctr-test-issuer', service: 'tsctr-test-registry', user, password, refreshToken });
       auth = `auth:\n  token:\n    realm: ${tokenServer.url}\n    service: tsctr-test-registry\n    issuer: tsctr-test-issuer\n    rootcertbundle: ${join(dir, 'token.pem')}\n`;
     }
     for (let tries = 1; ; tries++) {
@@ -158,7 +161,7 @@ export async function startRegistry(o: { mode: RegistryMode }): Promise<TestRegi
       }
       let stopped = false;
       const reg: TestRegistry = {
-        mode: o.mode, host: `127.0.0.1:${port}`, url, dir, tokenServer,
+        mode: o.mode, host: `127.0.0.1:${port}`, url, dir, tokenServer, refreshToken: tokenServer ? refreshToken : undefined,
         caFile: tls?.caFile,
         user: o.mode === 'basic' || o.mode === 'token' ? user : undefined,
         password: o.mode === 'basic' || o.mode === 'token' ? password : undefined,

@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import type { Env, Result } from '../../helpers/tsctr.js';
 import type { TestRegistry } from '../../helpers/registry.js';
 
-export function runAsync(env: Env, args: string[], opts: { timeout?: number } = {}): Promise<Result> {
+export function runAsync(env: Env, args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
   return new Promise((resolve) => {
-    const p = env.spawn(args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = env.spawn(args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     p.stdout!.on('data', (d: Buffer) => { stdout += d; });
