@@ -2,13 +2,13 @@
 // container's namespaces (the pid namespace through the parent, for its
 // child), its cgroup, and takes its credentials, capabilities and seccomp
 // filter, then runs in the foreground like `run` does.
-import { closeSync } from 'node:fs';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { Sys } from '../../sys/index.js';
 import { createExecPlan } from '../plan/exec.js';
 import type { Process } from '../spec/index.js';
 import { openCgroupByPath } from './cgroup.js';
-import { hostTerminalSize, passThroughIo, ptyIo } from './io.js';
+import { openConsoleChannel } from './console.js';
+import { passThroughIo } from './io.js';
 import { liveTask } from './manage.js';
 import { applyUserFlag } from './process-options.js';
 import { mergeEnv } from './spec-builder.js';
@@ -48,14 +48,10 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
   const td = new Teardown();
   try {
     // -t: the container allocates the pty on its own devpts, after joining its
-    // mount namespace, and sends us the master (TSPL_OPEN_PTY); nothing of the
-    // container's tree is opened from the host.
-    const sock = req.tty ? req.sys.socketpair() : undefined;
-    // Each end closed once: a number closed twice may by then be the master's.
-    const open = new Set(sock);
-    const closeEnd = (fd: number) => { if (open.delete(fd)) closeQuietly(fd); };
-    if (sock) td.push('close console socket', () => { for (const fd of sock) closeEnd(fd); });
-    const plan = createExecPlan(spec, { pid: task.pid, process: spec.process, stdio: req.tty ? 'pty' : undefined, consoleSocket: sock && { fd: sock[1], ...hostTerminalSize() }, lastCap: lastCap() });
+    // mount namespace, and sends us the master; nothing of the container's
+    // tree is opened from the host.
+    const term = req.tty ? openConsoleChannel(req.sys, td) : undefined;
+    const plan = createExecPlan(spec, { pid: task.pid, process: spec.process, stdio: req.tty ? 'pty' : undefined, consoleSocket: term?.socket, lastCap: lastCap() });
     for (const w of plan.warnings) req.notice(`warning: ${w}`);
     const launched = await startProcess(req.sys, plan.ops, {
       cloneFlags: 0,
@@ -63,22 +59,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       trace: req.trace,
       beforeStart: (pid) => { if (task.cgroupsPath) openCgroupByPath(task.cgroupsPath).join(pid); },
     });
-    let io = passThroughIo();
-    if (sock) {
-      closeEnd(sock[1]);
-      try {
-        const master = req.sys.recvFd(sock[0]);
-        closeEnd(sock[0]);
-        io = ptyIo(req.sys, { master });
-      } catch (e) {
-        // It exec'd, so the master was sent; should it be missing, do not leave the process behind.
-        try { req.sys.pidfdSendSignal(launched.pidfd, 9); } catch { /* gone */ }
-        await req.sys.wait(launched.pid).catch(() => undefined);
-        closeQuietly(launched.pidfd);
-        throw e;
-      }
-      td.push('close terminal', () => io.close());
-    }
+    const io = term ? await term.receive(launched) : passThroughIo();
     req.trace?.(`exec pid ${launched.pid} running in container ${req.id}`);
     const status = await superviseProcess(req.sys, launched, io, td);
     req.trace?.(`exited: ${describeStatus(status)}`);
@@ -88,6 +69,3 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
   }
 }
 
-function closeQuietly(fd: number): void {
-  try { closeSync(fd); } catch { /* closed already */ }
-}

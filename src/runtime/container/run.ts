@@ -14,7 +14,8 @@ import { statSourceIsDir } from '../plan/host.js';
 import { listCapabilities } from '../spec/index.js';
 import { ownCapabilities } from '../host-caps.js';
 import { openCgroup, type ContainerCgroup } from './cgroup.js';
-import { passThroughIo, ptyIo, type ContainerIo } from './io.js';
+import { passThroughIo, type ContainerIo } from './io.js';
+import { openConsoleChannel } from './console.js';
 import { prepareRootfs, releaseRootfs, type PreparedRootfs } from './rootfs.js';
 import { buildSpec, type ImageProcessConfig, type RunFlags } from './spec-builder.js';
 import { ContainerStore, isLeftover, processStartTime, type ContainerRecord, type TaskState } from './store.js';
@@ -76,7 +77,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
         applyNetworkToSpec(spec, netnsPath(store.taskDir(flags.id)), namesMounts(store.taskDir(flags.id)));
       }
       if (user) applyUserFlag(spec, user, rootfs.path, { numericOnly: true });
-      const plan = createPlan(spec, { rootfs: rootfs.path, stdio: flags.tty ? 'pty' : undefined, consoleFd: flags.tty ? 3 : undefined, consoleSlavePath: flags.tty ? '/dev/pts/N' : undefined, noPivot: req.noPivot, lastCap: lastCap() });
+      const plan = createPlan(spec, { rootfs: rootfs.path, stdio: flags.tty ? 'pty' : undefined, consoleSocket: flags.tty ? { fd: 3 } : undefined, noPivot: req.noPivot, lastCap: lastCap() });
       req.dryRun(`clone(${plan.cloneFlags.toString(16)})`);
       plan.ops.forEach((o, i) => req.dryRun!(`${String(i).padStart(3)}  ${describeOp(o)}`));
       return 0;
@@ -160,9 +161,9 @@ export async function runContainer(req: RunRequest): Promise<number> {
       return 0;
     }
 
-    const io: ContainerIo = flags.tty ? ptyIo(sys) : passThroughIo();
-    td.push('close terminal', () => io.close());
-    const plan = planFor({ stdio: flags.tty ? 'pty' : undefined, consoleFd: flags.tty ? io.stdio[0] : undefined, consoleSlavePath: io.consolePath });
+    // -t: the pty comes from the container's own devpts, opened after pivot_root; /dev/console is bound to it.
+    const term = flags.tty ? openConsoleChannel(sys, td) : undefined;
+    const plan = planFor({ stdio: flags.tty ? 'pty' : undefined, consoleSocket: term?.socket });
     for (const w of plan.warnings) req.notice(`warning: ${w}`);
     const launchStart = process.hrtime.bigint();
     const launched = await startProcess(sys, withLoopback(plan.ops, plan.cloneFlags), {
@@ -172,6 +173,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
       beforeStart: beforeStart(plan),
     });
     started = true;
+    const io: ContainerIo = term ? await term.receive(launched) : passThroughIo();
     const { pid } = launched;
     const task: TaskState = { ...taskBase, pid, startTime: processStartTime(pid) ?? '' };
     store.saveTask(task);

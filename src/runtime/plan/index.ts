@@ -29,7 +29,7 @@ import { validateSpec } from '../spec/validate.js';
 import type { IdMapping, NamespaceName, Spec } from '../spec/types.js';
 import { compileConsole, compileDevices, compileDevSymlinks } from './devices.js';
 import { compileMount, guessSourceIsDir, inRootPath, isBindMount, PROPAGATION_OPTIONS, type CgroupMountSource } from './mounts.js';
-import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type Stdio } from './process.js';
+import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type ConsoleSocket, type Stdio } from './process.js';
 
 export { guessSourceIsDir, inRootPath, parseMountOptions, type CgroupMountSource } from './mounts.js';
 export { statSourceIsDir, resolverInRootfs } from './host.js';
@@ -42,6 +42,12 @@ export interface PlanOptions {
   consoleSlavePath?: string;
   /** With stdio 'pty': the parent's fd of the pty slave, dup2'd onto 0-2. */
   consoleFd?: number;
+  /**
+   * With stdio 'pty', instead of consoleFd/consoleSlavePath: the pty is
+   * opened inside the container after pivot_root (open_pty) and its master
+   * sent to this socket fd; /dev/console is then bound to the slave.
+   */
+  consoleSocket?: Omit<ConsoleSocket, 'uid'>;
   /** Default: the parent's 0, 1, 2 (made inheritable). */
   stdio?: Stdio;
   /** MS_MOVE + chroot instead of pivot_root (a ramfs root cannot pivot). */
@@ -154,7 +160,9 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   // Lowering oom_score_adj below the current value needs CAP_SYS_RESOURCE: do it before dropping caps.
   if (proc.oomScoreAdj !== undefined) ops.push({ op: 'write_file', path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj), inRoot: ownRoot });
   if (proc.terminal && opts.stdio !== 'pty') throw new InvalidArgumentError('process.terminal: true needs stdio "pty" (createPlan opts.stdio)');
-  ops.push(...compileStdio(opts.stdio, opts.consoleFd));
+  ops.push(...compileStdio(opts.stdio, opts.consoleFd, opts.consoleSocket && { ...opts.consoleSocket, uid: proc.user.uid }));
+  // fd 0 is now the slave; compileRootfs created /dev/console for it in our /dev.
+  if (opts.stdio === 'pty' && opts.consoleSocket && ownDev(spec, ownRoot)) ops.push({ op: 'mount', source: '/proc/self/fd/0', target: '/dev/console', fstype: null, flags: MS.BIND, data: null, inRoot: true });
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we hold it (runc order).
   const seccomp = linux.seccomp ? compileSeccompOp(linux.seccomp, warnings) : undefined;
   if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
@@ -175,6 +183,12 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
     gidMappings: fresh.has('user') ? linux.gidMappings ?? [] : [],
     warnings,
   };
+}
+
+/** Whether /dev is a tmpfs this plan mounts (not a bind of the host's or the user's). */
+function ownDev(spec: Spec, ownRoot: boolean): boolean {
+  const devMount = (spec.mounts ?? []).find((m) => inRootPath(m.destination) === '/dev');
+  return ownRoot && !!devMount && !isBindMount(devMount);
 }
 
 /** Everything up to and including the switch to the new root. */
@@ -198,6 +212,7 @@ function compileRootfs(spec: Spec, rootfs: string, opts: PlanOptions, inUserns: 
     ops.push(...compileDevices(linux.devices ?? [], inUserns));
     ops.push(...compileDevSymlinks());
     if (opts.consoleSlavePath) ops.push(...compileConsole(opts.consoleSlavePath));
+    else if (opts.stdio === 'pty' && opts.consoleSocket) ops.push({ op: 'create_file', path: '/dev/console', mode: 0o666, inRoot: true });
   } else {
     // A bound /dev is the host's (or the user's): do not add nodes to it.
     if (linux.devices?.length) ops.push(...compileDevices(linux.devices, inUserns, false));

@@ -53,7 +53,9 @@ rootTest(test, 'run -t --rm busybox c1 sh: an interactive shell in its own names
   let size = '';
   for (let i = 0; i < 50 && size !== '40 120'; i++) size = (await s.sh('stty size')).trim();
   assert.is(size, '40 120', 'SIGWINCH carries a resize into the container');
-  assert.is((await s.sh('tty')).trim(), '/dev/console');
+  // The pty is the container's own (opened inside it), as with runc; /dev/console is bound to it.
+  assert.is((await s.sh('tty')).trim(), '/dev/pts/0');
+  assert.is((await s.sh('[ /dev/console -ef /dev/pts/0 ] && echo same')).trim(), 'same');
   s.send('exit 3\r');
   const st = await s.exited;
   assert.is(st.code, 3, 'exit 3 returns 3');
