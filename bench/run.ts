@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const benches = ['runtime', 'pull', 'unpack', 'network'].filter((b) => !only || b === only);
+const benches = ['runtime', 'pull', 'unpack', 'network', 'seccomp'].filter((b) => !only || b === only);
 let failed = 0;
 for (const b of benches) {
   const file = join(here, `${b}.js`);

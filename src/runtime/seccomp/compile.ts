@@ -207,9 +207,41 @@ function compileAbi(a: CompiledArch, byName: Map<string, Rule[]>, lookup: (a: Co
     out.push(...s.insns);
     max = s.bound;
   }
-  for (const nr of nrs) out.push(...compileSyscall(`${a}_${nr}`, (nr | bit) >>> 0, byNr.get(nr)!, defaultRet));
+  // Calls whose first rule is unconditional return its action whatever the
+  // arguments: a run of them with one action shares one ret (and adjacent
+  // numbers one range check), as libseccomp shares its returns. Up to 64
+  // numbers a group keeps every jump to the ret within BPF's 255.
+  const plain = (nr: number) => { const r = byNr.get(nr)!; return r[0]!.args.length === 0 ? r[0]!.ret : undefined; };
+  for (let i = 0; i < nrs.length;) {
+    const ret = plain(nrs[i]!);
+    let j = i + 1;
+    while (ret !== undefined && j < nrs.length && j - i < 64 && plain(nrs[j]!) === ret) j++;
+    if (j - i < 2) out.push(...compileSyscall(`${a}_${nrs[i]}`, (nrs[i]! | bit) >>> 0, byNr.get(nrs[i]!)!, defaultRet));
+    else out.push(...compileGroup(`${a}_g${nrs[i]}`, nrs.slice(i, j), bit, ret!));
+    i = j;
+  }
   out.push({ code: BPF.RET_K, k: defaultRet });
   return { insns: out, max };
+}
+
+/** Sorted numbers that all return ret: jeq (or, for adjacent numbers, a range) → one shared ret; else fall through. */
+function compileGroup(id: string, nrs: number[], bit: number, ret: number): Insn[] {
+  const out: Insn[] = [];
+  const hit = `${id}_ret`;
+  for (let i = 0; i < nrs.length;) {
+    let j = i;
+    while (j + 1 < nrs.length && nrs[j + 1] === nrs[j]! + 1) j++;
+    if (j - i >= 2) {
+      // lo <= A <= hi: jge lo (else skip the jgt), jgt hi (else the ret).
+      out.push({ code: BPF.JMP_JGE_K, k: (nrs[i]! | bit) >>> 0, jt: 0, jf: 1 }, { code: BPF.JMP_JGT_K, k: (nrs[j]! | bit) >>> 0, jt: 0, jf: hit });
+    } else {
+      j = i;
+      out.push({ code: BPF.JMP_JEQ_K, k: (nrs[i]! | bit) >>> 0, jt: hit, jf: 0 });
+    }
+    i = j + 1;
+  }
+  out.push(jumpTo(`${id}_end`), { label: hit }, { code: BPF.RET_K, k: ret }, { label: `${id}_end` });
+  return out;
 }
 
 // x32's legacy numbers (syscall_64.tbl: 512-547, x32-only variants of older

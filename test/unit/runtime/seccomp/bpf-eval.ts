@@ -9,6 +9,11 @@ import { BPF, type SockFilter } from '../../../../src/runtime/seccomp/bpf.js';
  * Returns the SECCOMP_RET_* value.
  */
 export function runBpf(prog: SockFilter[], nr: number, args: bigint[] = [], arch: number = AUDIT_ARCH.X86_64): number {
+  return evalBpf(prog, nr, args, arch).ret;
+}
+
+/** runBpf, also counting the instructions executed (for bench/seccomp.ts). */
+export function evalBpf(prog: SockFilter[], nr: number, args: bigint[] = [], arch: number = AUDIT_ARCH.X86_64): { ret: number; steps: number } {
   const data = Buffer.alloc(64);
   data.writeInt32LE(nr | 0, 0);
   data.writeUInt32LE(arch, 4);
@@ -28,7 +33,7 @@ export function runBpf(prog: SockFilter[], nr: number, args: bigint[] = [], arch
       case BPF.JMP_JGT_K: pc += A > k ? jt : jf; break;
       case BPF.JMP_JGE_K: pc += A >= k ? jt : jf; break;
       case BPF.JMP_JSET_K: pc += (A & k) !== 0 ? jt : jf; break;
-      case BPF.RET_K: return k >>> 0;
+      case BPF.RET_K: return { ret: k >>> 0, steps: steps + 1 };
       default: throw new Error(`unknown opcode 0x${code.toString(16)} at ${pc}`);
     }
   }
