@@ -6,19 +6,24 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { rootTest } from '../../helpers/root.js';
 import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
-import { cleanupNet, HAVE_CNI, iptablesLines, reservations, vethsOn, type TestNet } from './net-helper.js';
+import { createServer } from 'node:net';
+import { cleanupNet, HAVE_CNI, iptablesLines, makeNetwork, reservations, vethsOn, type TestNet } from './net-helper.js';
 
 const BAD: TestNet = { name: 'netbad', bridge: 'tsnet-bad', subnet: '10.213.205.0/24', gateway: '10.213.205.1' };
+const OK: TestNet = { name: 'neterr', bridge: 'tsnet-err', subnet: '10.213.208.0/24', gateway: '10.213.208.1' };
 let env: Env;
 let conf: string;
 
 test.before(() => {
   env = new Env('net-errors');
   conf = mkdtempSync('/tmp/tsctr-net-errors-cni-');
-  if (process.geteuid?.() === 0 && HAVE_CNI) env.importFixture();
+  if (process.geteuid?.() === 0 && HAVE_CNI) {
+    env.importFixture();
+    makeNetwork(env, OK);
+  }
 });
 test.after(() => {
-  cleanupNet(env, [BAD]);
+  cleanupNet(env, [BAD, OK]);
   rmSync(conf, { recursive: true, force: true });
 });
 
@@ -65,6 +70,35 @@ t(test, 'a plugin that fails ADD: its code and msg in one line; everything undon
   assert.equal(vethsOn(BAD.bridge), []);
   assert.equal(reservations(env, BAD.name), []);
   assert.equal(iptablesLines('net-e2-'), []);
+});
+
+t(test, 'a launch that fails after the network was set up undoes the network', () => {
+  const r = env.run(['run', '--net', OK.name, '-p', '38574:80', FIXTURE_REF, 'net-e4', 'nothere']);
+  assert.is(r.code, 127);
+  assert.match(r.stderr, /^tsctr: run net-e4: step \d+ execve\("nothere"/);
+  nothingLeft('net-e4');
+  assert.equal(vethsOn(OK.bridge), []);
+  assert.equal(reservations(env, OK.name), []);
+  assert.equal(iptablesLines('net-e4-'), []);
+});
+
+t(test, 'a host port published by another container, or listened on by the host, is refused before ADD', async () => {
+  assert.is(env.run(['run', '-d', '--net', OK.name, '-p', '38575:80', FIXTURE_REF, 'net-e5', 'httpd', '-f', '-p', '80']).code, 0);
+  const again = env.run(['run', '--net', OK.name, '-p', '38575:8080', FIXTURE_REF, 'net-e6', 'true']);
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /^tsctr: run net-e6: -p 38575->8080\/tcp: host port 38575\/tcp is already published by container default\/net-e5 \(hint: pick another host port\)/);
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(38576, '127.0.0.1', () => r()));
+  try {
+    const busy = env.run(['run', '--net', OK.name, '-p', '127.0.0.1:38576:80', FIXTURE_REF, 'net-e6', 'true']);
+    assert.is(busy.code, 1);
+    assert.match(busy.stderr, /host port 38576\/tcp is in use on this host/);
+  } finally {
+    srv.close();
+  }
+  assert.is(vethsOn(OK.bridge).length, 1, 'only net-e5');
+  assert.is(env.run(['containers', 'rm', '--force', 'net-e5']).code, 0);
+  assert.equal(vethsOn(OK.bridge), []);
 });
 
 t(test, 'network commands: bad names, clashing subnets, check without a network', () => {

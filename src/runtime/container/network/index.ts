@@ -18,6 +18,7 @@ import { hostnameFile, hostsFile, resolvConf, type DnsFlags } from './names.js';
 import { createNetns, removeNetns } from './netns.js';
 import { ensureDefaultNetwork, searchDirs, type NetworkDirs } from './networks.js';
 import type { PortMapping } from './ports.js';
+import { checkPortsFree } from './port-conflicts.js';
 
 export { DEFAULT_BIN_DIRS };
 
@@ -91,6 +92,7 @@ export async function setupContainerNetwork(req: NetworkRequest): Promise<Contai
   if (new Set(names).size !== names.length) throw new InvalidArgumentError(`--net: a network is named twice (${names.join(', ')})`);
   if (!req.networks.length) ensureDefaultNetwork(req);
   const confs = names.map((n) => findNetwork(n, searchDirs(req)).conf);
+  await checkPortsFree(req.state, req.taskDir, req.publish);
   mkdirSync(req.taskDir, { recursive: true });
   const st: NetworkState = {
     netns: netnsPath(req.taskDir), containerId: cniContainerId(req.namespace, req.id), binDirs: req.binDirs, args: 'IgnoreUnknown=1', ports: req.publish,
