@@ -79,7 +79,7 @@ try {
     const ns = `bench${i}`;
     const target = join(tmp, `mnt-${i}`);
     fs.mkdirSync(target);
-    run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'import', img.tarPath]);
+    run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'import', '--no-unpack', img.tarPath]);
     results['tsctr images mount'].push(run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'mount', ref, target]));
     run(process.execPath, [bin, '--root', root, '-n', ns, 'images', 'unmount', target]);
     // Again, with the layers unpacked: what the CLI costs around the unpack.
