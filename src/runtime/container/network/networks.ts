@@ -74,7 +74,8 @@ export function createNetwork(d: NetworkDirs, o: CreateOptions): NetworkFile {
     const clash = taken.find((t) => subnetsOverlap(t.subnet, s));
     if (clash) throw new InvalidArgumentError(`subnet ${subnet} overlaps ${clash.what} (${intToIpv4(clash.subnet.network)}/${clash.subnet.prefix})`, { hint: 'pick another --subnet' });
   } else {
-    for (let i = 0; i < 256 && !subnet; i++) {
+    // 10.213.0.0/24 is kept for the default network, so creating others first cannot take it.
+    for (let i = o.name === DEFAULT_NETWORK ? 0 : 1; i < 256 && !subnet; i++) {
       const s: Subnet = { network: parseSubnet(DEFAULT_SUBNET).network + i * 256, prefix: 24 };
       if (!taken.some((t) => subnetsOverlap(t.subnet, s))) subnet = `${intToIpv4(s.network)}/24`;
     }
@@ -86,11 +87,12 @@ export function createNetwork(d: NetworkDirs, o: CreateOptions): NetworkFile {
   return { name: o.name, path, conf };
 }
 
-/** The default network, written on first use (subnet: env TSCTR_CNI_SUBNET, else 10.213.0.0/24). */
+/** The default network, written on first use (subnet: env TSCTR_CNI_SUBNET, else 10.213.0.0/24 or the next free /24). */
 export function ensureDefaultNetwork(d: NetworkDirs): void {
   if (existsSync(join(ownConfDir(d.root), `${DEFAULT_NETWORK}.conflist`))) return;
   try {
-    createNetwork(d, { name: DEFAULT_NETWORK, subnet: process.env.TSCTR_CNI_SUBNET || DEFAULT_SUBNET });
+    // Without TSCTR_CNI_SUBNET: 10.213.0.0/24, or the first free /24 after it when a route has it.
+    createNetwork(d, { name: DEFAULT_NETWORK, subnet: process.env.TSCTR_CNI_SUBNET || undefined });
   } catch (e) {
     // Another tsctr wrote it at the same moment.
     if (!(e instanceof AlreadyExistsError)) throw e;

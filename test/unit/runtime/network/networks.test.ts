@@ -44,7 +44,21 @@ test('create: a bridge conflist in tsctr\'s own directory; free subnets picked; 
     assert.throws(() => createNetwork(d, { name: 'a-very-long-network-name' }), /longer than 15/);
     assert.throws(() => createNetwork(d, { name: '../x' }), /invalid network name/);
     assert.is(createNetwork(d, { name: 'netc', subnet: '10.214.0.0/24' }).conf!.name, 'netc');
-    assert.equal(listNetworks(d).map((n) => [n.name, n.own]), [['neta', true], ['netc', true], ['other', false]]);
+    assert.is(createNetwork(d, { name: 'tsctr0' }).conf!.plugins[0]!.ipam !== undefined, true);
+    assert.equal(listNetworks(d).map((n) => [n.name, n.own]), [['neta', true], ['netc', true], ['tsctr0', true], ['other', false]]);
+  } finally {
+    rmSync(d.base, { recursive: true, force: true });
+  }
+});
+
+test('networks created before the default one leave 10.213.0.0/24 to it', () => {
+  const d = dirs();
+  try {
+    const a = createNetwork(d, { name: 'first', bridge: 'br-first' });
+    assert.equal((a.conf!.plugins[0]!.ipam as { ranges: unknown }).ranges, [[{ subnet: '10.213.1.0/24', gateway: '10.213.1.1' }]]);
+    ensureDefaultNetwork(d);
+    const conf = JSON.parse(readFileSync(join(ownConfDir(d.root), 'tsctr0.conflist'), 'utf8'));
+    assert.is(conf.plugins[0].ipam.ranges[0][0].subnet, '10.213.0.0/24');
   } finally {
     rmSync(d.base, { recursive: true, force: true });
   }
