@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { AlreadyExistsError } from '../../errors.js';
 import type { GlobalArgs } from '../context.js';
-import { formatSize, printTable } from '../render.js';
-import { snapshotterOption as flag } from '../flags.js';
+import { formatSize, printList } from '../render.js';
+import { addListFlags, listFormatOf, snapshotterOption as flag, type ListArgs } from '../flags.js';
 
 type A<T = object> = GlobalArgs & { snapshotter: string } & T;
 
@@ -34,11 +34,11 @@ export function registerImageMount(y: Argv): Argv {
       .option('rm', { type: 'boolean', default: false, describe: 'also remove the snapshot' })
       .option('snapshotter', snapshotterOption),
     async (a) => unmountCommand(a as unknown as A<{ target: string; rm: boolean }>))
-    .command('usage <ref>', 'disk usage of an image\'s layer snapshots', (c) => c
+    .command('usage <ref>', 'disk usage of an image\'s layer snapshots', (c) => addListFlags(c, 'chain IDs')
       .positional('ref', { type: 'string', demandOption: true })
       .option('b', { type: 'boolean', default: false, describe: 'sizes in bytes' })
       .option('snapshotter', snapshotterOption),
-    async (a) => usageCommand(a as unknown as A<{ ref: string; b: boolean }>));
+    async (a) => usageCommand(a as unknown as A<ListArgs & { ref: string; b: boolean }>));
 }
 
 async function mountCommand(a: A<{ ref: string; target: string; rw: boolean }>): Promise<void> {
@@ -69,18 +69,22 @@ async function unmountCommand(a: A<{ target: string; rm: boolean }>): Promise<vo
   process.stdout.write(target + '\n');
 }
 
-async function usageCommand(a: A<{ ref: string; b: boolean }>): Promise<void> {
+async function usageCommand(a: A<ListArgs & { ref: string; b: boolean }>): Promise<void> {
   const d = await deps(a);
   const image = await d.loadImage(a.root, a.namespace, a.ref);
   const chain = d.unpack.chainIds(image.config.rootfs.diff_ids);
   let total = 0;
-  const rows: (string | number)[][] = [];
+  const rows: { layer: number; chainId: string; size: number | null; inodes: number | null }[] = [];
   for (const [i, id] of chain.entries()) {
     const u = await d.sn.usage(id).catch(() => null);
     total += u?.size ?? 0;
-    const size = u ? (a.b ? u.size : formatSize(u.size)) : 'not unpacked';
-    rows.push([i + 1, id, size, u?.inodes ?? '']);
+    rows.push({ layer: i + 1, chainId: id, size: u?.size ?? null, inodes: u?.inodes ?? null });
   }
-  printTable(['LAYER', 'SNAPSHOT (CHAIN ID)', 'SIZE', 'INODES'], rows);
-  process.stdout.write(`total: ${a.b ? total : formatSize(total)}\n`);
+  const format = listFormatOf(a);
+  printList(format, rows, {
+    headers: ['LAYER', 'SNAPSHOT (CHAIN ID)', 'SIZE', 'INODES'],
+    row: (r) => [r.layer, r.chainId, r.size === null ? 'not unpacked' : a.b ? r.size : formatSize(r.size), r.inodes ?? ''],
+    id: (r) => r.chainId,
+  });
+  if (format === 'table') process.stdout.write(`total: ${a.b ? total : formatSize(total)}\n`);
 }

@@ -3,7 +3,8 @@
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { addCniDirFlags, type CniDirArgs } from '../flags-network.js';
-import { printJson, printTable } from '../render.js';
+import { addListFlags, listFormatOf, type ListArgs } from '../flags.js';
+import { printJson, printList } from '../render.js';
 
 type Args = GlobalArgs & CniDirArgs;
 
@@ -14,16 +15,20 @@ async function dirsOf(a: Args) {
 
 export default function register(y: Argv): Argv {
   return addCniDirFlags(y)
-    .command(['ls', 'list'], 'list CNI networks (tsctr\'s own, then --cni-conf-dir\'s)', (s) => s.option('json', { type: 'boolean', default: false }), async (argv) => {
-      const a = argv as unknown as Args & { json: boolean };
+    .command(['ls', 'list'], 'list CNI networks (tsctr\'s own, then --cni-conf-dir\'s)', (s) => addListFlags(s, 'network names'), async (argv) => {
+      const a = argv as unknown as Args & ListArgs;
       const { listNetworks } = await import('../../runtime/container/network/networks.js');
       const { describeBridge } = await import('../../runtime/container/network/cni-config.js');
       const list = listNetworks(await dirsOf(a));
-      if (a.json) return printJson(list.map((n) => ({ name: n.name, file: n.path, own: n.own, ...(n.conf ? describeBridge(n.conf) : {}), plugins: n.conf?.plugins.map((p) => p.type), error: n.error })));
-      printTable(['NAME', 'BRIDGE', 'SUBNET', 'PLUGINS', 'FILE'], list.map((n) => {
-        const b = n.conf ? describeBridge(n.conf) : { bridge: undefined, subnets: [] };
-        return [n.name, b.bridge ?? '-', b.subnets.join(',') || '-', n.conf ? n.conf.plugins.map((p) => p.type).join(',') : `invalid: ${n.error}`, n.path];
-      }));
+      printList(listFormatOf(a), list, {
+        headers: ['NAME', 'BRIDGE', 'SUBNET', 'PLUGINS', 'FILE'],
+        row: (n) => {
+          const b = n.conf ? describeBridge(n.conf) : { bridge: undefined, subnets: [] };
+          return [n.name, b.bridge ?? '-', b.subnets.join(',') || '-', n.conf ? n.conf.plugins.map((p) => p.type).join(',') : `invalid: ${n.error}`, n.path];
+        },
+        id: (n) => n.name,
+        json: (n) => ({ name: n.name, file: n.path, own: n.own, ...(n.conf ? describeBridge(n.conf) : {}), plugins: n.conf?.plugins.map((p) => p.type), error: n.error }),
+      });
     })
     .command('inspect <name>', 'print a network\'s config file, path and the containers on it', (s) => s.positional('name', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as Args & { name: string };

@@ -73,7 +73,7 @@ test('formatMetric: counts stay counts; bytes, ns and percent get units', () => 
 
 const LISTINGS: string[][] = [
   ['images', 'ls'], ['images', 'check'], ['content', 'ls'], ['content', 'active'], ['namespaces', 'ls'],
-  ['snapshots', 'ls'], ['containers', 'ls'], ['tasks', 'ls'],
+  ['snapshots', 'ls'], ['snapshots', 'usage'], ['containers', 'ls'], ['tasks', 'ls'], ['network', 'ls'],
 ];
 
 test('every listing command takes --format json, --json, -q, and refuses an unknown --format in one line', () => {
