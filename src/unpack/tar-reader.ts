@@ -207,11 +207,10 @@ export class TarReader {
     const INT = /^[0-9]+$/;
     const TIME = /^-?[0-9]+(\.[0-9]+)?$/;
     if (pax.has('size')) size = paxNum('size', INT);
-    this.lastName = name;
     if (type === undefined) {
       // Unsupported member types (GNU sparse 'S', volume labels...) are refused, not
       // silently dropped: the result would differ from what the image describes.
-      throw new InvalidArgumentError(`tar: unsupported entry type '${flag}' for ${JSON.stringify(name)}`);
+      throw this.error(`unsupported entry type '${flag}' for ${JSON.stringify(name)}`, 'sparse files and other rare tar types are not unpacked: rebuild the image without them');
     }
     const xattrs = new Map<string, Buffer>();
     for (const [k, v] of pax) {
@@ -233,6 +232,7 @@ export class TarReader {
       xattrs,
     };
     this.entries++;
+    this.lastName = name;
     const sink = this.handler.entry(e);
     // Hardlinks and others may carry a size in odd archives: skip their data.
     this.startMember(size, null, type === 'file' ? sink : null);

@@ -273,4 +273,19 @@ test('hybrid: the v1 devices controller enforces, and the program is attached to
   assert.ok(failing.calls.some((c) => c.name === 'close'), 'the program fd is closed after a failed attach');
 });
 
+test('hybrid without a v1 devices hierarchy: the program is the enforcement, so a failure is an error', () => {
+  const full = fakeHybrid(root);
+  const layout = { ...full, v1: full.v1.filter((h) => !h.controllers.includes('devices')) };
+  const sys = new FakeSys();
+  const m = createCgroupManager('h3', { devices: defaultDeviceRules() }, { layout, sys });
+  m.create();
+  assert.equal(m.apply(), [], 'no "no devices hierarchy" warning: the unified tree enforces');
+  assert.equal(bpfCalls(sys), ['bpfProgQuery', 'bpfProgLoad', 'bpfProgAttach', 'close']);
+  const failing = new FakeSys();
+  failing.failOn = { bpfProgLoad: 'EINVAL' };
+  const f = createCgroupManager('h4', { devices: defaultDeviceRules() }, { layout, sys: failing });
+  f.create();
+  assert.throws(() => f.apply(), /load device filter .*EINVAL/);
+});
+
 test.run();
