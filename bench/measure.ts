@@ -1,14 +1,21 @@
 // Timing and memory of whole commands, the way a user feels them: wall time
 // from spawn to exit, and peak RSS (GNU time's %M) of the command itself.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 
 export interface Sample { ms: number; rssKiB?: number }
 export interface Stats { name: string; n: number; median: number; mean: number; min: number; rssKiB?: number }
 
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-export function measure(cmd: string, args: string[], opts: { input?: string } = {}): Sample {
+/** `leavesProcess`: the command leaves a process holding its stdio (runc create): no pipes, no RSS. */
+export function measure(cmd: string, args: string[], opts: { input?: string; leavesProcess?: boolean } = {}): Sample {
+  if (opts.leavesProcess) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+    return { ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+  }
   const argv = GNU_TIME ? [GNU_TIME, '-f', '__RSS__%M', cmd, ...args] : [cmd, ...args];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: opts.input ?? '' });
@@ -46,4 +53,17 @@ export function report(title: string, rows: Stats[], reference: string): void {
 
 export function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
+/** One figure for bench/run.ts's summary: appended to $BENCH_RESULTS (JSON lines) when set. */
+export interface Row { key: string; label: string; median: number; min?: number; rssKiB?: number }
+
+export function record(rows: Row[]): void {
+  const file = process.env.BENCH_RESULTS;
+  if (!file) return;
+  appendFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+export function rowOf(key: string, s: Stats): Row {
+  return { key, label: s.name, median: s.median, min: s.min, rssKiB: s.rssKiB };
 }

@@ -1,26 +1,42 @@
-// Pull timing: tsctr vs `ctr images pull --plain-http` from the same local
-// registry, same run. Two images: the busybox fixture (1 MiB) and a
-// 4-layer image of 4 × 8 MiB incompressible data. Each tool pulls into an
-// empty store every round (tsctr: a fresh --root; ctr: after
-// `images rm --sync`), with unpack (overlayfs) and without (tsctr
-// --skip-unpack vs `ctr content fetch`). Prints the median of N rounds.
+// Cold pulls, tsctr vs `ctr images pull --plain-http` from the same local
+// registry (Debian's docker-registry on 127.0.0.1), same run, interleaved.
+// Two images: the busybox fixture (1 MiB) and two gzip layers of about 50 MB
+// built from this machine's /usr/lib/python3.11 and /etc (thousands of real
+// files, like a distribution base image). Each tool pulls and unpacks into an
+// empty store every round (tsctr: a fresh --root; ctr: after `images rm
+// --sync` and `content prune references`). Prints the median of N rounds.
 //   node dist/bench/pull.js [rounds]
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { ContentStore } from '../src/content/store.js';
-import { ImageStore } from '../src/image/store.js';
-import { pullImage } from '../src/image/pull.js';
-import { createRegistryClient } from '../src/remote/index.js';
-
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { Env, FIXTURE_REF } from '../test/helpers/tsctr.js';
 import { startRegistry } from '../test/helpers/registry.js';
-import { seedImage } from '../test/helpers/registry-image.js';
-import { makeLayeredImage } from '../test/integration/images/layered-image.js';
+import { seedImage, type Blob, type TestImage } from '../test/helpers/registry-image.js';
 import { runAsync } from '../test/integration/images/helpers.js';
 import { startContainerd } from '../test/helpers/containerd.js';
+import { record } from './measure.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+const blob = (mediaType: string, body: Buffer): Blob => ({ desc: { mediaType, digest: sha256(body), size: body.length }, body });
+
+/** One gzip layer per host directory (tar of the real tree, numeric owners, xattrs). */
+export function hostDirImage(dirs: string[]): { image: TestImage; tarBytes: number } {
+  const layers: Blob[] = [];
+  const diffIds: string[] = [];
+  let tarBytes = 0;
+  for (const d of dirs) {
+    const tar = execFileSync('tar', ['-C', '/', '--numeric-owner', '--xattrs', '-cf', '-', d], { maxBuffer: 1 << 30 });
+    tarBytes += tar.length;
+    diffIds.push(sha256(tar));
+    layers.push(blob('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(tar, { level: 6 })));
+  }
+  const config = blob('application/vnd.oci.image.config.v1+json', Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } })));
+  const manifest = blob('application/vnd.oci.image.manifest.v1+json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: config.desc, layers: layers.map((l) => l.desc) })));
+  return { image: { manifest, config, layers }, tarBytes };
+}
 
 async function time(fn: () => Promise<{ code: number | null; stderr: string }>): Promise<number> {
   const t0 = process.hrtime.bigint();
@@ -32,44 +48,36 @@ async function time(fn: () => Promise<{ code: number | null; stderr: string }>):
 
 const reg = await startRegistry({ mode: 'plain' });
 const cd = await startContainerd();
-const seed = new Env('bench-seed');
+const seed = new Env('speed-bench-seed');
 try {
   seed.importFixture();
   const fixture = `${reg.host}/bench/busybox:latest`;
   const p = await runAsync(seed, ['images', 'push', '--plain-http', '-q', fixture, FIXTURE_REF]);
   if (p.code !== 0) throw new Error(p.stderr);
-  await seedImage(reg, 'bench/layered', 'v1', makeLayeredImage({ layers: 4, layerBytes: 8 << 20 }));
-  const layered = `${reg.host}/bench/layered:v1`;
+  const dirs = ['usr/lib/python3.11', 'etc'].filter((d) => existsSync('/' + d));
+  const big = hostDirImage(dirs);
+  await seedImage(reg, 'bench/two-layers', 'v1', big.image);
+  const bigRef = `${reg.host}/bench/two-layers:v1`;
+  const gz = big.image.layers.reduce((a, l) => a + l.desc.size, 0);
+  const bigLabel = `${dirs.length} layers (${dirs.join(' + ')}): ${(gz / 1e6).toFixed(1)} MB gzip, ${(big.tarBytes / 1e6).toFixed(1)} MB tar`;
 
-  const rows: string[][] = [];
-  for (const [label, ref] of [['busybox fixture (1 MiB)', fixture], ['layered (4 x 8 MiB)', layered]] as const) {
-    const res: Record<string, number[]> = { tsctrUnpack: [], ctrUnpack: [], tsctrFetch: [], ctrFetch: [], inProcess: [] };
+  console.log(`median of ${rounds} rounds, wall clock per command (includes process start-up), registry on 127.0.0.1, pull + unpack (overlayfs)`);
+  console.log(['image', 'tsctr images pull', 'ctr images pull', 'ratio'].join(' | '));
+  for (const [key, label, ref] of [['busybox', 'busybox fixture (1 MiB)', fixture], ['two-layers', bigLabel, bigRef]] as const) {
+    const res: Record<'tsctr' | 'ctr', number[]> = { tsctr: [], ctr: [] };
     for (let i = 0; i < rounds; i++) {
-      // The same fetch inside this process: no Node start-up, no CLI parsing.
-      const dir = mkdtempSync('/tmp/tsctr-bench-inproc-');
-      const t0 = process.hrtime.bigint();
-      await pullImage({ store: new ContentStore(dir), images: new ImageStore(dir), namespace: 'default', ref, client: createRegistryClient({ plainHttp: true }) });
-      res.inProcess!.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      rmSync(dir, { recursive: true, force: true });
-      const e = new Env('bench');
-      res.tsctrUnpack!.push(await time(() => runAsync(e, ['images', 'pull', '--plain-http', '-q', ref])));
+      const e = new Env('speed-bench');
+      res.tsctr.push(await time(() => runAsync(e, ['images', 'pull', '--plain-http', '-q', ref])));
       e.cleanup();
-      const f = new Env('bench');
-      res.tsctrFetch!.push(await time(() => runAsync(f, ['images', 'pull', '--plain-http', '--skip-unpack', '-q', ref])));
-      f.cleanup();
-      res.ctrUnpack!.push(await time(() => cd.ctr(['images', 'pull', '--plain-http', '--snapshotter', 'overlayfs', ref])));
+      res.ctr.push(await time(() => cd.ctr(['images', 'pull', '--plain-http', '--snapshotter', 'overlayfs', ref])));
       await cd.ctr(['images', 'rm', '--sync', ref]);
-      res.ctrFetch!.push(await time(() => cd.ctr(['content', 'fetch', '--plain-http', ref])));
       await cd.ctr(['content', 'prune', 'references']);
-      await cd.ctr(['images', 'rm', '--sync', ref]);
     }
-    rows.push([label, ...['tsctrUnpack', 'ctrUnpack', 'tsctrFetch', 'ctrFetch', 'inProcess'].map((k) => `${median(res[k]!).toFixed(0)} ms`)]);
+    const [t, c] = [median(res.tsctr), median(res.ctr)];
+    console.log([label, `${t.toFixed(0)} ms`, `${c.toFixed(0)} ms`, `${(t / c).toFixed(2)}x`].join(' | '));
+    record([{ key: `tsctr.pull.${key}`, label: `tsctr images pull ${label}`, median: t, min: Math.min(...res.tsctr) }, { key: `ctr.pull.${key}`, label: `ctr images pull ${label}`, median: c, min: Math.min(...res.ctr) }]);
   }
-  const head = ['image', 'tsctr pull', 'ctr images pull', 'tsctr pull --skip-unpack', 'ctr content fetch', 'pullImage() in-process'];
-  console.log(`median of ${rounds} rounds, wall clock per command (includes process start-up), registry on 127.0.0.1`);
-  console.log(head.join(' | '));
-  for (const r of rows) console.log(r.join(' | '));
-  const v = spawnSync('containerd', ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const v = execFileSync('containerd', ['--version'], { encoding: 'utf8' }).trim();
   console.log(`node ${process.versions.node}; ${v}`);
 } finally {
   seed.cleanup();

@@ -1,13 +1,15 @@
-// Start-up and `run --rm IMG c true` of tsctr next to ctr (a private
-// containerd), runc and crun, measured in the same run, interleaved so a busy
-// machine weighs on all alike.
+// Start-up of every quick command and `run --rm IMG c true` of tsctr next to
+// ctr (a private containerd), runc and crun, and runc's command line verb by
+// verb (runc, and bin/tsctr-runc when it exists), measured in the same run,
+// interleaved so a busy machine weighs on all alike. tsctr is started as a
+// user starts it: bin/tsctr executed, through its #! line.
 //   node dist/bench/runtime.js [--runs 10]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startContainerd } from '../test/helpers/containerd.js';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
-import { have, measure, report, summarize, type Sample } from './measure.js';
+import { have, measure, record, report, rowOf, summarize, type Sample } from './measure.js';
 
 const runsAt = process.argv.indexOf('--runs');
 const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 10;
@@ -18,9 +20,9 @@ const node = process.execPath;
 const tsctr = (a: string[]) => [BIN, '--root', root, '--state', state, ...a];
 
 /** An OCI bundle for runc/crun with the fixture's rootfs and `true` as the process. */
-function makeBundle(): string {
-  const bundle = join(tmp, 'bundle');
-  const layout = join(tmp, 'layout');
+function makeBundle(name = 'bundle', args = ['true']): string {
+  const bundle = join(tmp, name);
+  const layout = join(tmp, `${name}-layout`);
   mkdirSync(join(bundle, 'rootfs'), { recursive: true });
   mkdirSync(layout);
   execFileSync('tar', ['-C', layout, '-xf', FIXTURE_IMAGE]);
@@ -31,10 +33,43 @@ function makeBundle(): string {
   execFileSync('runc', ['spec', '--bundle', bundle]);
   const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
   spec.process.terminal = false;
-  spec.process.args = ['true'];
+  spec.process.args = args;
   spec.root.readonly = false;
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
   return bundle;
+}
+
+/** The same operation for tsctr and its peer: a label, and argv per tool (undefined: the tool has none). */
+interface Pair { key: string; tsctr: string[]; ctr?: string[] }
+const STARTUP: Pair[] = [
+  { key: 'version-flag', tsctr: ['--version'], ctr: ['--version'] },
+  { key: 'version', tsctr: ['version'], ctr: ['version'] },
+  { key: 'images-ls', tsctr: ['images', 'ls'], ctr: ['images', 'ls'] },
+  { key: 'tasks-ls', tsctr: ['tasks', 'ls'], ctr: ['tasks', 'ls'] },
+  { key: 'containers-ls', tsctr: ['containers', 'ls'], ctr: ['containers', 'ls'] },
+  { key: 'help', tsctr: ['--help'] },
+  { key: 'check', tsctr: ['check'] },
+];
+
+/** runc's command line, one verb at a time, on a prepared bundle: runc, and bin/tsctr-runc once it exists (the hook for it). */
+function runcLike(): { name: string; bin: string }[] {
+  const out: { name: string; bin: string }[] = [];
+  if (have('runc')) out.push({ name: 'runc', bin: 'runc' });
+  const ours = join(REPO, 'bin/tsctr-runc');
+  if (existsSync(ours)) out.push({ name: 'tsctr-runc', bin: ours });
+  return out;
+}
+const LIFECYCLE = ['create', 'start', 'state', 'kill', 'delete'] as const;
+
+function lifecycleOnce(bin: string, stateDir: string, bundle: string, id: string, into: Record<string, Sample[]>, name: string): void {
+  const argv: Record<(typeof LIFECYCLE)[number], string[]> = {
+    create: ['--root', stateDir, 'create', '--bundle', bundle, id],
+    start: ['--root', stateDir, 'start', id],
+    state: ['--root', stateDir, 'state', id],
+    kill: ['--root', stateDir, 'kill', id, 'KILL'],
+    delete: ['--root', stateDir, 'delete', '--force', id],
+  };
+  for (const verb of LIFECYCLE) (into[`${name} ${verb}`] ??= []).push(measure(bin, argv[verb], { leavesProcess: true }));
 }
 
 async function main(): Promise<void> {
@@ -42,37 +77,62 @@ async function main(): Promise<void> {
   if (spawnSync(node, [join(REPO, 'fixtures/make-busybox-image.js')]).status !== 0) throw new Error('fixture build failed');
   execFileSync(node, tsctr(['images', 'import', FIXTURE_IMAGE]));
   const bundle = makeBundle();
+  const sleepBundle = makeBundle('bundle-sleep', ['sleep', '30']);
   const ctd = have('containerd') && have('ctr') ? await startContainerd() : undefined;
   try {
     if (ctd) {
       const imp = await ctd.ctr(['-n', 'bench', 'images', 'import', FIXTURE_IMAGE]);
       if (imp.code !== 0) throw new Error(`ctr import: ${imp.stderr}`);
     }
-    const startup: Record<string, Sample[]> = { 'node -e 0': [], 'tsctr --version': [], 'tsctr --help': [], 'tsctr images ls': [], 'tsctr check': [] };
+    const ctrArgs = (a: string[]) => (a[0] === '--version' ? a : ['--address', ctd!.address, '-n', 'bench', ...a]);
+    const startup: Record<string, Sample[]> = { 'node -e 0': [] };
+    for (const p of STARTUP) {
+      startup[`tsctr ${p.tsctr.join(' ')}`] = [];
+      if (p.ctr && ctd) startup[`ctr ${p.ctr.join(' ')}`] = [];
+    }
     const run: Record<string, Sample[]> = { 'tsctr run --rm IMG c true': [] };
     if (ctd) run['ctr run --rm IMG c true'] = [];
     if (have('runc')) run['runc run (bundle, true)'] = [];
     if (have('crun')) run['crun run (bundle, true)'] = [];
+    const lifecycle: Record<string, Sample[]> = {};
     const unavailable = new Map<string, string>();
     /** A peer that cannot run here is reported once and dropped, not fatal. */
-    const tryPeer = (name: string, f: () => Sample) => {
-      if (!run[name] || unavailable.has(name)) return;
-      try { run[name]!.push(f()); } catch (e) { unavailable.set(name, (e as Error).message.split('\n')[0]!); delete run[name]; }
+    const tryPeer = (table: Record<string, Sample[]>, name: string, f: () => Sample) => {
+      if (!table[name] || unavailable.has(name)) return;
+      try { table[name]!.push(f()); } catch (e) { unavailable.set(name, (e as Error).message.split('\n')[0]!); delete table[name]; }
     };
     for (let i = 0; i < runs; i++) {
       startup['node -e 0']!.push(measure(node, ['-e', '0']));
-      startup['tsctr --version']!.push(measure(node, [BIN, '--version']));
-      startup['tsctr --help']!.push(measure(node, [BIN, '--help']));
-      startup['tsctr images ls']!.push(measure(node, tsctr(['images', 'ls'])));
-      startup['tsctr check']!.push(measure(node, tsctr(['check'])));
-      run['tsctr run --rm IMG c true']!.push(measure(node, tsctr(['run', '--rm', FIXTURE_REF, `b${i}`, 'true'])));
-      tryPeer('ctr run --rm IMG c true', () => measure('ctr', ['--address', ctd!.address, '-n', 'bench', 'run', '--rm', FIXTURE_REF, `b${i}`, 'true']));
-      tryPeer('runc run (bundle, true)', () => measure('runc', ['--root', join(tmp, 'runc'), 'run', '--bundle', bundle, `b${i}`]));
-      tryPeer('crun run (bundle, true)', () => measure('crun', ['--root', join(tmp, 'crun'), 'run', '--bundle', bundle, `b${i}`]));
+      for (const p of STARTUP) {
+        startup[`tsctr ${p.tsctr.join(' ')}`]!.push(measure(BIN, tsctr(p.tsctr).slice(1)));
+        if (p.ctr && ctd) tryPeer(startup, `ctr ${p.ctr.join(' ')}`, () => measure('ctr', ctrArgs(p.ctr!)));
+      }
+      run['tsctr run --rm IMG c true']!.push(measure(BIN, tsctr(['run', '--rm', FIXTURE_REF, `speed-b${i}`, 'true']).slice(1)));
+      tryPeer(run, 'ctr run --rm IMG c true', () => measure('ctr', ctrArgs(['run', '--rm', FIXTURE_REF, `b${i}`, 'true'])));
+      tryPeer(run, 'runc run (bundle, true)', () => measure('runc', ['--root', join(tmp, 'runc'), 'run', '--bundle', bundle, `b${i}`]));
+      tryPeer(run, 'crun run (bundle, true)', () => measure('crun', ['--root', join(tmp, 'crun'), 'run', '--bundle', bundle, `b${i}`]));
+      for (const r of runcLike()) {
+        try { lifecycleOnce(r.bin, join(tmp, `lc-${r.name}`), sleepBundle, `lc${i}`, lifecycle, r.name); } catch (e) { unavailable.set(`${r.name} lifecycle`, (e as Error).message.split('\n')[0]!); }
+      }
     }
-    report(`start-up (${runs} runs each)`, Object.entries(startup).map(([k, v]) => summarize(k, v)), 'node -e 0');
-    report(`run a container to completion (${runs} runs each; ratio to runc)`, Object.entries(run).map(([k, v]) => summarize(k, v)), 'runc run (bundle, true)');
+    const startupStats = Object.entries(startup).map(([k, v]) => summarize(k, v));
+    const runStats = Object.entries(run).map(([k, v]) => summarize(k, v));
+    report(`start-up (${runs} runs each; ratio to node -e 0)`, startupStats, 'node -e 0');
+    report(`run a container to completion (${runs} runs each; ratio to runc)`, runStats, 'runc run (bundle, true)');
+    if (Object.keys(lifecycle).length) report(`runc command line, one verb at a time (sleep 30 bundle; ratio to runc create)`, Object.entries(lifecycle).map(([k, v]) => summarize(k, v)), 'runc create');
     for (const [name, why] of unavailable) console.log(`  ${name}: could not run here: ${why}`);
+    const stat = (name: string) => startupStats.find((s) => s.name === name) ?? runStats.find((s) => s.name === name);
+    const rows = [rowOf('node', stat('node -e 0')!)];
+    for (const p of STARTUP) {
+      rows.push(rowOf(`tsctr.${p.key}`, stat(`tsctr ${p.tsctr.join(' ')}`)!));
+      const peer = p.ctr && stat(`ctr ${p.ctr.join(' ')}`);
+      if (peer) rows.push(rowOf(`ctr.${p.key}`, peer));
+    }
+    for (const [key, name] of [['tsctr.run', 'tsctr run --rm IMG c true'], ['ctr.run', 'ctr run --rm IMG c true'], ['runc.run', 'runc run (bundle, true)'], ['crun.run', 'crun run (bundle, true)']] as const) {
+      const s = stat(name);
+      if (s) rows.push(rowOf(key, s));
+    }
+    record(rows);
   } finally {
     await ctd?.stop();
     spawnSync('sh', ['-c', `grep ' ${tmp}' /proc/self/mountinfo | cut -d' ' -f5 | sort -r | xargs -r -n1 umount -l`]);

@@ -1,7 +1,7 @@
 // Output helpers shared by the commands: tables, JSON, sizes and ages.
 // The only importer of cli-table3 and chalk (progress lives in progress.ts).
 import Table from 'cli-table3';
-import chalk from 'chalk';
+import { Chalk } from 'chalk';
 
 /** A borderless table in the style of ctr's tabwriter output. */
 export function printTable(headers: string[], rows: (string | number)[][], out: NodeJS.WritableStream = process.stdout): void {
@@ -71,8 +71,16 @@ export function formatAge(date: Date | string, now = Date.now()): string {
 }
 
 export type Status = 'ok' | 'warn' | 'fail' | 'skip';
-export function colorStatus(s: Status, useColor = process.stdout.isTTY === true): string {
-  if (!useColor) return s;
-  return s === 'ok' ? chalk.green(s) : s === 'warn' ? chalk.yellow(s) : s === 'fail' ? chalk.red(s) : chalk.gray(s);
+/** Colour for a terminal, decided when called: chalk's own level is computed when it is
+ * loaded, which for the startup snapshot is at build time, without a terminal. */
+export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  return stream.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 }
-export { chalk };
+
+export function colorStatus(s: Status, color = useColor()): string {
+  if (!color) return s;
+  const c = new Chalk({ level: 1 });
+  return s === 'ok' ? c.green(s) : s === 'warn' ? c.yellow(s) : s === 'fail' ? c.red(s) : c.gray(s);
+}

@@ -1,0 +1,102 @@
+// What every launcher in bin/ runs: the named entry of src/cli/entries.ts,
+// from the one-file bundle with its V8 code cache when there is one (built by
+// tools/build-bundle.mjs), else from the ES modules in dist/. CommonJS on
+// purpose: Node sets up its ES module loader only when something asks for it.
+//
+// The code cache is used only when its stamp matches the running node (version,
+// path, size, mtime of the binary) and the bundle (size, mtime); otherwise the
+// bundle is compiled from source and, if dist/ is writable, a new cache is
+// written at exit. V8 rejects a foreign cache by itself too (cachedDataRejected).
+// A bundle older than dist/src (tsc ran after it) is not used.
+//   TSCTR_BUNDLE=0          run the ES modules in dist/ (what the unit tests load)
+//   TSCTR_CODE_CACHE=off    compile the bundle from source, write nothing
+//   TSCTR_CODE_CACHE=refresh  rewrite the cache at exit with what this run compiled too (the build warms it so)
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const BUNDLE = path.join(root, 'dist/bundle/tsctr.cjs');
+const CACHE = BUNDLE + '.cache';
+const ENTRIES = path.join(root, 'dist/src/cli/entries.js');
+
+function launch(name) {
+  const args = process.argv.slice(2);
+  if (process.env.TSCTR_BUNDLE !== '0') {
+    const bundle = loadBundle();
+    if (bundle) return run(name, bundle.ENTRIES, args);
+  }
+  import(require('node:url').pathToFileURL(ENTRIES).href).then((m) => run(name, m.ENTRIES, args), fail);
+}
+
+function run(name, entries, args) {
+  const load = entries[name];
+  if (!load) return fail(new Error(`no entry point "${name}" in src/cli/entries.ts`));
+  load().then((e) => e.main(args)).catch(fail);
+}
+
+function fail(err) {
+  process.stderr.write(`tsctr: ${err && err.stack ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+}
+
+function loadBundle() {
+  let source;
+  let bundleStat;
+  try {
+    bundleStat = fs.statSync(BUNDLE);
+  } catch (e) {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  }
+  // tsc rewrites every file of dist/: a bundle older than them is stale (`npm run build:ts` alone).
+  if (isNewer(ENTRIES, bundleStat.mtimeMs)) return undefined;
+  source = fs.readFileSync(BUNDLE, 'latin1'); // esbuild writes ASCII only (charset: 'ascii'); latin1 skips UTF-8 decoding
+  const vm = require('node:vm');
+  const { createRequire, wrap } = require('node:module');
+  const mode = process.env.TSCTR_CODE_CACHE;
+  const stamp = cacheStamp(bundleStat);
+  let cachedData;
+  if (mode !== 'off') cachedData = readCache(stamp);
+  const script = new vm.Script(wrap(source), { filename: BUNDLE, cachedData });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, createRequire(BUNDLE), mod, BUNDLE, path.dirname(BUNDLE));
+  if (mode === 'refresh' || (mode !== 'off' && (!cachedData || script.cachedDataRejected))) process.once('exit', () => writeCache(script, stamp));
+  return mod.exports;
+}
+
+function isNewer(file, than) {
+  try {
+    return fs.statSync(file).mtimeMs > than;
+  } catch {
+    return false;
+  }
+}
+
+function cacheStamp(bundleStat) {
+  const n = fs.statSync(process.execPath);
+  return `tsctr-code-cache 1 node ${process.version} ${process.arch} ${process.execPath} ${n.size} ${n.mtimeMs} bundle ${bundleStat.size} ${Math.floor(bundleStat.mtimeMs)}`;
+}
+
+function readCache(stamp) {
+  try {
+    const buf = fs.readFileSync(CACHE);
+    const nl = buf.indexOf(10);
+    return nl > 0 && buf.toString('utf8', 0, nl) === stamp ? buf.subarray(nl + 1) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** At exit, so the cache holds every function this command compiled. Best effort: dist/ may be read-only. */
+function writeCache(script, stamp) {
+  const tmp = `${CACHE}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(stamp + '\n'), script.createCachedData()]));
+    fs.renameSync(tmp, CACHE);
+  } catch {
+    try { fs.unlinkSync(tmp); } catch { /* not written */ }
+  }
+}
+
+module.exports = { launch };

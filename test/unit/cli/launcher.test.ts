@@ -1,0 +1,127 @@
+// bin/launch.cjs: the CLI runs from the bundle with its code cache, from the
+// bundle without a usable cache (another node binary, a corrupt or foreign
+// cache) and from the ES modules (TSCTR_BUNDLE=0), with the same answers.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../../helpers/tsctr.js';
+
+const CACHE = join(REPO, 'dist/bundle/tsctr.cjs.cache');
+const hasBundle = existsSync(join(REPO, 'dist/bundle/tsctr.cjs'));
+const tmp = mkdtempSync('/tmp/tsctr-speed-launcher-');
+
+let roots = 0;
+function tsctr(args: string[], opts: { node?: string; env?: NodeJS.ProcessEnv; root?: string } = {}) {
+  const root = opts.root ?? join(tmp, 'root');
+  const r = spawnSync(opts.node ?? process.execPath, [BIN, '--root', root, '--state', join(tmp, 'state'), ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...opts.env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Runs fn and puts the code cache back as it was (a test run must not leave a worse cache behind). */
+function keepingCache(fn: () => void): void {
+  const saved = existsSync(CACHE) ? readFileSync(CACHE) : undefined;
+  try {
+    fn();
+  } finally {
+    if (saved) writeFileSync(CACHE, saved);
+    else rmSync(CACHE, { force: true });
+  }
+}
+
+const COMMANDS: string[][] = [
+  ['--version'], ['--help'], ['images', 'ls'], ['images', 'ls', '-q'], ['content', 'ls'], ['namespaces', 'ls'], ['version', '--json'], ['images', 'pull', 'bad ref!'],
+  // Loads node-tar, streams, crypto: what start-up defers to first use must still work when used.
+  ...(existsSync(FIXTURE_IMAGE) ? [['images', 'import', FIXTURE_IMAGE], ['images', 'ls'], ['images', 'check', FIXTURE_REF]] : []),
+];
+
+/** Every command's exit code, stdout and stderr, against a fresh --root. */
+function answers(opts: { node?: string; env?: NodeJS.ProcessEnv } = {}): string[] {
+  const root = join(tmp, `root-${roots++}`);
+  return COMMANDS.map((c) => {
+    const r = tsctr(c, { ...opts, root });
+    return `${c.join(' ')} → ${r.code}\n${r.out}\n${r.err}`.replaceAll(root, '<root>');
+  });
+}
+
+const reference = answers({ env: { TSCTR_BUNDLE: '0' } });
+
+test('the ES modules answer every command (TSCTR_BUNDLE=0)', () => {
+  assert.match(reference[0]!, /^--version → 0\n\d+\.\d+\.\d+/);
+  assert.match(reference[1]!, /Commands:/);
+  assert.match(reference[6]!, /"executor"/);
+  assert.match(reference[7]!, /→ 2\n|→ 1\n/);
+  for (const r of reference) assert.not.match(r, /    at /, `a stack trace: ${r}`);
+  if (existsSync(FIXTURE_IMAGE)) assert.match(reference.at(-1)!, /→ 0\n/, 'images check of the imported fixture');
+  else console.log(`  (no ${FIXTURE_IMAGE}: images import not exercised; build it with node fixtures/make-busybox-image.js)`);
+});
+
+test('the bundle answers exactly as the ES modules do', () => {
+  if (!hasBundle) { console.log('  skipped: no dist/bundle (TSCTR_BUNDLE=0 build)'); return; }
+  assert.equal(answers(), reference);
+});
+
+test('without its code cache, and with the cache turned off, the bundle still answers the same', () => {
+  if (!hasBundle) return;
+  keepingCache(() => {
+    rmSync(CACHE, { force: true });
+    assert.equal(answers(), reference);
+    assert.ok(existsSync(CACHE), 'the cache was written again at exit');
+    rmSync(CACHE, { force: true });
+    assert.equal(answers({ env: { TSCTR_CODE_CACHE: 'off' } }), reference);
+    assert.not.ok(existsSync(CACHE), 'TSCTR_CODE_CACHE=off wrote a cache');
+  });
+});
+
+test('a corrupt cache with a matching stamp is rejected by V8 and replaced', () => {
+  if (!hasBundle) return;
+  keepingCache(() => {
+    const buf = readFileSync(CACHE);
+    const nl = buf.indexOf(10);
+    writeFileSync(CACHE, Buffer.concat([buf.subarray(0, nl + 1), Buffer.alloc(4096, 0x5a)]));
+    assert.equal(answers(), reference);
+    assert.ok(readFileSync(CACHE).length > 10_000, 'the cache was rebuilt');
+  });
+});
+
+test('another node binary than the one that wrote the cache runs every command, and stamps its own cache', () => {
+  if (!hasBundle) return;
+  const other = join(tmp, 'node');
+  copyFileSync(process.execPath, other);
+  spawnSync('chmod', ['755', other]);
+  keepingCache(() => {
+    assert.equal(answers({ node: other }), reference);
+    const stamp = readFileSync(CACHE).subarray(0, readFileSync(CACHE).indexOf(10)).toString();
+    assert.ok(stamp.includes(` ${other} `), `stamp names the other binary: ${stamp}`);
+    // And back: the build's node sees a foreign stamp, compiles, and answers the same.
+    assert.equal(answers(), reference);
+  });
+});
+
+test('a bundle older than dist/src (tsc ran after it) is not used', () => {
+  if (!hasBundle) return;
+  const entries = join(REPO, 'dist/src/cli/entries.js');
+  const bundle = join(REPO, 'dist/bundle/tsctr.cjs');
+  const saved = readFileSync(bundle);
+  const st = statSync(bundle);
+  try {
+    // A broken bundle that is stale must never run.
+    writeFileSync(bundle, 'throw new Error("stale bundle ran")');
+    const now = new Date();
+    spawnSync('touch', ['-d', new Date(now.getTime() - 60_000).toISOString(), bundle]);
+    spawnSync('touch', [entries]);
+    const r = tsctr(['images', 'ls']);
+    assert.is(r.code, 0, r.err);
+    assert.not.match(r.err, /stale bundle/);
+  } finally {
+    writeFileSync(bundle, saved);
+    // The same mtime (to the ms) as before, newer than entries.js again: the cache's stamp still matches.
+    utimesSync(bundle, st.atime, st.mtime);
+    utimesSync(entries, st.atime, new Date(st.mtimeMs - 1000));
+  }
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test.run();
