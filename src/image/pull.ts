@@ -13,7 +13,7 @@ import { parseReference, type Reference } from '../reference/index.js';
 import type { RegistryClient } from '../remote/index.js';
 import { isIndexType, isManifestType, type Descriptor, type Platform } from './descriptor.js';
 import { mapLimit } from './limit.js';
-import { parseIndex, parseManifest } from './manifest.js';
+import { parseIndex, parseManifest, type Manifest } from './manifest.js';
 import { formatPlatform, hostPlatform, isAttestation, selectManifests } from './platform.js';
 import type { ImageStore } from './store.js';
 
@@ -44,7 +44,22 @@ export interface PullOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Called once the reference is resolved, before any blob is fetched. */
   onResolved?: (name: string, target: Descriptor) => void;
+  /** Called with each platform manifest before its blobs are fetched. */
+  onManifest?: (desc: Descriptor, manifest: Manifest) => void;
+  /** Asked when a layer's download starts from its first byte: somewhere to send its bytes as they arrive (unpack/stream.ts). */
+  layerSink?: (d: Descriptor) => LayerSink | undefined;
   log?: (line: string) => void;
+}
+
+/**
+ * A layer's bytes as they arrive. `stream` ends when the download has ended
+ * and is destroyed when it broke off (a resumed download is not sent again);
+ * `settle` then says whether the blob was verified and committed to the store:
+ * only then may what was built from the bytes be kept.
+ */
+export interface LayerSink {
+  stream: NodeJS.WritableStream & { destroy(err?: Error): void; destroyed: boolean; writableEnded: boolean };
+  settle(committed: boolean): void;
 }
 
 export interface PullResult {
@@ -100,6 +115,7 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
     for (const md of manifests) {
       const m = parseManifest(await fetchJson(md, 'manifest'), `manifest ${md.digest}`);
       result.manifests.push(md);
+      opts.onManifest?.(md, m);
       if (!blobs.has(m.config.digest)) blobs.set(m.config.digest, { d: m.config, kind: 'config' });
       for (const l of m.layers) if (!blobs.has(l.digest)) blobs.set(l.digest, { d: l, kind: 'layer' });
     }
@@ -131,21 +147,47 @@ function isStreamError(err: unknown): boolean {
 }
 
 /** Download one blob into the store, resuming from the ingest's offset after stream errors. */
-export async function fetchBlob(opts: Pick<PullOptions, 'store' | 'client' | 'maxResume' | 'log'>, ref: Reference, d: Descriptor, kind: BlobKind, emit: (e: ProgressEvent) => void): Promise<'exists' | 'done'> {
+export async function fetchBlob(opts: Pick<PullOptions, 'store' | 'client' | 'maxResume' | 'log' | 'layerSink'>, ref: Reference, d: Descriptor, kind: BlobKind, emit: (e: ProgressEvent) => void): Promise<'exists' | 'done'> {
   const maxResume = opts.maxResume ?? 5;
-  // A second round starts from byte 0 when resumed bytes turn out to be bad.
-  for (let round = 0; ; round++) {
-    const w = await opts.store.openWriter(d.digest, { digest: d.digest, size: d.size });
-    if (!w) {
-      emit({ digest: d.digest, kind, status: 'exists', offset: d.size, total: d.size });
-      return 'exists';
+  let sink: LayerSink | undefined;
+  /** The sink sees one download from byte 0, or nothing that counts. */
+  const dropSink = (err: Error) => {
+    if (!sink) return;
+    if (!sink.stream.destroyed) sink.stream.destroy(err);
+    sink.settle(false);
+    sink = undefined;
+  };
+  try {
+    // A second round starts from byte 0 when resumed bytes turn out to be bad.
+    for (let round = 0; ; round++) {
+      const w = await opts.store.openWriter(d.digest, { digest: d.digest, size: d.size });
+      if (!w) {
+        emit({ digest: d.digest, kind, status: 'exists', offset: d.size, total: d.size });
+        return 'exists';
+      }
+      if (round === 0 && w.offset === 0 && kind === 'layer') sink = opts.layerSink?.(d);
+      const r = await fetchRound(opts, ref, d, kind, w, emit, maxResume, round, () => sink, dropSink);
+      if (r === 'again') continue;
+      sink?.settle(true);
+      sink = undefined;
+      return r;
     }
+  } catch (err) {
+    dropSink(err as Error);
+    throw err;
+  }
+}
+
+async function fetchRound(opts: Pick<PullOptions, 'log'> & Pick<PullOptions, 'client'>, ref: Reference, d: Descriptor, kind: BlobKind, w: Writer, emit: (e: ProgressEvent) => void, maxResume: number, round: number, sink: () => LayerSink | undefined, dropSink: (err: Error) => void): Promise<'done' | 'again'> {
+  {
     let resumed = w.offset > 0;
     try {
       for (let attempt = 0; w.offset < d.size; attempt++) {
         try {
-          await download(opts.client, ref, d, kind, w, emit);
+          if (w.offset > 0) dropSink(new Error('download resumed'));
+          await download(opts.client, ref, d, kind, w, emit, sink());
         } catch (err) {
+          dropSink(err as Error);
           if (!isStreamError(err) || attempt >= maxResume) throw err;
           resumed = true;
           opts.log?.(`${d.digest}: ${(err as Error).message}; resuming at ${w.offset} of ${d.size} bytes`);
@@ -159,8 +201,9 @@ export async function fetchBlob(opts: Pick<PullOptions, 'store' | 'client' | 'ma
       return 'done';
     } catch (err) {
       if (err instanceof DigestMismatchError) {
+        dropSink(err);
         // commit() has dropped the bad bytes already.
-        if (resumed && round === 0) continue;
+        if (resumed && round === 0) return 'again';
         throw err;
       }
       if (isKind(err, 'FailedPrecondition')) await w.abort();
@@ -170,7 +213,7 @@ export async function fetchBlob(opts: Pick<PullOptions, 'store' | 'client' | 'ma
   }
 }
 
-async function download(client: RegistryClient, ref: Reference, d: Descriptor, kind: BlobKind, w: Writer, emit: (e: ProgressEvent) => void): Promise<void> {
+async function download(client: RegistryClient, ref: Reference, d: Descriptor, kind: BlobKind, w: Writer, emit: (e: ProgressEvent) => void, sink?: LayerSink): Promise<void> {
   await w.settled();
   const { stream, offset } = await client.fetchBlob(ref, d, w.offset);
   if (offset !== w.offset) {
@@ -179,6 +222,12 @@ async function download(client: RegistryClient, ref: Reference, d: Descriptor, k
   }
   let last = 0;
   emit({ digest: d.digest, kind, status: 'downloading', offset: w.offset, total: d.size });
+  // The sink gets each chunk as it passes (and slows the download down when it
+  // lags); if it fails, the download goes on without it.
+  const tap = sink?.stream;
+  let waiting: (() => void) | undefined;
+  const release = () => { const f = waiting; waiting = undefined; f?.(); };
+  tap?.on('drain', release).on('close', release);
   const count = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       const now = Date.now();
@@ -186,7 +235,15 @@ async function download(client: RegistryClient, ref: Reference, d: Descriptor, k
         last = now;
         emit({ digest: d.digest, kind, status: 'downloading', offset: w.offset + chunk.length, total: d.size });
       }
+      if (tap && !tap.destroyed && !tap.write(chunk)) {
+        waiting = () => cb(null, chunk);
+        return;
+      }
       cb(null, chunk);
+    },
+    flush(cb) {
+      if (tap && !tap.destroyed) tap.end();
+      cb();
     },
   });
   await pipeline(stream as NodeJS.ReadableStream, count, w.stream());

@@ -53,3 +53,44 @@ export function openLayer(path: string, highWaterMark = 1 << 20): { stream: Read
   out.on('close', () => { if (child.exitCode === null) child.kill(); });
   return { stream: out, compression };
 }
+
+/** The uncompressed stream of a blob arriving as a stream: sniffed from its first bytes. */
+export async function decompressStream(src: Readable): Promise<{ stream: Readable; compression: Compression }> {
+  let head = Buffer.alloc(0);
+  for (;;) {
+    if (head.length >= 4 || src.readableEnded) break;
+    const chunk = src.read() as Buffer | null;
+    if (chunk) { head = Buffer.concat([head, chunk]); continue; }
+    const ended = await new Promise<boolean>((resolve, reject) => {
+      const done = (v: boolean) => { src.off('readable', onReadable); src.off('end', onEnd); src.off('error', onError); resolve(v); };
+      const onReadable = () => done(false);
+      const onEnd = () => done(true);
+      const onError = (e: Error) => { src.off('readable', onReadable); src.off('end', onEnd); reject(e); };
+      src.once('readable', onReadable).once('end', onEnd).once('error', onError);
+    });
+    if (ended) break;
+  }
+  if (head.length) src.unshift(head);
+  const compression = sniffCompression(head);
+  if (compression === 'none') return { stream: src, compression };
+  if (compression === 'gzip') {
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    src.on('error', (e) => gunzip.destroy(e));
+    return { stream: src.pipe(gunzip), compression };
+  }
+  const child = spawn('zstd', ['-dc', '--no-progress'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  child.on('error', (e) => out.destroy(new UnavailableError(`zstd: ${e.message}`, { cause: e, hint: 'install zstd (apt-get install zstd) to unpack zstd layers' })));
+  src.on('error', (e) => { out.destroy(e); child.kill(); });
+  child.stdin!.on('error', () => { /* zstd exited early: its exit status says why */ });
+  src.pipe(child.stdin!);
+  child.stdout!.pipe(out, { end: false });
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new UnavailableError(`zstd -dc: exit ${code}: ${err.trim()}`));
+  });
+  out.on('close', () => { if (child.exitCode === null) child.kill(); });
+  return { stream: out, compression };
+}

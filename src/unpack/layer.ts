@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { DigestMismatchError } from '../errors.js';
 import type { Sys } from '../sys/index.js';
 import { LayerApplier, type ApplyStats } from './apply.js';
-import { openLayer, type Compression } from './decompress.js';
+import type { Readable } from 'node:stream';
+import { decompressStream, openLayer, type Compression } from './decompress.js';
 import { FsView } from './fs-view.js';
 import { TarReader } from './tar-reader.js';
 
@@ -18,11 +19,21 @@ export interface LayerResult extends ApplyStats {
 }
 
 export async function applyLayer(blobPath: string, dirs: { upper: string; lowers: string[] }, sys: Sys, expectedDiffId?: string): Promise<LayerResult> {
+  const { stream, compression } = openLayer(blobPath);
+  return applyTarStream(stream, compression, `layer ${blobPath}`, dirs, sys, expectedDiffId);
+}
+
+/** A layer as its compressed bytes arrive (a download in progress): the same checks as applyLayer. */
+export async function applyLayerStream(blob: Readable, name: string, dirs: { upper: string; lowers: string[] }, sys: Sys, expectedDiffId?: string): Promise<LayerResult> {
+  const { stream, compression } = await decompressStream(blob);
+  return applyTarStream(stream, compression, name, dirs, sys, expectedDiffId);
+}
+
+async function applyTarStream(stream: Readable, compression: Compression, name: string, dirs: { upper: string; lowers: string[] }, sys: Sys, expectedDiffId?: string): Promise<LayerResult> {
   const view = new FsView(dirs.upper, dirs.lowers, sys);
   const applier = new LayerApplier(view, sys);
   const reader = new TarReader(applier);
   const hash = createHash('sha256');
-  const { stream, compression } = openLayer(blobPath);
   let tarBytes = 0;
   // Entries are applied synchronously as they are parsed: measured here, writing
   // files through the thread pool several at a time was no faster (file creation
@@ -40,6 +51,6 @@ export async function applyLayer(blobPath: string, dirs: { upper: string; lowers
   reader.end();
   applier.done();
   const diffId = 'sha256:' + hash.digest('hex');
-  if (expectedDiffId && diffId !== expectedDiffId) throw new DigestMismatchError(`layer ${blobPath}`, expectedDiffId, diffId, { hint: 'the blob does not match the image config (rootfs.diff_ids): pull the image again' });
+  if (expectedDiffId && diffId !== expectedDiffId) throw new DigestMismatchError(name, expectedDiffId, diffId, { hint: 'the blob does not match the image config (rootfs.diff_ids): pull the image again' });
   return { ...applier.stats, diffId, compression, tarBytes };
 }

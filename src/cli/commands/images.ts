@@ -78,15 +78,27 @@ async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'sk
   const { store, images } = await stores(a.root);
   const progress = new Progress({ quiet: a.quiet, out: process.stdout });
   progress.note(`${a.ref}: resolving`);
-  const r = await pullImage({ store, images, namespace: a.namespace, ref: a.ref, client: createRegistryClient(remoteOptionsOf(a)), platforms: await platformsOf(a), maxConcurrent: a['max-concurrent-downloads'], onProgress: progress.update, onResolved: (name, t) => progress.note(`${name}: resolved ${t.digest}`, true), log: a.debug ? (l) => process.stderr.write(`debug: ${l}\n`) : undefined });
+  const platforms = await platformsOf(a);
+  const log = a.debug ? (l: string) => process.stderr.write(`debug: ${l}\n`) : undefined;
+  // This host's image is unpacked while it downloads; unpackPulled then does whatever that did not commit.
+  const live = a['skip-unpack'] || platforms ? undefined : await unpackWhilePulling(a, store, log);
+  const r = await pullImage({ store, images, namespace: a.namespace, ref: a.ref, client: createRegistryClient(remoteOptionsOf(a)), platforms, maxConcurrent: a['max-concurrent-downloads'], onProgress: (e) => { progress.update(e); live?.onProgress(e); }, onManifest: live?.onManifest, layerSink: live?.layerSink, onResolved: (name, t) => progress.note(`${name}: resolved ${t.digest}`, true), log })
+    .catch((err: unknown) => { live?.abort(err as Error); throw err; });
+  await live?.finish();
   progress.finish();
-  const unpacked = a['skip-unpack'] ? undefined : await unpackPulled(a.root, a.namespace, r.name, a.snapshotter, a.quiet);
+  const unpacked = a['skip-unpack'] ? undefined : await unpackPulled(a.root, a.namespace, r.name, a.snapshotter, a.quiet, undefined, live?.streamed());
   if (a.quiet) process.stdout.write(r.name + '\n');
   else process.stdout.write(`${r.name}: ${r.target.digest} (fetched ${r.fetched}, existed ${r.existed}, ${formatSize(r.bytes)})${unpacked ? `; ${unpacked}` : ''}\n`);
 }
 
+async function unpackWhilePulling(a: A<{ snapshotter: string }>, store: { readBlob(d: string): Promise<Buffer> }, log?: (l: string) => void) {
+  const { unpackWhilePulling: hooks } = await import('../../unpack/stream.js');
+  const { loadSys } = await import('../../sys/index.js');
+  return hooks({ root: a.root, namespace: a.namespace, snapshotter: a.snapshotter as 'overlayfs', sys: await loadSys(), readBlob: (d) => store.readBlob(d), log });
+}
+
 /** Unpack one platform's manifest (default: this host's) into a snapshot chain; a note when that platform is not there. */
-async function unpackPulled(root: string, ns: string, name: string, snapshotter: string, quiet: boolean, platform?: Platform): Promise<string | undefined> {
+async function unpackPulled(root: string, ns: string, name: string, snapshotter: string, quiet: boolean, platform?: Platform, streamed = 0): Promise<string | undefined> {
   const { loadImage } = await import('../../image/image.js');
   const { isKind } = await import('../../errors.js');
   let img;
@@ -98,9 +110,10 @@ async function unpackPulled(root: string, ns: string, name: string, snapshotter:
   }
   const { unpackImage } = await import('../../unpack/index.js');
   const { loadSys } = await import('../../sys/index.js');
-  if (!quiet) process.stdout.write(`unpacking ${img.layers.length} layer(s) with ${snapshotter}…\n`);
+  if (!quiet && streamed < img.layers.length) process.stdout.write(`unpacking ${img.layers.length - streamed} layer(s) with ${snapshotter}…\n`);
   const r = await unpackImage({ root, namespace: ns, snapshotter: snapshotter as 'overlayfs', layers: img.layers, diffIds: img.config.rootfs.diff_ids, sys: await loadSys() });
-  return `unpacked ${r.unpacked}, reused ${r.reused} (${snapshotter})`;
+  // Layers committed while downloading are found committed by unpackImage: they were unpacked, not reused.
+  return `unpacked ${r.unpacked + streamed}${streamed ? ` (${streamed} while downloading)` : ''}, reused ${r.reused - streamed} (${snapshotter})`;
 }
 
 async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; platform?: string | string[]; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {

@@ -1,0 +1,141 @@
+// Unpacking while a pull downloads. pullImage asks for a sink when a layer's
+// download starts; when that layer is the next one to unpack (its parents are
+// committed), its bytes are decompressed and applied into an extract snapshot
+// as they arrive. The snapshot is committed only when both checks passed: the
+// diff_id of the tar stream (here, at its end) and the blob's digest (the
+// content store's, reported through settle()). Anything else removes the
+// extract snapshot and commits nothing; unpackImage, which the caller runs
+// after the pull in any case, then unpacks what is left from the stored blobs
+// and reports any error. So this path only ever saves time: the stored blob
+// stays the authority.
+//
+//   download ──► content store ingest ──► verify digest ──► commit blob ─┐
+//        └────► gunzip ──► tar ──► extract snapshot ──► diff_id ok ──────┴─► commit snapshot
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { Descriptor } from '../image/descriptor.js';
+import type { LayerSink } from '../image/pull.js';
+import { getSnapshotter, type Snapshotter, type SnapshotterName } from '../snapshot/index.js';
+import type { Sys } from '../sys/index.js';
+import { chainIds } from './chain-id.js';
+import { UNCOMPRESSED_LABEL, UNPACK_PID_LABEL } from './index.js';
+import { applyLayerStream } from './layer.js';
+
+export interface StreamingUnpackOptions {
+  root: string;
+  namespace: string;
+  snapshotter: SnapshotterName;
+  sys: Sys;
+  /** The image config's rootfs.diff_ids, once the config is in the store. */
+  diffIds: Promise<string[]>;
+  layers: Descriptor[];
+  log?: (line: string) => void;
+}
+
+export class StreamingUnpacker {
+  private next = 0;
+  private busy = false;
+  private readonly work: Promise<void>[] = [];
+  private readonly sn: Snapshotter;
+  /** Layers applied from the stream and committed. */
+  streamed = 0;
+
+  constructor(private readonly opts: StreamingUnpackOptions) {
+    this.sn = getSnapshotter(opts.root, opts.snapshotter, opts.sys, opts.namespace);
+    // A failed pull leaves diffIds rejected; what waits on it gives up quietly.
+    opts.diffIds.catch(() => {});
+  }
+
+  /** For PullOptions.layerSink: a sink when d is the next layer to unpack and no other is being applied. */
+  sinkFor = (d: Descriptor): LayerSink | undefined => {
+    const i = this.next;
+    if (this.busy || i >= this.opts.layers.length || this.opts.layers[i]!.digest !== d.digest) return undefined;
+    this.busy = true;
+    const stream = new PassThrough({ highWaterMark: 1 << 20 });
+    let settle!: (ok: boolean) => void;
+    const committed = new Promise<boolean>((r) => { settle = r; });
+    this.work.push(
+      this.apply(i, stream, committed)
+        .then((ok) => { if (ok) { this.next = i + 1; this.streamed++; } })
+        .catch((e: unknown) => this.opts.log?.(`unpack while downloading layer ${i + 1}: ${(e as Error).message}; unpacking from the store instead`))
+        .finally(() => { this.busy = false; stream.resume(); }),
+    );
+    return { stream, settle: (ok) => settle(ok) };
+  };
+
+  /** Waits for the layers being applied; what they did not commit is left to unpackImage. */
+  async finish(): Promise<void> {
+    await Promise.all(this.work);
+  }
+
+  private async apply(i: number, stream: PassThrough, committed: Promise<boolean>): Promise<boolean> {
+    const diffIds = await this.opts.diffIds;
+    const layers = this.opts.layers;
+    if (diffIds.length !== layers.length) throw new Error(`image has ${layers.length} layers but ${diffIds.length} diff_ids`);
+    const chain = chainIds(diffIds);
+    if (await this.isCommitted(chain[i]!)) return true;
+    const key = `extract-${process.pid}-${randomBytes(4).toString('hex')} ${chain[i]}`;
+    await this.sn.prepare(key, chain[i - 1], { labels: { [UNPACK_PID_LABEL]: String(process.pid) } });
+    try {
+      await applyLayerStream(stream, `layer ${i + 1}/${layers.length} ${layers[i]!.digest} (while downloading)`, await this.sn.layerDirs(key), this.opts.sys, diffIds[i]);
+      if (!(await committed)) throw new Error('the download did not complete or did not verify');
+      await this.sn.commit(chain[i]!, key, { labels: { [UNCOMPRESSED_LABEL]: diffIds[i]! } });
+      return true;
+    } catch (e) {
+      stream.destroy();
+      await this.sn.remove(key).catch(() => {});
+      throw e;
+    }
+  }
+
+  private async isCommitted(key: string): Promise<boolean> {
+    try {
+      return (await this.sn.stat(key)).kind === 'committed';
+    } catch {
+      return false;
+    }
+  }
+}
+
+export interface PullUnpackHooks {
+  onManifest: (desc: Descriptor, manifest: { config: Descriptor; layers: Descriptor[] }) => void;
+  onProgress: (e: { digest: string; kind: string; status: string }) => void;
+  layerSink: (d: Descriptor) => LayerSink | undefined;
+  /** After the pull: waits for the layers being applied. */
+  finish: () => Promise<void>;
+  /** The pull failed: nothing more will arrive. */
+  abort: (err: Error) => void;
+  streamed: () => number;
+}
+
+/**
+ * The hooks that make a pull of one platform's image unpack while it downloads.
+ * `readBlob` reads the config from the store once the pull reports it there.
+ */
+export function unpackWhilePulling(opts: Omit<StreamingUnpackOptions, 'diffIds' | 'layers'> & { readBlob: (digest: string) => Promise<Buffer> }): PullUnpackHooks {
+  let unpacker: StreamingUnpacker | undefined;
+  let config: string | undefined;
+  let resolveIds!: (ids: string[]) => void;
+  let rejectIds!: (err: Error) => void;
+  const diffIds = new Promise<string[]>((res, rej) => { resolveIds = res; rejectIds = rej; });
+  return {
+    onManifest: (_desc, m) => {
+      if (unpacker) return; // one platform only: the first manifest
+      config = m.config.digest;
+      unpacker = new StreamingUnpacker({ ...opts, layers: m.layers, diffIds });
+    },
+    onProgress: (e) => {
+      if (e.kind !== 'config' || e.digest !== config || (e.status !== 'done' && e.status !== 'exists')) return;
+      config = undefined;
+      opts.readBlob(e.digest).then((b) => {
+        const ids = (JSON.parse(b.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
+        if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) throw new Error('image config has no rootfs.diff_ids');
+        resolveIds(ids as string[]);
+      }).catch(rejectIds);
+    },
+    layerSink: (d) => unpacker?.sinkFor(d),
+    finish: async () => { await unpacker?.finish(); },
+    abort: (err) => rejectIds(err),
+    streamed: () => unpacker?.streamed ?? 0,
+  };
+}
