@@ -113,7 +113,7 @@ async function unpackPulled(root: string, ns: string, name: string, snapshotter:
   if (!quiet && streamed < img.layers.length) process.stdout.write(`unpacking ${img.layers.length - streamed} layer(s) with ${snapshotter}…\n`);
   const r = await unpackImage({ root, namespace: ns, snapshotter: snapshotter as 'overlayfs', layers: img.layers, diffIds: img.config.rootfs.diff_ids, sys: await loadSys() });
   // Layers committed while downloading are found committed by unpackImage: they were unpacked, not reused.
-  return `unpacked ${r.unpacked + streamed}${streamed ? ` (${streamed} while downloading)` : ''}, reused ${r.reused - streamed} (${snapshotter})`;
+  return `unpacked ${r.unpacked + streamed}, reused ${r.reused - streamed} (${snapshotter})${streamed ? `, ${streamed} while downloading` : ''}`;
 }
 
 async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; platform?: string | string[]; quiet: boolean; 'max-concurrent-downloads': number }>): Promise<void> {
