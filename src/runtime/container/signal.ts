@@ -65,7 +65,7 @@ export interface SignalAllReport {
 }
 
 /** Signals every process in the cgroup: cgroup.kill for SIGKILL where there is one, else freeze → pidfd each → thaw. */
-export async function signalAll(sys: Sys, cg: ContainerCgroup, sig: number): Promise<SignalAllReport> {
+export async function signalAll(sys: Sys, cg: ContainerCgroup, sig: number, close: (fd: number) => void = closeSync): Promise<SignalAllReport> {
   if (sig === 9) {
     const pids = cg.pids();
     if (cg.kill()) return { how: 'cgroup.kill', signalled: pids };
@@ -84,7 +84,7 @@ export async function signalAll(sys: Sys, cg: ContainerCgroup, sig: number): Pro
       try {
         if (sendByPidfd(sys, fd, sig)) report.signalled.push(pid);
       } finally {
-        closeSync(fd);
+        close(fd);
       }
     }
   } finally {
