@@ -253,25 +253,37 @@ const X32_LEGACY = { first: 512, last: 547 } as const;
  * x32 both sides carry the x32 bit). On x32 a profile naming e.g.
  * rt_sigaction (512) would otherwise lift the bound above every new call, so
  * there the bound is the highest number named outside 512-547, and 512-547
- * go on to the rules.
+ * go on to the rules. Below the bound, numbers no kernel assigns on this ABI
+ * (x86_64 337-423, x32's 64-bit-only numbers) get ENOSYS too, as without a
+ * filter; runc's stub gives them the default action.
  */
 function compileStub(a: CompiledArch, nrs: number[], bit: number): { insns: Insn[]; bound: number } {
-  const ret: Insn = { code: BPF.RET_K, k: (SECCOMP_RET.ERRNO | ENOSYS) >>> 0 };
+  const k = (n: number) => (n | bit) >>> 0;
+  const [enosys, holes, rules] = [`${a}_enosys`, `${a}_holes`, `${a}_rules`];
   const max = nrs[nrs.length - 1]!;
   const low = nrs.filter((n) => n < X32_LEGACY.first);
-  if (a !== 'x32' || max > X32_LEGACY.last || max < X32_LEGACY.first || low.length === 0) {
-    return { insns: [{ code: BPF.JMP_JGT_K, k: (max | bit) >>> 0, jt: 0, jf: 1 }, ret], bound: max };
+  const legacy = a === 'x32' && max >= X32_LEGACY.first && max <= X32_LEGACY.last && low.length > 0;
+  const bound = legacy ? low[low.length - 1]! : max;
+  const out: Insn[] = legacy
+    ? [
+      { code: BPF.JMP_JGT_K, k: k(bound), jt: 0, jf: holes },
+      { code: BPF.JMP_JGE_K, k: k(X32_LEGACY.first), jt: 0, jf: enosys },
+      { code: BPF.JMP_JGT_K, k: k(X32_LEGACY.last), jt: enosys, jf: rules },
+      { label: holes },
+    ]
+    : [{ code: BPF.JMP_JGT_K, k: k(bound), jt: enosys, jf: 0 }];
+  // Unassigned ranges up to the bound: neither in the table nor named (a
+  // name the resolver numbered may sit in one).
+  const used = new Set([...Object.values(ABIS[a].table), ...nrs]);
+  for (let n = 0; n <= bound; n++) {
+    if (used.has(n)) continue;
+    let hi = n;
+    while (hi + 1 <= bound && !used.has(hi + 1)) hi++;
+    out.push({ code: BPF.JMP_JGE_K, k: k(n), jt: 0, jf: 1 }, { code: BPF.JMP_JGT_K, k: k(hi), jt: 0, jf: enosys });
+    n = hi;
   }
-  const bound = low[low.length - 1]!;
-  return {
-    insns: [
-      { code: BPF.JMP_JGT_K, k: (bound | bit) >>> 0, jt: 0, jf: 3 },
-      { code: BPF.JMP_JGE_K, k: (X32_LEGACY.first | bit) >>> 0, jt: 0, jf: 1 },
-      { code: BPF.JMP_JGT_K, k: (X32_LEGACY.last | bit) >>> 0, jt: 0, jf: 1 },
-      ret,
-    ],
-    bound,
-  };
+  out.push(jumpTo(rules), { label: enosys }, { code: BPF.RET_K, k: (SECCOMP_RET.ERRNO | ENOSYS) >>> 0 }, { label: rules });
+  return { insns: out, bound };
 }
 
 /** jeq nr → rules; A holds nr on entry and, when the syscall does not match, on exit. */

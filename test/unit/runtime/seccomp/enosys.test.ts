@@ -38,8 +38,13 @@ test('default profile (x86): newer than the profile → ENOSYS; known but not al
     ['x86_64 kexec_load', AUDIT_ARCH.X86_64, NR.kexec_load!, EPERM],
     ['x86_64 keyctl', AUDIT_ARCH.X86_64, NR.keyctl!, EPERM],
     ['x86_64 uretprobe (335), known, not allowed', AUDIT_ARCH.X86_64, NR.uretprobe!, EPERM],
-    // A hole below the bound is not distinguished from a known call (as runc).
-    ['x86_64 400 (unassigned, below the bound)', AUDIT_ARCH.X86_64, 400, EPERM],
+    // Unassigned numbers below the bound: ENOSYS, as without a filter (runc: the default).
+    ['x86_64 337 (unassigned, below the bound)', AUDIT_ARCH.X86_64, 337, NOSYS],
+    ['x86_64 400', AUDIT_ARCH.X86_64, 400, NOSYS],
+    ['x86_64 423', AUDIT_ARCH.X86_64, 423, NOSYS],
+    ['x86_64 pidfd_send_signal (424), known, allowed', AUDIT_ARCH.X86_64, NR.pidfd_send_signal!, ALLOW],
+    ['x32 13 (x86_64-only rt_sigaction number)', AUDIT_ARCH.X86_64, x32(13), NOSYS],
+    ['i386 222 (unassigned)', AUDIT_ARCH.I386, 222, NOSYS],
     ['x32 read', AUDIT_ARCH.X86_64, x32(X32.read!), ALLOW],
     ['x32 reboot', AUDIT_ARCH.X86_64, x32(X32.reboot!), EPERM],
     ['x32 rt_sigaction (512), allowed', AUDIT_ARCH.X86_64, x32(X32.rt_sigaction!), ALLOW],
@@ -79,7 +84,8 @@ test('default profile (arm64): the same bound on aarch64', () => {
   assert.is(ret(A64.fchmodat2!), ALLOW);
   assert.is(ret(A64.reboot!), EPERM);
   assert.is(ret(A64.mseal!), NOSYS);
-  assert.is(ret(300), EPERM, 'a hole below the bound');
+  assert.is(ret(300), NOSYS, 'unassigned on arm64 (295-423)');
+  assert.is(ret(A64.kexec_file_load!), EPERM, '294, known, refused');
 });
 
 test('the bound is the highest number the profile names, per ABI, whatever the action', () => {

@@ -49,7 +49,10 @@ function reference(p: Seccomp, abi: Abi, nr: number, args: bigint[]): number {
   // The x32 legacy numbers 512-547 do not raise the bound.
   const bound = Math.max(...(abi.x32 ? nrs.filter((n) => n < 512) : nrs));
   const legacy = abi.x32 && nr >= 512 && nr <= 547;
-  if (nr > bound && !legacy && !['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(p.defaultAction)) return (SECCOMP_RET.ERRNO | ENOSYS) >>> 0;
+  const stub = !['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(p.defaultAction);
+  // Above the bound, or a number no kernel assigns on this ABI: ENOSYS.
+  const assigned = Object.values(abi.table).includes(nr);
+  if (stub && ((nr > bound && !legacy) || !assigned)) return (SECCOMP_RET.ERRNO | ENOSYS) >>> 0;
   for (const s of named.get(nr) ?? []) if ((s.args ?? []).every((a) => holds(a, args))) return encodeAction(s.action, s.errnoRet, 'ref');
   return encodeAction(p.defaultAction, p.defaultErrnoRet, 'ref');
 }
