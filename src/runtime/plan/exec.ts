@@ -46,6 +46,10 @@ export function createExecPlan(spec: Spec, opts: ExecOptions): ExecPlan {
     // time namespaces apply to children only; the container's init made them for its own.
     if (t === 'time') { warnings.push('exec: the time namespace is not joined'); continue; }
     ops.push({ op: 'setns', path: `/proc/${opts.pid}/ns/${NAMESPACE_PROC_FILE[t]}`, nstype: NAMESPACE_FLAGS[t] });
+    // In a joined user namespace we still carry the host's kuid 0, unmapped
+    // there: become the namespace's root at once (runc's nsexec does), so
+    // what we create (the pty slave) has an owner the namespace can chown.
+    if (t === 'user') ops.push({ op: 'setresgid', rgid: 0, egid: 0, sgid: 0 }, { op: 'setresuid', ruid: 0, euid: 0, suid: 0 });
   }
   ops.push(...compileRlimits(p));
   ops.push(...compileStdio(opts.stdio, opts.consoleFd, opts.consoleSocket && { ...opts.consoleSocket, uid: p.user.uid }));

@@ -113,6 +113,24 @@ rootTest(test, 'exec -t when /dev/pts is a symlink to a host-looking path: resol
   assert.ok(lstatSync(PROBE).isDirectory());
 });
 
+rootTest(test, 'exec -t into a container with a user namespace: a pty owned by the process user', async () => {
+  const id = 'execsafe-2';
+  try {
+    const r = env.run(['run', '-d', '--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536', FIXTURE_REF, id, 'sleep', '600']);
+    assert.is(r.code, 0, r.stderr);
+    for (const [user, uid] of [['0', '0'], ['65534', '65534']]) {
+      const e = exec(['-t', '-u', user!, id, 'sh', '-c', 'tty; ls -ln $(tty) | cut -c1-40; id -u']);
+      assert.is(e.code, 0, e.stderr);
+      const lines = e.stdout.split(/\r?\n/);
+      assert.match(lines[0]!, /^\/dev\/pts\/\d+$/);
+      assert.match(lines[1]!, new RegExp(`^crw--w---- +1 ${uid} +5 `), 'owned by the user, group tty');
+      assert.is(lines[2], uid);
+    }
+  } finally {
+    env.run(['containers', 'rm', '--force', id]);
+  }
+});
+
 rootTest(test, 'the joiner is non-dumpable from clone() on: a same-uid process without CAP_SYS_PTRACE cannot read its /proc/<pid>/exe', () => {
   const probe = (mode: string) => {
     const r = spawnSync('setpriv', ['--bounding-set=-sys_ptrace', '--inh-caps=-sys_ptrace', process.execPath, PROBE_SCRIPT, mode], { encoding: 'utf8' });

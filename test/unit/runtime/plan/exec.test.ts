@@ -65,6 +65,13 @@ test('exec -t: the pty comes after setns(mnt) and before seccomp and the credent
   assert.not.ok(p.ops.some((o) => o.op === 'dup2'), 'no host fd becomes the terminal');
 });
 
+test('exec into a user namespace: the namespace\'s root right after setns(user), before the other namespaces and the pty', () => {
+  const s = spec((x) => { x.linux!.namespaces!.push({ type: 'user' }); x.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; x.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; });
+  const p = createExecPlan(s, { pid: 42, process: { ...s.process!, terminal: true }, stdio: 'pty', consoleSocket: { fd: 7 }, lastCap: 40 });
+  assert.equal(lines(p.ops).slice(0, 5), ['prctl(4, 0, 0, 0, 0)', 'setns("/proc/42/ns/user", 0x10000000)', 'setresgid(0, 0, 0)', 'setresuid(0, 0, 0)', 'setns("/proc/42/ns/ipc", 0x8000000)']);
+  assert.ok(p.ops.findIndex((o) => o.op === 'open_pty') > 4);
+});
+
 test('exec -t without a console socket or fd is refused', () => {
   const s = spec();
   assert.throws(() => createExecPlan(s, { pid: 42, process: { ...s.process!, terminal: true }, stdio: 'pty', lastCap: 40 }), /consoleSocket/);
