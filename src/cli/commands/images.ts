@@ -44,7 +44,8 @@ export default function register(y: Argv): Argv {
     async (a) => tagCommand(a as unknown as A<{ source: string; targets: string[]; force: boolean }>))
     .command('check [refs..]', 'check that images are complete in the store (exit 1 only for corrupt content)', (c) => addListFlags(addPlatformFlags(c, 'check'), 'names')
       .positional('refs', { type: 'string', array: true })
-      .option('verify', { type: 'boolean', default: false, describe: 're-hash every blob and report the corrupt ones' }),
+      .option('verify', { type: 'boolean', default: false, describe: 're-hash every blob and report the corrupt ones' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the names of complete images, one per line (as ctr)' }),
     async (a) => checkCommand(a as unknown as A<PlatformArgs & ListArgs & { refs?: string[]; verify: boolean }>))
     .command('inspect <ref>', 'show an image: record, manifest and config', (c) => addPlatformFlags(c, 'inspect')
       .positional('ref', { type: 'string', demandOption: true })
@@ -177,7 +178,9 @@ async function checkCommand(a: A<PlatformArgs & ListArgs & { refs?: string[]; ve
   const platforms = (await platformsOf(a)) ?? 'default';
   const hashes = new Map<string, Promise<string | undefined>>();
   const results = await Promise.all(recs.map((r) => checkImage(store, r, platforms, { verify: a.verify, hashes })));
-  printList(listFormatOf(a), results, {
+  const format = listFormatOf(a);
+  // As ctr's check -q: only the names of the images that are ready.
+  printList(format, format === 'quiet' ? results.filter((r) => r.status === 'complete') : results, {
     headers: ['REF', 'TYPE', 'DIGEST', 'STATUS', 'SIZE'],
     row: (r) => [r.name, r.mediaType, r.digest, `${r.status} (${r.present}/${r.required})`, `${formatSize(r.presentSize)}/${formatSize(r.totalSize)}`],
     id: (r) => r.name,

@@ -75,6 +75,9 @@ t('--no-unpack, default platform: only this host\'s blobs are stored; check says
   const forOther = e.run(['images', 'check', '--platform', `linux/${other}`]);
   assert.is(forOther.code, 0, forOther.stderr);
   assert.match(forOther.stdout, /incomplete \(0\/1\)/);
+  // -q names only the images that are ready, as ctr's check -q.
+  assert.is(e.run(['images', 'check', '-q']).stdout, `${REF}\n`);
+  assert.is(e.run(['images', 'check', '-q', '--platform', `linux/${other}`]).stdout, '');
 });
 
 t('--platform picks the other platform; repeated --platform and --all-platforms store both', () => {
