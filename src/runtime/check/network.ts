@@ -16,7 +16,8 @@ import { hostRoutes } from '../container/network/networks.js';
 import type { CheckResult } from './probes.js';
 
 const PLUGINS = ['bridge', 'host-local', 'portmap', 'firewall', 'loopback'];
-const PROBE_SUBNET = '10.213.255.248/29';
+/** A /29 of 10.213.255.0/24 chosen by pid: two checks running at once (parallel test suites) rarely share one. */
+const probeSubnet = () => `10.213.255.${(process.pid % 32) * 8}/29`;
 const INSTALL = 'apt-get install containernetworking-plugins iptables';
 
 export async function checkNetworking(sys: Sys, binDirs: string[] = DEFAULT_BIN_DIRS): Promise<CheckResult[]> {
@@ -40,11 +41,12 @@ export async function checkNetworking(sys: Sys, binDirs: string[] = DEFAULT_BIN_
 /** ADD, CHECK and DEL on a throwaway bridge in a throwaway netns; everything is removed after. */
 async function probeNetwork(sys: Sys, binDirs: string[]): Promise<CheckResult> {
   const name = 'cni network';
-  const clash = hostRoutes().find((r) => subnetsOverlap(r.subnet, parseSubnet(PROBE_SUBNET)));
-  if (clash) return { name, status: 'warn', detail: `not tried: ${PROBE_SUBNET} is routed through ${clash.iface}`, required: false };
+  const subnet = probeSubnet();
+  const clash = hostRoutes().find((r) => subnetsOverlap(r.subnet, parseSubnet(subnet)));
+  if (clash) return { name, status: 'warn', detail: `not tried: ${subnet} is routed through ${clash.iface}`, required: false };
   const dir = mkdtempSync(join(tmpdir(), 'tsctr-check-net-'));
   const bridge = `tsck${(process.pid % 0xffffff).toString(16)}`;
-  const conf = bridgeConfList({ name: `tsctr-check-${process.pid}`, bridge, subnet: PROBE_SUBNET, ipamDataDir: join(dir, 'ipam') });
+  const conf = bridgeConfList({ name: `tsctr-check-${process.pid}`, bridge, subnet, ipamDataDir: join(dir, 'ipam') });
   const rt: Runtime = { containerId: `tsctr-check-${process.pid}`, netns: join(dir, 'netns'), ifName: 'eth0', binDirs, args: 'IgnoreUnknown=1', capabilityArgs: {} };
   const t0 = performance.now();
   let added = false;
