@@ -95,8 +95,11 @@ static int root_mask(struct ctx *c, const char *path, unsigned how)
 	if (S_ISDIR(st.st_mode))
 		return done(mount("tmpfs", p.s, "tmpfs", MS_RDONLY, "size=0k"), fd, -1);
 	int nfd = tsctr_resolve(c->root_fd, "/dev/null", O_PATH, c->resolve_how);
-	if (nfd < 0)
+	if (nfd < 0) {
+		/* Not ENOENT: that would read as "nothing to mask" (IGNORE_ENOENT) and leave the file readable. */
+		errno = ENODEV;
 		return done(-1, fd, -1);
+	}
 	struct stat ns;
 	if (fstat(nfd, &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3)) {
 		errno = ENODEV; /* the container's /dev/null is not the null device */
