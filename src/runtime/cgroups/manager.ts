@@ -111,8 +111,9 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       const warnings: string[] = [];
       // Device rules on the unified tree are a BPF program; on hybrid it backs up the
       // v1 devices controller (both must allow), and is the only guard when v1 lacks one.
+      // An empty list writes nothing on v1 (the parent's access stays), so it attaches nothing here.
       const devicesOnV1 = layout.mode !== 'v2' && v1Dirs.has('devices');
-      const bpfDevices = () => (r.devices && unifiedDir ? enforceDeviceRules(unifiedDir.dir, r.devices, opts, !devicesOnV1) : []);
+      const bpfDevices = () => (r.devices?.length && unifiedDir ? enforceDeviceRules(unifiedDir.dir, r.devices, opts, !devicesOnV1) : []);
       if (layout.mode === 'v2') return [...applyV2(unifiedDir!.dir, r, new Set(readCgroupControllers(unifiedDir!.dir))), ...bpfDevices()];
       // v1 or hybrid: v1 takes what it has; the unified tree takes the rest (hugetlb here).
       const onUnified = new Set(unifiedDir ? readCgroupControllers(unifiedDir.dir) : []);

@@ -233,6 +233,7 @@ test('v2: device rules become a BPF program attached to the container\'s directo
   // No device list in the spec: no program (as on v1, where nothing is written).
   const none = new FakeSys();
   createCgroupManager('d2', { pids: { limit: 5 } }, { layout: fakeV2(), sys: none }).apply();
+  createCgroupManager('d2', { devices: [] }, { layout: fakeV2(), sys: none }).apply();
   assert.equal(bpfCalls(none), []);
 });
 
