@@ -27,7 +27,7 @@ export default function register(y: Argv): Argv {
       const a = argv as unknown as GlobalArgs & { id: string };
       const m = await openManager(a);
       const record = m.store.get(a.id);
-      const { networkSummary } = await import('../../runtime/container/network/index.js');
+      const { networkSummary } = await import('../../runtime/container/network/summary.js');
       const network = networkSummary(m.store.taskDir(a.id));
       printJson(network ? { ...record, network } : record);
     })

@@ -27,7 +27,7 @@ export default function register(y: Argv): Argv {
     .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => addListFlags(s, 'task ids'), async (argv) => {
       const a = argv as unknown as GlobalArgs & ListArgs;
       const { listContainers } = await import('../../runtime/container/manage.js');
-      const { networkSummary } = await import('../../runtime/container/network/index.js');
+      const { networkSummary } = await import('../../runtime/container/network/summary.js');
       const m = await openManager(a);
       const rows = (await listContainers(m)).filter((c) => c.task || c.stopped);
       const view = rows.map(({ task, stopped }) => ({

@@ -199,10 +199,4 @@ export async function checkContainerNetwork(taskDir: string, id: string): Promis
   return lines;
 }
 
-/** For listings: addresses, networks and published ports of a task, or undefined without --cni. */
-export function networkSummary(taskDir: string): { addresses: string[]; networks: string[]; ports: PortMapping[] } | undefined {
-  let st: NetworkState | undefined;
-  try { st = readNetworkState(taskDir); } catch { return undefined; }
-  if (!st) return undefined;
-  return { addresses: st.attachments.flatMap((a) => a.addresses ?? []), networks: st.attachments.map((a) => a.network), ports: st.ports };
-}
+export { networkSummary } from './summary.js';
