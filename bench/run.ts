@@ -1,7 +1,7 @@
 // npm run bench: every benchmark, each printing its figures and its ratio to
 // the peer tools measured in the same run; then one summary of the figures
 // against node -e 0 and the peers, with each target of issue 10 met or not.
-//   node dist/bench/run.js [runtime|pull|unpack] [args for that bench]
+//   node dist/bench/run.js [runtime,pull,…] [args for those benches]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import type { Row } from './measure.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const benches = ['runtime', 'pull', 'unpack', 'network', 'seccomp'].filter((b) => !only || b === only);
+const benches = ['runtime', 'pull', 'unpack', 'network', 'seccomp'].filter((b) => !only || only.split(',').includes(b));
 const dir = mkdtempSync(join(tmpdir(), 'tsctr-bench-results-'));
 const resultsFile = join(dir, 'rows.jsonl');
 let failed = 0;

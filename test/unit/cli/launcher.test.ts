@@ -83,15 +83,14 @@ test('a corrupt cache with a matching stamp is rejected by V8 and replaced', () 
   });
 });
 
-test('another node binary than the one that wrote the cache runs every command, and stamps its own cache', () => {
+test('another node binary than the one that wrote the cache runs every command', () => {
   if (!hasBundle) return;
   const other = join(tmp, 'node');
   copyFileSync(process.execPath, other);
   spawnSync('chmod', ['755', other]);
   keepingCache(() => {
     assert.equal(answers({ node: other }), reference);
-    const stamp = readFileSync(CACHE).subarray(0, readFileSync(CACHE).indexOf(10)).toString();
-    assert.ok(stamp.includes(` ${other} `), `stamp names the other binary: ${stamp}`);
+    // (Which stamp the cache carries now is not asserted: any CLI of this tree running meanwhile rewrites it.)
     // And back: the build's node sees a foreign stamp, compiles, and answers the same.
     assert.equal(answers(), reference);
   });
