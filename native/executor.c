@@ -97,6 +97,10 @@ static const struct op_info {
 	{ TSPL_OPEN_ROOT, "open_root", S(0), 0 },
 	{ TSPL_CHECK_PARENT, "check_parent", 0, 0 },
 	{ TSPL_OPEN_PTY, "open_pty", S(0), 0 },
+	{ TSPL_SYNC_REPORTED, "sync_reported", 0, 0 },
+	{ TSPL_LOOKUP_EXEC, "lookup_exec", S(0), 0 },
+	{ TSPL_WAIT_START, "wait_start", 0, 0 },
+	{ TSPL_RUN_HOOK, "run_hook", S(0), 0 },
 };
 
 static const struct op_info *find_op(uint32_t op)
@@ -156,7 +160,7 @@ static int validate_op(const uint8_t *plan, uint32_t len, uint32_t i, const stru
 	}
 	if ((o->flags & F_SRC) && !o->s[0])
 		REJECT(EINVAL, "op %u (%s): an in-root source needs s0", i, name);
-	if (o->op == TSPL_EXECVE) {
+	if (o->op == TSPL_EXECVE || o->op == TSPL_RUN_HOOK) {
 		if (o->n[0] < 1 || o->n[1] < 0 || o->n[0] > 65536 || o->n[1] > 65536)
 			REJECT(EINVAL, "op %u (%s): bad list counts argc=%lld envc=%lld", i, name, (long long)o->n[0], (long long)o->n[1]);
 		if (check_list(plan, len, o->s[1], o->n[0]) < 0)
@@ -222,7 +226,7 @@ static uint64_t elapsed_ns(const struct ctx *c)
 	return (uint64_t)(t.tv_sec - c->t0.tv_sec) * 1000000000ull + (uint64_t)(t.tv_nsec - c->t0.tv_nsec);
 }
 
-static void send_report(const struct ctx *c, uint32_t step, int err)
+void tsctr_send_report(const struct ctx *c, uint32_t step, int err)
 {
 	struct tspl_report r = { step, err, elapsed_ns(c) };
 	ssize_t w;
@@ -250,11 +254,11 @@ static __attribute__((noreturn)) void child_main(struct ctx *c)
 		if (rc < 0 && errno == ENOENT && (c->ops[i].flags & TSPL_OPF_IGNORE_ENOENT))
 			rc = 0;
 		if (rc < 0) {
-			send_report(c, i, errno ? errno : EIO);
+			tsctr_send_report(c, i, errno ? errno : EIO);
 			_exit(127);
 		}
 		if (trace)
-			send_report(c, i, 0);
+			tsctr_send_report(c, i, 0);
 	}
 	/* A plan without execve: report success by exiting 0 (tsctr check uses this). */
 	_exit(0);
@@ -291,7 +295,7 @@ int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32
 	}
 	for (uint32_t i = 0; i < c.hdr->count; i++) {
 		const struct tspl_op *o = &c.ops[i];
-		if (o->op != TSPL_EXECVE)
+		if (o->op != TSPL_EXECVE && o->op != TSPL_RUN_HOOK)
 			continue;
 		c.exec[i].argv = build_list(&c, o->s[1], o->n[0]);
 		c.exec[i].envp = build_list(&c, o->s[2], o->n[1]);

@@ -35,6 +35,10 @@ static inline const char *str_at(const struct ctx *c, uint32_t off)
 
 /* Runs op i in the child. Returns 0, or -1 with errno set. Allocation-free. */
 int tsctr_run_op(struct ctx *c, uint32_t i);
+/* The lifecycle ops (60-63), in lifecycle.c. */
+int tsctr_run_lifecycle_op(struct ctx *c, uint32_t i);
+/* Writes one report record (plan.h) on the report pipe. */
+void tsctr_send_report(const struct ctx *c, uint32_t step, int err);
 
 /* TSPL_OPEN_PTY (console.c). */
 int tsctr_op_open_pty(const struct ctx *c, const struct tspl_op *o);

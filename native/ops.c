@@ -328,6 +328,8 @@ int tsctr_run_op(struct ctx *c, uint32_t i)
 		return 0;
 	}
 	}
+	if (o->op == TSPL_SYNC_REPORTED || o->op == TSPL_LOOKUP_EXEC || o->op == TSPL_WAIT_START || o->op == TSPL_RUN_HOOK)
+		return tsctr_run_lifecycle_op(c, i);
 	(void)s2;
 	(void)s3;
 	errno = EINVAL;

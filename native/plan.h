@@ -107,8 +107,26 @@ enum tspl_opcode {
 	 * Follow it with TSPL_CLOSE_FROM 3.
 	 */
 	TSPL_OPEN_PTY = 50,
-	/* 60-69: wait-for-start (lifecycle). The validator knows ops by a table, not a range. */
+	/* 60-69: the OCI lifecycle (lifecycle.c): create waits for start; hooks in the container. */
+	TSPL_SYNC_REPORTED = 60, /* report SYNC, then wait for one byte from the parent (createRuntime/createContainer hooks run meanwhile) */
+	TSPL_LOOKUP_EXEC = 61,   /* s0 path, s3 PATH: find the program as execve would (regular file, executable) so create fails early */
+	TSPL_WAIT_START = 62,    /* n0 fd of the exec fifo (O_PATH, inherited), n1 first fd to close (others than the fifo and the
+	                            executor's pipes; 0: none): report WAITING, open /proc/self/fd/<n0> for reading
+	                            (blocks until `start` opens it to write), read the start message (the state JSON) to EOF */
+	TSPL_RUN_HOOK = 63,      /* s0 path, s1 argv, s2 envp; n0 argc, n1 envc, n2 timeout in seconds (0: none): fork+exec with the start
+	                            message on stdin and wait; fails ECANCELED on a non-zero exit, ETIMEDOUT on timeout */
 };
+
+/*
+ * The report pipe carries 16-byte records { u32 step; i32 err; u64 ns }:
+ *   err > 0   step failed with that errno (the child exits 127)
+ *   err == 0  step done (only with TSPL_HDR_TRACE)
+ *   err == TSPL_REPORT_WAITING  the child waits for start (TSPL_WAIT_START)
+ *   err == TSPL_REPORT_SYNC     the child waits at a sync point for one byte (TSPL_SYNC_REPORTED)
+ * and EOF with no failure record means execve() succeeded (the pipe is O_CLOEXEC).
+ */
+#define TSPL_REPORT_WAITING (-1)
+#define TSPL_REPORT_SYNC (-2)
 
 /*
  * A plan whose op 0 is TSPL_PRCTL(PR_SET_DUMPABLE, 0) is non-dumpable from
@@ -120,7 +138,7 @@ enum tspl_opcode {
 /* The step report the child writes on the report pipe: one per step with trace, else only a failure. */
 struct tspl_report {
 	uint32_t step;
-	int32_t err;   /* 0, or the errno of the failing step */
+	int32_t err;   /* 0, the errno of the failing step, or TSPL_REPORT_WAITING / TSPL_REPORT_SYNC */
 	uint64_t ns;   /* since the child started its plan */
 };
 

@@ -41,7 +41,12 @@ export type PlanOp =
   /** The root (a host path tsctr chose) as an O_PATH fd: every inRoot path resolves against it. */
   | { op: 'open_root'; path: string }
   /** After PR_SET_PDEATHSIG: exit unless the launcher is still the parent. */
-  | { op: 'check_parent' };
+  | { op: 'check_parent' }
+  // The OCI lifecycle (native/lifecycle.c).
+  | { op: 'sync_reported' }
+  | { op: 'lookup_exec'; path: string; searchPath?: string }
+  | { op: 'wait_start'; fd: number; closeFrom: number }
+  | { op: 'run_hook'; path: string; argv: string[]; env: string[]; timeout: number };
 
 export type PlanOpName = PlanOp['op'];
 
@@ -54,7 +59,11 @@ export const OPCODES: Record<PlanOpName, number> = {
   // 50-59: joining and terminals.
   open_pty: 50,
   open_root: 34, check_parent: 35,
+  sync_reported: 60, lookup_exec: 61, wait_start: 62, run_hook: 63,
 };
+
+/** Values of a report record's err field that are messages, not errnos (native/plan.h). */
+export const REPORT = { WAITING: -1, SYNC: -2 } as const;
 
 // The ABI of native/plan.h; test/unit/runtime/plan-abi.test.ts checks these against it.
 export const PLAN_ABI = { magic: 0x4c505354, version: 1, headerSize: 16, opSize: 64, reportSize: 16 } as const;
@@ -156,6 +165,14 @@ export function encodePlan(ops: PlanOp[], opts: EncodeOptions = {}): Buffer {
       case 'close_from': n[0] = BigInt(o.fd); break;
       case 'setsid': case 'sync': case 'loopback_up': case 'check_parent': break;
       case 'open_root': s[0] = data.str(o.path); break;
+      case 'sync_reported': break;
+      case 'lookup_exec': s[0] = data.str(o.path); s[3] = data.str(o.searchPath); break;
+      case 'wait_start': n[0] = BigInt(o.fd); n[1] = BigInt(o.closeFrom); break;
+      case 'run_hook':
+        if (o.argv.length === 0) throw new Error('run_hook needs at least argv[0]');
+        s[0] = data.str(o.path); s[1] = data.list(o.argv); s[2] = data.list(o.env);
+        n[0] = BigInt(o.argv.length); n[1] = BigInt(o.env.length); n[2] = BigInt(o.timeout);
+        break;
       case 'setctty': n[0] = BigInt(o.fd); break;
       case 'seccomp':
         if (o.filter.length === 0 || o.filter.length % 8 !== 0) throw new Error('seccomp filter must be a non-empty array of 8-byte instructions');
@@ -230,6 +247,10 @@ export function describeOp(o: PlanOp): string {
     case 'open_pty': return `open_pty(${q(o.ptmx)}${o.fallback ? ` or ${q(o.fallback)}` : ''}, ${o.rows}x${o.cols}${o.uid !== undefined ? `, owner ${o.uid}` : ''}) → master to fd ${o.socketFd}, slave on 0-2 + setsid + TIOCSCTTY`;
     case 'open_root': return `<root> = open(${q(o.path)}, O_PATH|O_DIRECTORY)`;
     case 'check_parent': return 'check-parent()';
+    case 'sync_reported': return 'report-sync-and-wait()';
+    case 'lookup_exec': return `lookup-exec(${q(o.path)})`;
+    case 'wait_start': return `wait-for-start(fifo fd ${o.fd}${o.closeFrom ? `, close fds >= ${o.closeFrom}` : ''})`;
+    case 'run_hook': return `hook(${q(o.path)}, [${o.argv.map((a) => JSON.stringify(a)).join(', ')}]${o.timeout ? `, timeout ${o.timeout}s` : ''})`;
   }
 }
 
@@ -250,6 +271,9 @@ export function mountFlagNames(flags: number): string {
 /** A hint for a failing step, for the errors people meet while experimenting. */
 export function hintForStep(o: PlanOp, code: string): string | undefined {
   if (o.op === 'pivot_root' && code === 'EINVAL') return 'the new root is not a mount point, or the current root is on a shared mount (try --no-pivot on a ramfs root)';
+  if (o.op === 'lookup_exec' && code === 'ENOENT') return `"${o.path}" was not found in the container's root filesystem (check the bundle's rootfs and PATH)`;
+  if (o.op === 'lookup_exec' && code === 'EACCES') return `"${o.path}" is not an executable file in the container`;
+  if (o.op === 'wait_start' && code === 'ENOENT') return 'the container has no /proc: the exec fifo is reopened through /proc/self/fd';
   if (o.op === 'execve' && code === 'ENOENT') return `"${o.path}" was not found in the container's root filesystem (check the image and PATH)`;
   if (o.op === 'execve' && code === 'EACCES') return `"${o.path}" is not executable in the container`;
   if (o.op === 'execve' && code === 'ENOEXEC') return `"${o.path}" is not a binary this kernel can run (wrong architecture, or a script without #!)`;

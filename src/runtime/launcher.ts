@@ -1,8 +1,11 @@
-// Runs a launch plan through the native executor and follows it to execve().
-// The protocol itself is drawn at the top of native/executor.c.
+// Runs a launch plan through the native executor and follows it to execve(),
+// or to the point where it waits for `start` (the OCI create). The protocol is
+// drawn at the top of native/executor.c and native/lifecycle.c; its messages
+// (native/plan.h): step N failed with errno / step N done (trace) / waiting
+// at a sync point / waiting for start / EOF = exec'd.
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { SysError, errnoName, type Sys } from '../sys/index.js';
-import { decodeStepReports, describeOp, encodePlan, hintForStep, PLAN_ABI, type PlanOp, type StepRecord } from './launch-plan.js';
+import { decodeStepReports, describeOp, encodePlan, hintForStep, PLAN_ABI, REPORT, type PlanOp, type StepRecord } from './launch-plan.js';
 
 export interface StepReport extends StepRecord {
   op: PlanOp;
@@ -26,7 +29,7 @@ export class LaunchError extends SysError {
     this.step = step;
     this.op = op;
     this.hint = hintForStep(op, errnoName(errno));
-    this.exitCode = op.op === 'execve' ? (this.code === 'ENOENT' ? 127 : 126) : 1;
+    this.exitCode = op.op === 'execve' || op.op === 'lookup_exec' ? (this.code === 'ENOENT' ? 127 : 126) : 1;
   }
 }
 
@@ -38,12 +41,18 @@ export interface LaunchOptions {
   /** Runs while the child waits: write id maps, join cgroups. */
   beforeStart?: (pid: number) => void | Promise<void>;
   onStep?: (r: StepReport) => void;
+  /** Runs when the child reports it waits at a sync point (a sync_reported op); the child goes on when it resolves. */
+  onSync?: (pid: number) => void | Promise<void>;
+  /** Resolve when the child reports it waits for start (a wait_start op), not at execve. */
+  untilWaiting?: boolean;
 }
 
 export interface Launched {
   pid: number;
   pidfd: number;
   steps: StepReport[];
+  /** True when the child waits for start (untilWaiting). */
+  waiting: boolean;
 }
 
 
@@ -56,22 +65,41 @@ export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Prom
   const plan = encodePlan(ops, { trace: opts.trace });
   const child = sys.spawn(plan, opts.cloneFlags, opts.pidnsFd ?? -1);
   let syncOpen = true;
+  const laterSyncs = ops.some((o) => o.op === 'sync_reported');
   try {
     if (opts.beforeStart) await opts.beforeStart(child.pid);
     writeSync(child.syncFd, Buffer.from('g'));
-    closeSync(child.syncFd);
-    syncOpen = false;
-    const steps = readReports(child.reportFd, ops, opts.onStep);
+    if (!laterSyncs) {
+      closeSync(child.syncFd);
+      syncOpen = false;
+    }
+    const steps: StepReport[] = [];
+    let waiting = false;
+    for (const r of readReports(child.reportFd, ops)) {
+      if (r.errno === REPORT.SYNC) {
+        if (opts.onSync) await opts.onSync(child.pid);
+        writeSync(child.syncFd, Buffer.from('g'));
+        continue;
+      }
+      if (r.errno === REPORT.WAITING) {
+        if (opts.untilWaiting) { waiting = true; break; }
+        continue;
+      }
+      steps.push(r);
+      opts.onStep?.(r);
+      if (r.errno !== 0) break;
+    }
+    if (syncOpen) { closeSync(child.syncFd); syncOpen = false; }
     const failed = steps.find((s) => s.errno !== 0);
     if (failed) {
       await sys.wait(child.pid).catch(() => undefined);
       closeSync(child.pidfd);
       throw new LaunchError(failed.step, failed.op, failed.errno);
     }
-    return { pid: child.pid, pidfd: child.pidfd, steps };
+    return { pid: child.pid, pidfd: child.pidfd, steps, waiting };
   } catch (err) {
     if (syncOpen) {
-      // Closing the sync pipe unblocks the child, which exits 126.
+      // Closing the sync pipe unblocks the child, which exits 126 (or fails its sync step).
       closeSync(child.syncFd);
       await sys.wait(child.pid).catch(() => undefined);
       closeSync(child.pidfd);
@@ -82,8 +110,8 @@ export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Prom
   }
 }
 
-function readReports(fd: number, ops: PlanOp[], onStep?: (r: StepReport) => void): StepReport[] {
-  const steps: StepReport[] = [];
+/** The report records as they come (blocking reads), until EOF. */
+function* readReports(fd: number, ops: PlanOp[]): Generator<StepReport> {
   const buf = Buffer.alloc(PLAN_ABI.reportSize * 64);
   let pending = Buffer.alloc(0);
   for (;;) {
@@ -98,9 +126,7 @@ function readReports(fd: number, ops: PlanOp[], onStep?: (r: StepReport) => void
     const { records, rest } = decodeStepReports(Buffer.concat([pending, buf.subarray(0, n)]));
     pending = rest;
     for (const r of withOps(records, ops)) {
-      steps.push(r);
-      onStep?.(r);
+      yield r;
     }
   }
-  return steps;
 }

@@ -68,6 +68,7 @@ const native = define({
   tsctr_validate_plan: { library: 'tsctr', retType: I32, paramsType: [BUF, I32, BUF, I32] },
   tsctr_open_in_root: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
   tsctr_shift_ownership: { library: 'tsctr', retType: I64, paramsType: [S, BUF, I32, I32, BUF, I32] },
+  tsctr_send_fd: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
 });
 
 interface ErrnoResult<T> { value: T; errnoCode: number }
@@ -240,6 +241,9 @@ export const libcSys: Sys = {
   },
   buildId() {
     return native.tsctr_build_id([]) as string;
+  },
+  sendFd(socketPath, name, fd) {
+    checkNeg(native.tsctr_send_fd([socketPath, name, fd]) as number, 'sendmsg SCM_RIGHTS', socketPath);
   },
   socketpair() {
     const out = Buffer.alloc(8);

@@ -69,6 +69,8 @@ export interface Sys {
   /** null when the child is still running. */
   waitNoHang(pid: number): WaitStatus | null;
   buildId(): string;
+  /** Connects to a unix socket and sends fd with SCM_RIGHTS, name as the message (runc's --console-socket). */
+  sendFd(socketPath: string, name: string, fd: number): void;
   /** A unix stream socketpair, both ends close-on-exec. */
   socketpair(): [number, number];
   /** One fd passed with SCM_RIGHTS, and the message's text; non-blocking (EAGAIN when nothing is there yet). */

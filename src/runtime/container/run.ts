@@ -24,6 +24,7 @@ import { shiftOwnership } from './idmap.js';
 import { cleanupLeftover } from './cleanup.js';
 import { applySeccompFlags, applyUserFlag } from './process-options.js';
 import { applyNetworkToSpec, parseNetworkFlags, type NetworkFlags } from './network/attach.js';
+import { writeIdMaps } from '../id-maps.js';
 
 export interface RunRequest {
   root: string;
@@ -214,22 +215,6 @@ function withLoopback(ops: PlanOp[], cloneFlags: number): PlanOp[] {
   if (!(cloneFlags & CLONE.NEWNET) && !ops.some((o) => o.op === 'unshare' && o.flags & CLONE.NEWNET)) return ops;
   const i = ops.findIndex((o) => o.op !== 'setns' && o.op !== 'unshare');
   return [...ops.slice(0, i), { op: 'loopback_up' }, ...ops.slice(i)];
-}
-
-function writeIdMaps(pid: number, uid: { containerID: number; hostID: number; size: number }[], gid: typeof uid): void {
-  const text = (m: typeof uid) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n');
-  if (uid.length) writeProc(`/proc/${pid}/uid_map`, text(uid));
-  if (gid.length) writeProc(`/proc/${pid}/gid_map`, text(gid));
-}
-
-function writeProc(path: string, data: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    // One write(2): the kernel refuses a map written in pieces.
-    writeSync(fd, data);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The capabilities this process may give (its bounding set), by name. */

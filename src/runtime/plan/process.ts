@@ -97,7 +97,10 @@ export function compileCredentials(p: Process, opts: CredentialOpts): PlanOp[] {
   const effective = mask('effective');
   const permitted = mask('permitted');
   const inheritable = mask('inheritable');
-  const ambient = mask('ambient');
+  // The kernel refuses to raise an ambient cap missing from permitted or
+  // inheritable (EPERM); runc warns and goes on, so do we.
+  const ambient = mask('ambient') & permitted & inheritable;
+  if (ambient !== mask('ambient')) opts.warnings.push('process.capabilities.ambient: caps not in both permitted and inheritable are not raised');
   const { uid, gid } = p.user;
   return [
     { op: 'cap_bounding', keep: bounding, lastCap: opts.lastCap },

@@ -9,7 +9,27 @@ export interface Spec {
   domainname?: string;
   mounts?: Mount[];
   annotations?: Record<string, string>;
+  hooks?: Hooks;
   linux?: Linux;
+}
+
+/** config.md "POSIX-platform Hooks". */
+export interface Hook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  /** Seconds; absent means no timeout. */
+  timeout?: number;
+}
+
+export interface Hooks {
+  /** Deprecated: runs with createRuntime. */
+  prestart?: Hook[];
+  createRuntime?: Hook[];
+  createContainer?: Hook[];
+  startContainer?: Hook[];
+  poststart?: Hook[];
+  poststop?: Hook[];
 }
 
 export interface Process {

@@ -1,0 +1,2 @@
+import type { Argv } from 'yargs';
+export default function register(y: Argv): Argv { return y; }

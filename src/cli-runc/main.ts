@@ -1,0 +1,105 @@
+// tsctr-runc: runc's command line on the OCI runtime core (src/oci), so that
+// containerd's runc shim (go-runc) and the OCI runtime-tools can drive it.
+// The only place that turns errors into text and an exit status: one line on
+// stderr as runc prints it, and with --log a logrus-style line (text, or JSON
+// {level, msg, time} with --log-format json, the shim shows the last one).
+import { appendFileSync, existsSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
+import { isExpected } from '../cli/errors.js';
+
+export interface RuncGlobals {
+  root: string;
+  log?: string;
+  logFormat: 'text' | 'json';
+  debug: boolean;
+  systemdCgroup: boolean;
+}
+
+interface CommandModule { default: (y: Argv) => Argv }
+
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  create: () => import('./lifecycle.js'), start: () => import('./lifecycle.js'), run: () => import('./lifecycle.js'),
+  state: () => import('./lifecycle.js'), kill: () => import('./lifecycle.js'), delete: () => import('./lifecycle.js'),
+  list: () => import('./lifecycle.js'),
+  exec: () => import('./process.js'), ps: () => import('./process.js'), events: () => import('./process.js'),
+  pause: () => import('./process.js'), resume: () => import('./process.js'), update: () => import('./process.js'),
+  spec: () => import('./info.js'), features: () => import('./info.js'), checkpoint: () => import('./info.js'), restore: () => import('./info.js'),
+};
+
+const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
+
+let globals: RuncGlobals = { root: '/run/tsctr-runc', logFormat: 'text', debug: false, systemdCgroup: false };
+export const runcGlobals = (): RuncGlobals => globals;
+
+export async function main(argv: string[]): Promise<void> {
+  const name = argv.find((a, i) => !a.startsWith('-') && !['--root', '--log', '--log-format', '--criu'].includes(argv[i - 1] ?? ''));
+  const mods = new Map<() => Promise<CommandModule>, CommandModule>();
+  const loader = name ? COMMANDS[name] : undefined;
+  if (loader) mods.set(loader, await loader());
+  const y = yargs(argv)
+    .scriptName('tsctr-runc')
+    .usage('$0 [global options] <command> [options]\n\nAn OCI runtime with runc\'s command line (tsctr).')
+    .option('root', { type: 'string', default: '/run/tsctr-runc', describe: 'root directory for storage of container state (tmpfs)' })
+    .option('log', { type: 'string', describe: 'log file for errors (default: stderr only)' })
+    .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'log format' })
+    .option('debug', { type: 'boolean', default: false, describe: 'debug output (stack traces)' })
+    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'manage cgroups through systemd (not available here)' })
+    .option('criu', { type: 'string', hidden: true })
+    .option('rootless', { type: 'string', hidden: true })
+    .parserConfiguration({ 'parse-positional-numbers': false, 'halt-at-non-option': false })
+    .strict()
+    .demandCommand(1, 'name a command; see tsctr-runc --help')
+    .version(false)
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .help().alias('h', 'help')
+    .middleware((a) => {
+      globals = { root: String(a.root), log: a.log as string | undefined, logFormat: a['log-format'] as 'text' | 'json', debug: !!a.debug, systemdCgroup: !!a['systemd-cgroup'] };
+      if (globals.systemdCgroup && !existsSync('/run/systemd/system')) throw new RuncUsageError('systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not running: /run/systemd/system is missing)');
+    })
+    .fail((msg, err) => { throw err ?? new RuncUsageError(msg ?? 'invalid usage'); });
+  for (const [cmd, load] of Object.entries(COMMANDS)) {
+    const mod = mods.get(load);
+    if (mod) mod.default(y);
+    else if (!mods.has(load)) y.command(cmd, '', () => {}, () => {});
+  }
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    writeSync(1, `tsctr-runc version 0.1.0\nspec: 1.2.0\n`);
+    return;
+  }
+  try {
+    await y.parseAsync();
+  } catch (err) {
+    reportError(err);
+    process.exitCode = err instanceof RuncUsageError ? 1 : typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
+  }
+}
+
+export class RuncUsageError extends Error {}
+
+/** One line on stderr (runc's "tsctr-runc: msg"), and the log line the shim reads. */
+export function reportError(err: unknown): void {
+  const msg = errorText(err);
+  writeSync(2, `${msg}\n`);
+  if (globals.debug || !(isExpected(err) || err instanceof RuncUsageError)) writeSync(2, `${err instanceof Error ? err.stack : String(err)}\n`);
+  logLine('error', msg);
+}
+
+export function errorText(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const hint = (err as { hint?: string }).hint;
+  return hint ? `${msg} (hint: ${hint})` : msg;
+}
+
+export function logLine(level: 'error' | 'warning' | 'info' | 'debug', msg: string): void {
+  if (!globals.log) return;
+  const time = new Date().toISOString();
+  const line = globals.logFormat === 'json' ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
+  try { appendFileSync(globals.log, line + '\n'); } catch { /* the log is best effort */ }
+}
+
+/** A warning: on stderr and in the log. */
+export function warn(line: string): void {
+  writeSync(2, line + '\n');
+  logLine('warning', line.replace(/^warning: /, ''));
+}
