@@ -11,4 +11,5 @@ export interface Entry {
 
 export const ENTRIES: Record<string, () => Promise<Entry>> = {
   tsctr: () => import('./main.js'),
+  'tsctr-runc': () => import('../cli-runc/main.js'),
 };
