@@ -43,7 +43,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
   const proc: Process = { ...base, terminal: req.tty, args: req.args, env: mergeEnv(base.env ?? [], req.env), cwd: req.cwd ?? base.cwd };
   if (req.tty && !proc.env!.some((e) => e.startsWith('TERM='))) proc.env!.push('TERM=xterm');
   spec.process = proc;
-  // The container's own /etc/passwd, through its root as the kernel shows it.
+  // The container's own /etc/passwd, opened inside its root (the native in-root resolver) as the kernel shows it.
   if (req.user) applyUserFlag(spec, req.user, `/proc/${task.pid}/root`, { sys: req.sys });
   const td = new Teardown();
   try {
