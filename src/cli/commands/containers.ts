@@ -5,6 +5,15 @@ import { addListFlags, listFormatOf, type ListArgs } from '../flags.js';
 import { formatAge, printJson, printList } from '../render.js';
 
 
+type Row = Awaited<ReturnType<typeof import('../../runtime/container/manage.js').listContainers>>[number];
+
+/** running (pid 12, detached) · paused (pid 12) · running (pid 12, no monitor) · stopped (task not deleted) · unknown (exit status lost) */
+function containerStatus(task: Row['task'], stopped: Row['stopped'], state: Row['state']): string {
+  if (task && state) return `${state.status.toLowerCase()} (pid ${task.pid}${task.detached ? ', detached' : ''}${state.monitor === false ? ', no monitor' : ''})`;
+  if (stopped) return state?.status === 'UNKNOWN' ? 'unknown (exit status lost, task not deleted)' : 'stopped (task not deleted)';
+  return 'stopped';
+}
+
 export default function register(y: Argv): Argv {
   return y
     .command(['ls', 'list'], 'list containers', (s) => addListFlags(s), async (argv) => {
@@ -12,9 +21,9 @@ export default function register(y: Argv): Argv {
       const { listContainers } = await import('../../runtime/container/manage.js');
       printList(listFormatOf(a), await listContainers(await openManager(a)), {
         headers: ['CONTAINER', 'IMAGE', 'RUNTIME', 'STATUS', 'CREATED'],
-        row: ({ record: r, task, stopped }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', task ? `running (pid ${task.pid}${task.detached ? ', detached' : ''})` : stopped ? 'stopped (task not deleted)' : 'stopped', formatAge(r.createdAt)],
+        row: ({ record: r, task, stopped, state }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', containerStatus(task, stopped, state), formatAge(r.createdAt)],
         id: (c) => c.record.id,
-        json: ({ record, task }) => ({ ...record, spec: undefined, task: task ? { pid: task.pid, status: task.status } : null }),
+        json: ({ record, task, state }) => ({ ...record, spec: undefined, task: task && state ? { pid: task.pid, status: state.status.toLowerCase(), monitor: state.monitor } : null }),
       });
     })
     .command(['rm <id..>', 'remove', 'delete', 'del'], 'remove containers and their snapshots', (s) => s.positional('id', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {

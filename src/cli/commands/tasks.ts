@@ -29,14 +29,15 @@ export default function register(y: Argv): Argv {
       const { listContainers } = await import('../../runtime/container/manage.js');
       const { networkSummary } = await import('../../runtime/container/network/summary.js');
       const m = await openManager(a);
-      const rows = (await listContainers(m)).filter((c) => c.task || c.stopped);
-      const view = rows.map(({ task, stopped }) => ({
-        ...(task
-          ? { id: task.id, pid: task.pid, status: 'RUNNING', detached: !!task.detached }
-          : { id: stopped!.task.id, pid: stopped!.task.pid, status: 'STOPPED', detached: true, exit: stopped!.status ? exitCodeOf(stopped!.status) : null }),
-        addresses: networkSummary(m.store.taskDir((task ?? stopped!.task).id))?.addresses ?? [],
-      }));
-      printList(listFormatOf(a), view, { headers: ['TASK', 'PID', 'STATUS', 'ADDRESS'], row: (t) => [t.id, t.pid, t.status === 'STOPPED' ? `STOPPED (exit ${'exit' in t && t.exit !== null ? t.exit : 'unknown'})` : t.status, t.addresses.join(',') || '-'], id: (t) => t.id });
+      const rows = (await listContainers(m)).filter((c) => (c.task || c.stopped) && c.state);
+      const view = rows.map(({ task, stopped, state }) => {
+        const t = (task ?? stopped!.task);
+        return {
+          id: t.id, pid: t.pid, status: state!.status, detached: !!t.detached, monitor: state!.monitor, exit: state!.exit, text: state!.text,
+          addresses: networkSummary(m.store.taskDir(t.id))?.addresses ?? [],
+        };
+      });
+      printList(listFormatOf(a), view, { headers: ['TASK', 'PID', 'STATUS', 'ADDRESS'], row: (t) => [t.id, t.pid, t.text, t.addresses.join(',') || '-'], id: (t) => t.id, json: ({ text: _text, ...t }) => t });
     })
     .command(['rm <id>', 'delete', 'del', 'remove'], 'delete a stopped task (release its mounts and cgroup); prints its exit status', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
@@ -44,6 +45,16 @@ export default function register(y: Argv): Argv {
       const { deleteTask } = await import('../../runtime/container/manage.js');
       const st = await deleteTask(await openManager(a), a.id, a.force);
       process.stdout.write(`${a.id}: ${st ? `exited with status ${exitCodeOf(st)}` : 'exit status unknown'}\n`);
+    })
+    .command('pause <id>', 'freeze every process of a task (cgroup freezer); tasks ls shows PAUSED', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string };
+      const { pauseTask } = await import('../../runtime/container/pause.js');
+      await pauseTask(await openManager(a), a.id);
+    })
+    .command('resume <id>', 'thaw a paused task', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string };
+      const { resumeTask } = await import('../../runtime/container/pause.js');
+      await resumeTask(await openManager(a), a.id);
     })
     .command('logs <id>', 'print the output of a detached task (run -d)', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string };
@@ -94,5 +105,5 @@ export default function register(y: Argv): Argv {
         tty: a.tty, env: ([] as string[]).concat(a.env ?? []), cwd: a.cwd, user: a.user, notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
       });
     })
-    .demandCommand(1, 'name a subcommand: ls, exec, kill, ps, metrics, logs, rm');
+    .demandCommand(1, 'name a subcommand: ls, exec, kill, pause, resume, ps, metrics, logs, rm');
 }

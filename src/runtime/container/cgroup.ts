@@ -1,7 +1,7 @@
 // The container's cgroup, as run/cleanup/tasks need it, over the cgroup
 // manager (v1, hybrid and v2 alike).
 import { statSync } from 'node:fs';
-import { createCgroupManager, type BpfSys, type CgroupManager } from '../cgroups/index.js';
+import { CgroupError, createCgroupManager, type BpfSys, type CgroupManager } from '../cgroups/index.js';
 import type { CgroupMountSource } from '../plan/index.js';
 import type { Resources, Spec } from '../spec/index.js';
 
@@ -21,6 +21,8 @@ export interface ContainerCgroup {
   freeze(): Promise<void>;
   thaw(): void;
   freezerState(): string | undefined;
+  /** thaw() and wait until the freezer says THAWED (v1) / frozen 0 (v2). */
+  thawSettled(): Promise<void>;
   /** v2 cgroup.kill; false when there is none. */
   kill(): boolean;
 }
@@ -43,6 +45,12 @@ function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: st
     freeze: () => m.freeze(),
     thaw: () => m.thaw(),
     freezerState: () => m.freezerState(),
+    async thawSettled() {
+      m.thaw();
+      for (let i = 0; i < 100 && isFrozenState(m.freezerState()); i++) await new Promise((r) => setTimeout(r, 10));
+      const st = m.freezerState();
+      if (isFrozenState(st)) throw new CgroupError(`thaw ${m.path}: freezer still ${st} after 1s`, m.path);
+    },
     kill: () => m.kill(),
     stats() {
       const s = m.stats();
@@ -57,6 +65,11 @@ function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: st
       ];
     },
   };
+}
+
+/** FROZEN or FREEZING (v1), frozen (v2): the task does not run. */
+export function isFrozenState(s: string | undefined): boolean {
+  return s === 'FROZEN' || s === 'FREEZING' || s === 'frozen';
 }
 
 function existsDir(p: string): boolean {

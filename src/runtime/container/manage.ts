@@ -11,6 +11,8 @@ import { readExitFile } from './monitor.js';
 import type { WaitStatus } from '../../sys/index.js';
 import { openCgroupByPath, type Metric } from './cgroup.js';
 import { signalAll, signalTask } from './signal.js';
+import { thawAfterKill } from './pause.js';
+import { describeTask, monitorAlive, readTaskFacts, type TaskStatus } from './task-state.js';
 import { ContainerStore, isLeftover, isTaskAlive, type ContainerRecord, type TaskState } from './store.js';
 
 export interface Manager {
@@ -38,27 +40,35 @@ export function stoppedTask(t: TaskState | undefined): StoppedTask | undefined {
   return { task: t, status: t.exitFile ? readExitFile(t.exitFile) : undefined };
 }
 
-export async function listContainers(m: Manager): Promise<{ record: ContainerRecord; task?: TaskState; stopped?: StoppedTask }[]> {
+/** state: what the task is now, read from the process, freezer, monitor and exit file (see task-state.ts). */
+export async function listContainers(m: Manager): Promise<{ record: ContainerRecord; task?: TaskState; stopped?: StoppedTask; state?: TaskStatus }[]> {
   const out = [];
   for (const t of m.store.listTasks()) if (isLeftover(t)) m.notice(await cleanupLeftover(m.store, t, m.sys));
   for (const record of m.store.list()) if (!m.store.getTask(record.id)) await cleanupNetworkOnly(m, record.id);
-  for (const record of m.store.list()) out.push({ record, task: await liveTask(m, record.id), stopped: stoppedTask(m.store.getTask(record.id)) });
+  for (const record of m.store.list()) {
+    const task = await liveTask(m, record.id);
+    const recorded = m.store.getTask(record.id);
+    out.push({ record, task, stopped: stoppedTask(recorded), state: recorded ? describeTask(readTaskFacts(recorded)) : undefined });
+  }
   return out;
 }
 
 /** tasks rm: release a stopped task's mounts, cgroup and state; returns its exit status. With force, kill a running one first. */
 export async function deleteTask(m: Manager, id: string, force: boolean): Promise<WaitStatus | undefined> {
   let live = await liveTask(m, id);
+  let watched = true;
   if (live) {
     if (!force) throw new FailedPreconditionError(`container "${id}" has a running task (pid ${live.pid})`, { hint: `stop it first: tsctr tasks kill ${id}, or use tasks rm --force` });
+    watched = monitorAlive(live) !== false;
     try { signalTask(m.sys, live, 9); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
+    await thawAfterKill(m, live);
     for (let i = 0; i < 100 && isTaskAlive(live); i++) await new Promise((r) => setTimeout(r, 20));
     live = undefined;
   }
   const t = m.store.getTask(id);
   if (!t) throw new NotFoundError(`container "${id}" has no task`, { hint: 'list tasks with tsctr tasks ls' });
-  // The monitor writes the status right after the container is reaped.
-  for (let i = 0; i < 50 && t.exitFile && !readExitFile(t.exitFile); i++) await new Promise((r) => setTimeout(r, 20));
+  // The monitor writes the status right after the container is reaped (a killed monitor never will).
+  for (let i = 0; watched && i < 50 && t.exitFile && !readExitFile(t.exitFile); i++) await new Promise((r) => setTimeout(r, 20));
   const status = t.exitFile ? readExitFile(t.exitFile) : undefined;
   await releaseTask(m.store, t, m.sys);
   return status;
@@ -106,10 +116,12 @@ export async function killTask(m: Manager, id: string, signal: number, all: bool
   if (!all || !t.cgroupsPath) {
     signalTask(m.sys, t, signal);
     trace?.(`signal ${signal} → pid ${t.pid} (pidfd, start time ${t.startTime})`);
+    if (signal === 9 && await thawAfterKill(m, t)) trace?.(`thawed the paused task so SIGKILL takes effect`);
     return;
   }
   const cg = openCgroupByPath(t.cgroupsPath);
   const r = await signalAll(m.sys, cg, signal);
+  if (signal === 9 && await thawAfterKill(m, t)) trace?.(`thawed the paused task so SIGKILL takes effect`);
   const n = `${r.signalled.length} process${r.signalled.length === 1 ? '' : 'es'} (${r.signalled.join(' ')})`;
   if (r.how === 'cgroup.kill') trace?.(`cgroup.kill ${cg.path}: ${n}`);
   else trace?.(`froze ${cg.path} (${r.frozen}); signal ${signal} → ${n} by pidfd; thawed (${cg.freezerState()})`);

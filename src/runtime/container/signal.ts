@@ -10,11 +10,12 @@
 //
 // Every process (kill --all): the cgroup is frozen first, so no listed
 // process can exit and have its pid reused while we open and signal it;
-// thawed after. SIGKILL with v2 cgroup.kill needs none of this.
+// thawed after — unless it was frozen before (tasks pause): then it stays
+// frozen and the signal is delivered on resume. SIGKILL with v2 cgroup.kill needs none of this.
 import { closeSync } from 'node:fs';
 import { NotFoundError } from '../../errors.js';
 import type { Sys } from '../../sys/index.js';
-import type { ContainerCgroup } from './cgroup.js';
+import { isFrozenState, type ContainerCgroup } from './cgroup.js';
 import { processStartTime, type TaskState } from './store.js';
 
 const isEsrch = (e: unknown) => (e as { code?: string }).code === 'ESRCH';
@@ -70,6 +71,7 @@ export async function signalAll(sys: Sys, cg: ContainerCgroup, sig: number, clos
     const pids = cg.pids();
     if (cg.kill()) return { how: 'cgroup.kill', signalled: pids };
   }
+  const wasFrozen = isFrozenState(cg.freezerState());
   await cg.freeze();
   const report: SignalAllReport = { how: 'freeze', frozen: cg.freezerState(), signalled: [] };
   try {
@@ -88,7 +90,7 @@ export async function signalAll(sys: Sys, cg: ContainerCgroup, sig: number, clos
       }
     }
   } finally {
-    cg.thaw();
+    if (!wasFrozen) cg.thaw();
   }
   return report;
 }

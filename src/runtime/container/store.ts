@@ -37,6 +37,8 @@ export interface TaskState {
   cliStartTime: string;
   startedAt: string;
   exitStatus?: number;
+  /** Set by tasks pause, cleared by resume: a record only; listings read the freezer (task-state.ts). */
+  paused?: boolean;
   /** run -d: kept by tsctr-monitor, which records the exit status in exitFile; output goes to logFile. */
   detached?: boolean;
   monitorPid?: number;

@@ -7,8 +7,8 @@ import { SysError } from '../../../../src/sys/index.js';
 import { signalAll } from '../../../../src/runtime/container/signal.js';
 import type { ContainerCgroup } from '../../../../src/runtime/container/cgroup.js';
 
-function fakeCgroup(log: string[], opts: { pids: number[]; hasKill?: boolean }): ContainerCgroup {
-  let state = 'THAWED';
+function fakeCgroup(log: string[], opts: { pids: number[]; hasKill?: boolean; frozen?: boolean }): ContainerCgroup {
+  let state = opts.frozen ? 'FROZEN' : 'THAWED';
   return {
     path: 'tsctr/default/x',
     create() {}, join() {}, destroy: async () => false, mountSources: () => [], stats: () => [],
@@ -16,9 +16,17 @@ function fakeCgroup(log: string[], opts: { pids: number[]; hasKill?: boolean }):
     freeze: async () => { log.push('freeze'); state = 'FROZEN'; },
     thaw: () => { log.push('thaw'); state = 'THAWED'; },
     freezerState: () => state,
+    thawSettled: async () => { log.push('thaw'); state = 'THAWED'; },
     kill: () => { if (!opts.hasKill) return false; log.push('cgroup.kill'); return true; },
   };
 }
+
+test('a paused (already frozen) cgroup stays frozen after SIGTERM: the signal is delivered on resume', async () => {
+  const log: string[] = [];
+  const r = await signalAll(new LoggingSys(log), fakeCgroup(log, { pids: [10], frozen: true }), 15, () => {});
+  assert.equal(log, ['freeze', 'pids', 'open 10', 'signal 10 15']);
+  assert.equal(r.signalled, [10]);
+});
 
 class LoggingSys extends FakeSys {
   constructor(readonly log: string[], readonly gone = new Set<number>()) { super(); }
