@@ -34,7 +34,7 @@ async function until<T>(f: () => T | undefined, what: string, ms = 10000): Promi
 
 rootTest(test, 'run -d returns at once; the task runs on, then stops with its status; tasks rm releases it', async () => {
   const t0 = Date.now();
-  const r = env.run(['run', '-d', FIXTURE_REF, 'dt1', 'sh', '-c', 'echo out; echo err >&2; sleep 1; exit 7']);
+  const r = env.run(['run', '-d', FIXTURE_REF, 'dt1', 'sh', '-c', 'echo out; echo err >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 7']);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, '');
   assert.ok(Date.now() - t0 < 5000);
@@ -44,6 +44,8 @@ rootTest(test, 'run -d returns at once; the task runs on, then stops with its st
   const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${running!.pid}/status`, 'utf8'))![1]);
   assert.match(readFileSync(`/proc/${ppid}/cmdline`, 'utf8'), /tsctr-monitor/);
   assert.is(env.run(['tasks', 'exec', 'dt1', 'hostname']).stdout, 'dt1\n');
+  // The task waits for this file, so a slow machine cannot see it stopped before the checks above.
+  assert.is(env.run(['tasks', 'exec', 'dt1', 'touch', '/tmp/go']).code, 0);
   const stopped = await until(() => tasks().find((t) => t.id === 'dt1' && t.status === 'STOPPED'), 'dt1 to stop');
   assert.is(stopped.exit, 7);
   assert.is(env.run(['tasks', 'logs', 'dt1']).stdout, 'out\nerr\n');
