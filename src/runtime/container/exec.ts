@@ -2,11 +2,11 @@
 // container's namespaces (the pid namespace through the parent, for its
 // child), its cgroup, and takes its credentials, capabilities and seccomp
 // filter, then runs in the foreground like `run` does.
-import { InvalidArgumentError, NotFoundError } from '../../errors.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import type { Sys } from '../../sys/index.js';
 import { createExecPlan } from '../plan/exec.js';
 import type { Process } from '../spec/index.js';
-import { openCgroupByPath } from './cgroup.js';
+import { isFrozenState, openCgroupByPath } from './cgroup.js';
 import { openConsoleChannel } from './console.js';
 import { passThroughIo } from './io.js';
 import { liveTask } from './manage.js';
@@ -37,6 +37,8 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
   const record = store.get(req.id);
   const task = await liveTask({ store, sys: req.sys, notice: req.notice }, req.id);
   if (!task) throw new NotFoundError(`container "${req.id}" has no running task`, { hint: `start one with tsctr run …, or list tasks with tsctr tasks ls` });
+  // A process joining a frozen cgroup freezes too: exec would hang (runc refuses the same way).
+  if (task.cgroupsPath && isFrozenState(openCgroupByPath(task.cgroupsPath).freezerState())) throw new FailedPreconditionError(`container "${req.id}" is paused: cannot exec into it`, { hint: `tsctr tasks resume ${req.id}` });
   if (!req.args.length) throw new InvalidArgumentError('name a command to run in the container', { hint: `tsctr tasks exec ${req.id} sh` });
   const spec = structuredClone(record.spec);
   const base = spec.process!;

@@ -60,6 +60,9 @@ rootTest(test, 'pause stops the container (its file stops growing), shows PAUSED
   assert.is(again.code, 1);
   assert.match(again.stderr, /already paused/);
   assert.not.match(again.stderr, /\n\s+at /, 'no stack trace');
+  const exec = env.run(['tasks', 'exec', 'tasks-p1', 'true']);
+  assert.is(exec.code, 1);
+  assert.match(exec.stderr, /is paused: cannot exec.*tasks resume tasks-p1/);
   assert.is(env.run(['tasks', 'resume', 'tasks-p1']).code, 0);
   await until(() => statSync(file).size > frozenSize, 'the file to grow after resume');
   assert.is(task('tasks-p1')?.status, 'RUNNING');
