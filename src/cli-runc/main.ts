@@ -34,6 +34,7 @@ export const runcGlobals = (): RuncGlobals => globals;
 
 export async function main(argv: string[]): Promise<void> {
   const name = argv.find((a, i) => !a.startsWith('-') && !['--root', '--log', '--log-format', '--criu'].includes(argv[i - 1] ?? ''));
+  globals = { ...globals, ...logFlags(argv) };
   const mods = new Map<() => Promise<CommandModule>, CommandModule>();
   const loader = name ? COMMANDS[name] : undefined;
   if (loader) mods.set(loader, await loader());
@@ -73,6 +74,26 @@ export async function main(argv: string[]): Promise<void> {
     reportError(err);
     process.exitCode = err instanceof RuncUsageError ? 1 : typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
   }
+}
+
+const VALUED = ['--root', '--log', '--log-format', '--criu', '--rootless'];
+
+/**
+ * --log and --log-format read ahead of the parser: a usage error (an unknown
+ * flag the shim passes) must reach the log too, as the shim only shows the
+ * log's last error line.
+ */
+export function logFlags(argv: string[]): Partial<RuncGlobals> {
+  const r: Partial<RuncGlobals> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = inline ?? argv[i + 1];
+    if (flag === '--log' && value) r.log = value;
+    else if (flag === '--log-format' && (value === 'json' || value === 'text')) r.logFormat = value;
+    if (!flag.startsWith('-')) break; // the command: global flags come before it
+    if (inline === undefined && VALUED.includes(flag)) i++;
+  }
+  return r;
 }
 
 export class RuncUsageError extends Error {}
