@@ -100,6 +100,9 @@ if (why) {
     assert.is(ps.code, 0, ps.stderr);
     const pid = (await ctr(['tasks', 'ls'])).stdout.match(/^ctrd-d\s+(\d+)/m)![1]!;
     assert.match(ps.stdout, new RegExp(`^${pid}\\s`, 'm'), 'ps lists the init process');
+    const metrics = await ctr(['tasks', 'metrics', 'ctrd-d']);
+    assert.is(metrics.code, 0, metrics.stderr);
+    assert.match(metrics.stdout, /^pids\.current\s+[1-3]\s*$/m, 'the shell and its sleep');
     const pause = await ctr(['tasks', 'pause', 'ctrd-d']);
     assert.is(pause.code, 0, pause.stderr);
     assert.is(await taskStatus('ctrd-d'), 'PAUSED');
