@@ -168,7 +168,10 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
   // chdir while still root, as runc tries first: the user may lack search
   // permission on the way to a cwd that is theirs (a chowned volume).
-  ops.push({ op: 'chdir', path: proc.cwd, inRoot: ownRoot });
+  // A plain chdir: after pivot_root (or chroot) the kernel resolves from the
+  // container's root and ".." stops there, and the filter loaded just above
+  // may refuse openat2 (an older profile without it answers EPERM).
+  ops.push({ op: 'chdir', path: proc.cwd });
   ops.push(...compileCredentials(proc, { lastCap: opts.lastCap, warnings }));
   ops.push({ op: 'umask', mask: proc.user.umask ?? 0o022 });
   if (proc.noNewPrivileges) ops.push({ op: 'prctl', option: PR.SET_NO_NEW_PRIVS, args: [1, 0, 0, 0] });
