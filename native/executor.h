@@ -33,6 +33,10 @@ static inline const char *str_at(const struct ctx *c, uint32_t off)
 	return off ? (const char *)c->plan + off : 0;
 }
 
+/* Shared by the op interpreters: one byte from the parent on the sync pipe; a mount's locked flags as MS_*. */
+int tsctr_read_sync(const struct ctx *c);
+unsigned long tsctr_statvfs_to_ms(unsigned long f);
+
 /* Runs op i in the child. Returns 0, or -1 with errno set. Allocation-free. */
 int tsctr_run_op(struct ctx *c, uint32_t i);
 /* The lifecycle ops (60-63), in lifecycle.c. */

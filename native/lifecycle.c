@@ -36,7 +36,8 @@
 static char start_msg[65536];
 static size_t start_len;
 
-static int read_sync_byte(const struct ctx *c)
+/* Waits for one byte from the parent on the sync pipe (ECANCELED when it gave up). */
+int tsctr_read_sync(const struct ctx *c)
 {
 	char b;
 	ssize_t r;
@@ -229,7 +230,7 @@ int tsctr_run_lifecycle_op(struct ctx *c, uint32_t i)
 	switch (o->op) {
 	case TSPL_SYNC_REPORTED:
 		tsctr_send_report(c, i, TSPL_REPORT_SYNC);
-		return read_sync_byte(c);
+		return tsctr_read_sync(c);
 	case TSPL_LOOKUP_EXEC:
 		return lookup_exec(str_at(c, o->s[0]), str_at(c, o->s[3]));
 	case TSPL_WAIT_START:

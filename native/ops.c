@@ -37,10 +37,10 @@
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
-static unsigned long statvfs_to_ms(unsigned long f)
+/* The locked flags of a mount (statvfs f_flag) as MS_* bits; MS_RDONLY is left to the caller's own request. */
+unsigned long tsctr_statvfs_to_ms(unsigned long f)
 {
 	unsigned long m = 0;
-	if (f & ST_RDONLY) m |= MS_RDONLY;
 	if (f & ST_NOSUID) m |= MS_NOSUID;
 	if (f & ST_NODEV) m |= MS_NODEV;
 	if (f & ST_NOEXEC) m |= MS_NOEXEC;
@@ -117,7 +117,7 @@ int tsctr_run_op(struct ctx *c, uint32_t i)
 			struct statvfs sv;
 			if (statvfs(s1, &sv) < 0)
 				return -1;
-			flags |= statvfs_to_ms(sv.f_flag) & ~(unsigned long)MS_RDONLY;
+			flags |= tsctr_statvfs_to_ms(sv.f_flag);
 		}
 		return mount(s0, s1, s2, flags, s3);
 	}
@@ -315,18 +315,8 @@ int tsctr_run_op(struct ctx *c, uint32_t i)
 		}
 		return 0;
 	}
-	case TSPL_SYNC: {
-		char b;
-		ssize_t r;
-		do
-			r = read(c->sync_rd, &b, 1);
-		while (r < 0 && errno == EINTR);
-		if (r != 1) {
-			errno = ECANCELED;
-			return -1;
-		}
-		return 0;
-	}
+	case TSPL_SYNC:
+		return tsctr_read_sync(c);
 	}
 	if (o->op == TSPL_SYNC_REPORTED || o->op == TSPL_LOOKUP_EXEC || o->op == TSPL_WAIT_START || o->op == TSPL_RUN_HOOK)
 		return tsctr_run_lifecycle_op(c, i);

@@ -44,18 +44,6 @@ static int done(int rc, int fd1, int fd2)
 	return rc;
 }
 
-static unsigned long statvfs_flags(unsigned long f)
-{
-	unsigned long m = 0;
-	if (f & ST_NOSUID) m |= MS_NOSUID;
-	if (f & ST_NODEV) m |= MS_NODEV;
-	if (f & ST_NOEXEC) m |= MS_NOEXEC;
-	if (f & ST_NOATIME) m |= MS_NOATIME;
-	if (f & ST_NODIRATIME) m |= MS_NODIRATIME;
-	if (f & ST_RELATIME) m |= MS_RELATIME;
-	return m;
-}
-
 static int root_mount(struct ctx *c, const struct tspl_op *o, unsigned how)
 {
 	const char *src = str_at(c, o->s[0]), *target = str_at(c, o->s[1]);
@@ -76,7 +64,7 @@ static int root_mount(struct ctx *c, const struct tspl_op *o, unsigned how)
 		struct statvfs sv;
 		if (fstatvfs(tfd, &sv) < 0)
 			return done(-1, tfd, sfd);
-		flags |= statvfs_flags(sv.f_flag);
+		flags |= tsctr_statvfs_to_ms(sv.f_flag);
 	}
 	int rc = mount(src, tp.s, str_at(c, o->s[2]), flags, str_at(c, o->s[3]));
 	return done(rc, tfd, sfd);
