@@ -15,7 +15,7 @@ import type { Resources } from '../spec/types.js';
 import { detectHostCgroups, readCgroupControllers, type CgroupLayout, type Hierarchy } from './detect.js';
 import { CgroupError, hasCgroupFile, readCgroupNumber, readFlatKeyed, readPids, tryReadCgroupFile, writeCgroupFile } from './files.js';
 import { enforceDeviceRules, type BpfSys } from './device-bpf.js';
-import { applyV1, copyCpusetDown, type V1Dirs } from './v1.js';
+import { applyNetwork, applyV1, copyCpusetDown, type V1Dirs } from './v1.js';
 import { applyV2, enableControllers, neededControllers } from './v2.js';
 
 export interface CgroupStats {
@@ -114,6 +114,7 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       // An empty list writes nothing on v1 (the parent's access stays), so it attaches nothing here.
       const devicesOnV1 = layout.mode !== 'v2' && v1Dirs.has('devices');
       const bpfDevices = () => (r.devices?.length && unifiedDir ? enforceDeviceRules(unifiedDir.dir, r.devices, opts, !devicesOnV1) : []);
+      if (layout.mode === 'v2') applyNetwork(new Map(), r.network);
       if (layout.mode === 'v2') return [...applyV2(unifiedDir!.dir, r, new Set(readCgroupControllers(unifiedDir!.dir))), ...bpfDevices()];
       // v1 or hybrid: v1 takes what it has; the unified tree takes the rest (hugetlb here).
       const onUnified = new Set(unifiedDir ? readCgroupControllers(unifiedDir.dir) : []);

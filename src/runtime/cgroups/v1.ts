@@ -1,6 +1,7 @@
 // cgroup v1 resources: one directory per hierarchy (kernel
 // Documentation/admin-guide/cgroup-v1/*.rst).
 import type { DeviceCgroupRule, Resources } from '../spec/types.js';
+import { FailedPreconditionError } from '../../errors.js';
 import { CgroupError, hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
 
 /** controller name → the directory of the hierarchy that carries it. */
@@ -17,6 +18,7 @@ export function formatDeviceRule(r: DeviceCgroupRule): string {
 export function applyV1(dirs: V1Dirs, r: Resources): string[] {
   const warnings: string[] = [];
   const dir = (c: string) => dirs.get(c);
+  applyNetwork(dirs, r.network);
   const mem = r.memory;
   const memDir = dir('memory');
   if (mem && memDir) {
@@ -105,4 +107,20 @@ export function copyCpusetDown(levels: string[]): void {
       writeCgroupFile(levels[i]!, file, parent);
     }
   }
+}
+
+/**
+ * net_cls / net_prio (cgroup-v1/net_cls.rst, net_prio.rst). cgroup v2 has no
+ * such controller; where the hierarchy is missing the request is refused, not
+ * ignored, as runc does ("cannot set net_cls limit").
+ */
+export function applyNetwork(dirs: V1Dirs, net: Resources['network']): void {
+  if (!net) return;
+  const need = (field: string, controller: string): string => {
+    const d = dirs.get(controller);
+    if (!d) throw new FailedPreconditionError(`linux.resources.network.${field}: no ${controller} cgroup hierarchy is mounted on this host (cgroup v2 has none); refused, not ignored`, { hint: `mount the v1 ${controller} controller, or remove linux.resources.network from config.json` });
+    return d;
+  };
+  if (net.classID !== undefined) writeCgroupFile(need('classID', 'net_cls'), 'net_cls.classid', net.classID);
+  for (const p of net.priorities ?? []) writeCgroupFile(need('priorities', 'net_prio'), 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
 }

@@ -146,6 +146,7 @@ export interface Resources {
   };
   pids?: { limit: number };
   blockIO?: { weight?: number; leafWeight?: number };
+  network?: { classID?: number; priorities?: { name: string; priority: number }[] };
   hugepageLimits?: { pageSize: string; limit: number }[];
   unified?: Record<string, string>;
 }

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCgroupManager, detectCgroupLayout, parseMountinfo, type CgroupLayout } from '../../../../src/runtime/cgroups/index.js';
-import { formatDeviceRule } from '../../../../src/runtime/cgroups/v1.js';
+import { applyNetwork, formatDeviceRule } from '../../../../src/runtime/cgroups/v1.js';
 import { convertBlkioToIoWeight, convertSharesToWeight } from '../../../../src/runtime/cgroups/v2.js';
 import { defaultDeviceRules } from '../../../../src/runtime/spec/defaults.js';
 import { isKind } from '../../../../src/errors.js';
@@ -290,3 +290,28 @@ test('hybrid without a v1 devices hierarchy: the program is the enforcement, so 
 });
 
 test.run();
+
+test('linux.resources.network: written to net_cls/net_prio where mounted, refused naming the field where not', () => {
+  const d = mkdtempSync(join(tmpdir(), 'tsctr-netcls-'));
+  try {
+    writeFileSync(join(d, 'net_cls.classid'), '0');
+    writeFileSync(join(d, 'net_prio.ifpriomap'), '');
+    applyNetwork(new Map([['net_cls', d], ['net_prio', d]]), { classID: 0x100001, priorities: [{ name: 'eth0', priority: 5 }] });
+    assert.is(readFileSync(join(d, 'net_cls.classid'), 'utf8').trim(), String(0x100001));
+    assert.is(readFileSync(join(d, 'net_prio.ifpriomap'), 'utf8').trim(), 'eth0 5');
+    applyNetwork(new Map(), undefined);
+    applyNetwork(new Map(), {});
+    const cases: [NonNullable<Parameters<typeof applyNetwork>[1]>, string][] = [[{ classID: 1 }, 'classID'], [{ priorities: [{ name: 'lo', priority: 1 }] }, 'priorities']];
+    for (const [net, field] of cases) {
+      try {
+        applyNetwork(new Map(), net);
+        assert.unreachable('a missing net_cls/net_prio hierarchy must refuse the request');
+      } catch (e) {
+        assert.ok(isKind(e, 'FailedPrecondition'), String(e));
+        assert.match((e as Error).message, `linux.resources.network.${field}`);
+      }
+    }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
