@@ -11,7 +11,7 @@ import { defaultDeviceRules, type Resources, type Spec } from '../runtime/spec/i
 import { lastCap } from '../runtime/host-caps.js';
 import { writeIdMaps } from '../runtime/id-maps.js';
 import { launch } from '../runtime/launcher.js';
-import { createPlan, resolverInRootfs, statSourceIsDir, type Stdio } from '../runtime/plan/index.js';
+import { createPlan, statSourceIsDir, type Stdio } from '../runtime/plan/index.js';
 import { loadBundle } from './bundle.js';
 import { runHookInMountNs, runHooks, runHostHook } from './hooks.js';
 import { addLifecycleOps } from './plan.js';
@@ -70,7 +70,7 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
     for (const w of cgroup.apply(resources)) rt.warn(`warning: ${w}`);
     const plan = createPlan(spec, {
       rootfs: bundle.rootfs, noPivot: o.noPivot, lastCap: lastCap(), cgroupMounts: cgroup.mountSources(),
-      resolveDestination: resolverInRootfs(bundle.rootfs), sourceIsDir: statSourceIsDir,
+      sourceIsDir: statSourceIsDir,
       stdio: o.stdio, consoleFd: o.consoleFd, consoleSlavePath: o.consolePath,
     });
     for (const w of plan.warnings) rt.warn(`warning: ${w}`);

@@ -11,8 +11,3 @@ export function statSourceIsDir(path: string): boolean {
     return guessSourceIsDir(path);
   }
 }
-
-/** @deprecated createPlan ignores resolveDestination: the executor resolves every in-root path itself. */
-export function resolverInRootfs(_rootfs: string): (dest: string) => string {
-  return (dest) => dest;
-}

@@ -32,7 +32,7 @@ import { compileMount, guessSourceIsDir, inRootPath, isBindMount, PROPAGATION_OP
 import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type ConsoleSocket, type Stdio } from './process.js';
 
 export { guessSourceIsDir, inRootPath, parseMountOptions, type CgroupMountSource } from './mounts.js';
-export { statSourceIsDir, resolverInRootfs } from './host.js';
+export { statSourceIsDir } from './host.js';
 export type { Stdio } from './process.js';
 
 export interface PlanOptions {
@@ -58,11 +58,6 @@ export interface PlanOptions {
   sourceIsDir?: (path: string) => boolean;
   /** The container's cgroup directories on the host, for a "cgroup" mount (cgroup manager mountSources()). */
   cgroupMounts?: CgroupMountSource[];
-  /**
-   * @deprecated Ignored: destinations are resolved by the executor, inside
-   * the root, when each op runs (inRoot ops). Kept so older callers compile.
-   */
-  resolveDestination?: (dest: string) => string;
 }
 
 export interface JoinNamespace {
