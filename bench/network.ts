@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
 import { measure, report, summarize, type Sample } from './measure.js';
 import { loadSys } from '../src/sys/index.js';
-import { addNetwork, delNetwork } from '../src/runtime/container/network/cni.js';
-import { findNetwork } from '../src/runtime/container/network/cni-config.js';
-import { createNetns, removeNetns } from '../src/runtime/container/network/netns.js';
-import { ownConfDir } from '../src/runtime/container/network/networks.js';
+import { addNetwork, delNetwork } from '../src/container/network/cni.js';
+import { findNetwork } from '../src/container/network/cni-config.js';
+import { createNetns, removeNetns } from '../src/container/network/netns.js';
+import { ownConfDir } from '../src/container/network/networks.js';
 
 const runsAt = process.argv.indexOf('--runs');
 const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 5;

@@ -4,14 +4,14 @@
 // by the test's BPF interpreter over a mix of common calls). Also checks the
 // two programs answer the same for every x86_64 number the tables know.
 //   node dist/bench/seccomp.js [--runs 30]
-import { decodeFilter, SECCOMP_RET, type SockFilter } from '../src/runtime/seccomp/bpf.js';
-import { AUDIT_ARCH, compileSeccomp, encodeAction, ENOSYS } from '../src/runtime/seccomp/compile.js';
-import { defaultSeccompProfile } from '../src/runtime/seccomp/default-profile.js';
-import { SYSCALLS_X86_64 as NR } from '../src/runtime/seccomp/syscalls-x86_64.js';
-import { DEFAULT_CAPABILITIES } from '../src/runtime/spec/defaults.js';
-import type { Seccomp } from '../src/runtime/spec/types.js';
+import { decodeFilter, SECCOMP_RET, type SockFilter } from '../src/oci/seccomp/bpf.js';
+import { AUDIT_ARCH, compileSeccomp, encodeAction, ENOSYS } from '../src/oci/seccomp/compile.js';
+import { defaultSeccompProfile } from '../src/oci/seccomp/default-profile.js';
+import { SYSCALLS_X86_64 as NR } from '../src/oci/seccomp/syscalls-x86_64.js';
+import { DEFAULT_CAPABILITIES } from '../src/oci/spec/defaults.js';
+import type { Seccomp } from '../src/oci/spec/types.js';
 import { loadLibseccomp, type LibseccompRule } from '../src/sys/libseccomp.js';
-import { evalBpf } from '../test/unit/runtime/seccomp/bpf-eval.js';
+import { evalBpf } from '../test/unit/oci/seccomp/bpf-eval.js';
 
 const runsAt = process.argv.indexOf('--runs');
 const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 30;

@@ -1,4 +1,4 @@
-// What every launcher in bin/ runs: the named entry of src/cli/entries.ts,
+// What every launcher in bin/ runs: the named entry of src/entries.ts,
 // from the one-file bundle with its V8 code cache when there is one (built by
 // tools/build-bundle.mjs), else from the ES modules in dist/. CommonJS on
 // purpose: Node sets up its ES module loader only when something asks for it.
@@ -18,7 +18,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const BUNDLE = path.join(root, 'dist/bundle/tsctr.cjs');
 const CACHE = BUNDLE + '.cache';
-const ENTRIES = path.join(root, 'dist/src/cli/entries.js');
+const ENTRIES = path.join(root, 'dist/src/entries.js');
 
 function launch(name) {
   const args = process.argv.slice(2);
@@ -31,7 +31,7 @@ function launch(name) {
 
 function run(name, entries, args) {
   const load = entries[name];
-  if (!load) return fail(new Error(`no entry point "${name}" in src/cli/entries.ts`));
+  if (!load) return fail(new Error(`no entry point "${name}" in src/entries.ts`));
   load().then((e) => e.main(args)).catch(fail);
 }
 

@@ -57,7 +57,7 @@
 /* Every op the executor knows (the table is sparse: opcodes are reserved in ranges, plan.h). */
 static const struct op_info {
 	uint32_t op;
-	const char *name; /* as in src/runtime/launch-plan.ts */
+	const char *name; /* as in src/oci/launch-plan.ts */
 	uint32_t need;
 	uint32_t flags; /* op flags it accepts */
 } OPS[] = {

@@ -1,6 +1,6 @@
 /*
  * Shifting the ownership of a container's snapshot into its user
- * namespace's ids (src/runtime/container/idmap.ts says why). The tree is
+ * namespace's ids (src/container/idmap.ts says why). The tree is
  * the image's: every symlink in it is the image author's choice. So the
  * walk never follows one: each directory is opened relative to its parent
  * with O_NOFOLLOW, each entry is changed with fchownat(AT_SYMLINK_NOFOLLOW)

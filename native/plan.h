@@ -1,6 +1,6 @@
 /*
  * The launch plan: a flat list of operations the child runs between clone()
- * and execve(). TypeScript (src/runtime/plan-encoding.ts) writes it; this
+ * and execve(). TypeScript (src/oci/launch-plan.ts) writes it; this
  * executor only reads it. All integers are little-endian, native width.
  *
  *   offset 0   struct tspl_header   (16 bytes)

@@ -2,7 +2,7 @@
 // Builds what the launchers in bin/ start from (`npm run build:bundle`, the
 // last step of `npm run build`, after tsc):
 //
-//   1. esbuild bundles dist/src/cli/entries.js and everything it imports into
+//   1. esbuild bundles dist/src/entries.js and everything it imports into
 //      one CommonJS file, dist/bundle/tsctr.cjs. Each command group stays a
 //      lazily evaluated part of it (esbuild turns `import()` into an init
 //      call), so a command still evaluates only what it needs, but nothing is
@@ -69,7 +69,7 @@ async function bundle() {
   const esbuild = await import('esbuild');
   const file = join(out, 'tsctr.cjs');
   await esbuild.build({
-    entryPoints: [join(dist, 'src/cli/entries.js')],
+    entryPoints: [join(dist, 'src/entries.js')],
     bundle: true,
     platform: 'node',
     format: 'cjs',

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { AlreadyExistsError, FailedPreconditionError } from '../errors.js';
-import { defaultSpec } from '../runtime/spec/index.js';
+import { defaultSpec } from '../oci/spec/index.js';
 import { OCI_VERSION } from '../oci/state.js';
 import { out } from './runtime.js';
 

@@ -4,6 +4,6 @@ import type { GlobalArgs } from './context.js';
 
 export async function openManager(a: GlobalArgs) {
   const { loadSys } = await import('../sys/index.js');
-  const { ContainerStore } = await import('../runtime/container/store.js');
+  const { ContainerStore } = await import('../container/store.js');
   return { store: new ContainerStore(a.root, a.state, a.namespace), sys: await loadSys(), notice: (l: string) => process.stderr.write(`tsctr: ${l}\n`) };
 }

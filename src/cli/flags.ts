@@ -2,7 +2,7 @@
 // commands.RegistryFlags): registry access and platform choice.
 import type { Argv } from 'yargs';
 import { InvalidArgumentError } from '../errors.js';
-import type { Platform } from '../image/descriptor.js';
+import type { Platform } from '../descriptor/index.js';
 import type { RemoteOptions } from '../remote/index.js';
 
 /** --snapshotter, the same everywhere (env TSCTR_SNAPSHOTTER). */

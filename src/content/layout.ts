@@ -5,7 +5,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import { isValidDigest, MediaType, type Descriptor } from '../image/descriptor.js';
+import { isValidDigest, MediaType, type Descriptor } from '../descriptor/index.js';
 
 export function contentDir(root: string): string {
   return join(root, 'content');

@@ -7,7 +7,7 @@ import { FailedPreconditionError } from '../errors.js';
 import type { ContentStore } from '../content/store.js';
 import { OCI_LAYOUT } from '../content/layout.js';
 import { parseReference } from '../reference/index.js';
-import { isIndexType, MediaType, type Descriptor, type Platform } from './descriptor.js';
+import { isIndexType, MediaType, type Descriptor, type Platform } from '../descriptor/index.js';
 import { findImage } from './image.js';
 import { parseIndex, parseManifest } from './manifest.js';
 import { hostPlatform, isAttestation, selectManifests } from './platform.js';

@@ -3,7 +3,7 @@
 import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { ContentStore } from '../content/store.js';
 import { parseReference } from '../reference/index.js';
-import { isIndexType, type Descriptor, type Platform } from './descriptor.js';
+import { isIndexType, type Descriptor, type Platform } from '../descriptor/index.js';
 import { parseConfig, parseIndex, parseManifest, platformOfConfig, type ImageConfig, type Manifest } from './manifest.js';
 import { formatPlatform, hostPlatform, isAttestation, selectManifests } from './platform.js';
 import { ImageStore, type ImageRecord } from './store.js';

@@ -9,7 +9,7 @@
 // (refused past MAX_DEPTH), and may name blobs the archive lacks (those are
 // reported, and the import says so when an image needs them).
 import { InvalidArgumentError } from '../errors.js';
-import { isIndexType, isManifestType, isValidDigest, type Descriptor, type Platform } from './descriptor.js';
+import { isIndexType, isManifestType, isValidDigest, type Descriptor, type Platform } from '../descriptor/index.js';
 import { parseIndex, parseManifest } from './manifest.js';
 import { formatPlatform, isAttestation, platformMatches, selectManifests } from './platform.js';
 

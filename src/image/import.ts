@@ -18,7 +18,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { InvalidArgumentError } from '../errors.js';
 import type { ContentStore } from '../content/store.js';
 import { parseReference } from '../reference/index.js';
-import { isIndexType, isManifestType, MediaType, type Descriptor, type Platform } from './descriptor.js';
+import { isIndexType, isManifestType, MediaType, type Descriptor, type Platform } from '../descriptor/index.js';
 import { selectImportContent, type Selection } from './import-select.js';
 import { kindOf, parseIndex } from './manifest.js';
 import { formatPlatform, hostPlatform } from './platform.js';

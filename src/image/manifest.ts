@@ -2,7 +2,7 @@
 // (image-spec manifest.md, image-index.md, config.md). Parsing checks the
 // fields tsctr relies on, so a broken blob fails here with its digest named.
 import { InvalidArgumentError } from '../errors.js';
-import { isIndexType, isManifestType, MediaType, type Descriptor, type Platform } from './descriptor.js';
+import { isIndexType, isManifestType, MediaType, type Descriptor, type Platform } from '../descriptor/index.js';
 
 export interface Manifest {
   schemaVersion: 2;

@@ -4,7 +4,7 @@
 import { arch as nodeArch, platform as nodePlatform } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
-import type { Descriptor, Platform } from './descriptor.js';
+import type { Descriptor, Platform } from '../descriptor/index.js';
 
 const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', x64: 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i386: '386', ia32: '386' };
 

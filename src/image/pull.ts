@@ -11,7 +11,7 @@ import type { ContentStore } from '../content/store.js';
 import type { Writer } from '../content/writer.js';
 import { parseReference, type Reference } from '../reference/index.js';
 import type { RegistryClient } from '../remote/index.js';
-import { isIndexType, isManifestType, type Descriptor, type Platform } from './descriptor.js';
+import { isIndexType, isManifestType, type Descriptor, type Platform } from '../descriptor/index.js';
 import { mapLimit } from './limit.js';
 import { parseIndex, parseManifest, type Manifest } from './manifest.js';
 import { formatPlatform, hostPlatform, isAttestation, selectManifests } from './platform.js';

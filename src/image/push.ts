@@ -4,7 +4,7 @@
 import type { ContentStore } from '../content/store.js';
 import { parseReference, Reference } from '../reference/index.js';
 import type { RegistryClient } from '../remote/index.js';
-import { isIndexType, type Descriptor, type Platform } from './descriptor.js';
+import { isIndexType, type Descriptor, type Platform } from '../descriptor/index.js';
 import { findImage } from './image.js';
 import { mapLimit } from './limit.js';
 import { parseIndex, parseManifest } from './manifest.js';

@@ -3,12 +3,11 @@
 // one flock (locks/metadata.lock), writes a temp file and renames it, and
 // then rewrites content/index.json so the OCI layout names every image.
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { countSnapshots } from '../snapshot/metadata.js';
 import { join } from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errors.js';
 import { ensureLayout, metadataLockPath, writeFileAtomic, writeLayoutIndex } from '../content/layout.js';
 import { withLock, defaultSys, type SysProvider } from '../content/lock.js';
-import type { Descriptor } from './descriptor.js';
+import type { Descriptor } from '../descriptor/index.js';
 
 export interface ImageRecord {
   name: string;
@@ -197,7 +196,8 @@ export class ImageStore {
   }
 
   /** What a namespace still holds (images, and other modules' files such as containers or snapshots). */
-  async namespaceContents(ns: string): Promise<string[]> {
+  /** What namespace `ns` holds; `elsewhere` adds what other stores keep under it (snapshots: the snapshot module counts its own). */
+  async namespaceContents(ns: string, elsewhere: (ns: string) => string[] = () => []): Promise<string[]> {
     const what: string[] = [];
     const images = await this.list(ns);
     if (images.length > 0) what.push(`${images.length} image${images.length === 1 ? '' : 's'} (${images.slice(0, 3).map((i) => i.name).join(', ')}${images.length > 3 ? ', …' : ''})`);
@@ -212,16 +212,15 @@ export class ImageStore {
       const kids = await readdir(p).catch(() => undefined);
       what.push(kids ? `${kids.length} ${n} (${kids.slice(0, 3).map((k) => k.replace(/\.json$/, '')).join(', ')}${kids.length > 3 ? ', …' : ''})` : n.replace(/\.json$/, ''));
     }
-    // Snapshots are the snapshot module's to count.
-    for (const { snapshotter, count } of countSnapshots(this.root, ns)) what.push(`${count} ${snapshotter} snapshot${count === 1 ? '' : 's'}`);
+    what.push(...elsewhere(ns));
     return what;
   }
 
-  async removeNamespace(ns: string): Promise<void> {
+  async removeNamespace(ns: string, elsewhere?: (ns: string) => string[]): Promise<void> {
     await this.locked(async () => {
       const exists = await stat(this.nsDir(ns)).then(() => true, () => false);
       if (!exists) throw new NotFoundError(`namespace "${ns}" not found`, { hint: 'see `tsctr namespaces ls`' });
-      const what = await this.namespaceContents(ns);
+      const what = await this.namespaceContents(ns, elsewhere);
       if (what.length > 0) throw new FailedPreconditionError(`namespace "${ns}" is not empty: it has ${what.join('; ')}`, { hint: `remove them first (tsctr -n ${ns} images rm …)` });
       await rm(this.nsDir(ns), { recursive: true, force: true });
     });

@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import { validateSpec, type Spec } from '../runtime/spec/index.js';
+import { validateSpec, type Spec } from './spec/index.js';
 import { validateHooks } from './hooks.js';
 
 export interface Bundle {

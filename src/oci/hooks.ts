@@ -13,9 +13,9 @@ import { closeSync, writeSync } from 'node:fs';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 import { CLONE } from '../sys/constants.js';
 import type { Sys } from '../sys/index.js';
-import { launch } from '../runtime/launcher.js';
-import type { PlanOp } from '../runtime/launch-plan.js';
-import type { Hook, Hooks } from '../runtime/spec/index.js';
+import { launch } from './launcher.js';
+import type { PlanOp } from './launch-plan.js';
+import type { Hook, Hooks } from './spec/index.js';
 import type { OciState } from './state.js';
 
 export type HookKind = keyof Hooks;

@@ -6,15 +6,15 @@ import { closeSync, constants as fsc, openSync, renameSync, unlinkSync, writeFil
 import { FailedPreconditionError, NotFoundError } from '../errors.js';
 import { S_IF } from '../sys/constants.js';
 import type { Sys } from '../sys/index.js';
-import { createCgroupManager, type CgroupManager } from '../runtime/cgroups/index.js';
-import { defaultDeviceRules, type Resources, type Spec } from '../runtime/spec/index.js';
-import { lastCap } from '../runtime/host-caps.js';
-import { writeIdMaps } from '../runtime/id-maps.js';
-import { launch } from '../runtime/launcher.js';
-import { createPlan, statSourceIsDir, type Stdio } from '../runtime/plan/index.js';
+import { createCgroupManager, type CgroupManager } from './cgroups/index.js';
+import { defaultDeviceRules, type Resources, type Spec } from './spec/index.js';
+import { lastCap } from './host-caps.js';
+import { writeIdMaps } from './id-maps.js';
+import { launch } from './launcher.js';
+import { createPlan, statSourceIsDir, type Stdio } from './plan/index.js';
 import { loadBundle } from './bundle.js';
 import { runHookInMountNs, runHooks, runHostHook } from './hooks.js';
-import { addLifecycleOps } from './plan.js';
+import { addLifecycleOps } from './lifecycle-ops.js';
 import { isAlive, ociState, procStat, StateDir, statusOf, type ContainerRecord, type OciState, type Status } from './state.js';
 
 export interface Runtime {

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { LOCK } from '../sys/constants.js';
 import type { Sys } from '../sys/index.js';
-import type { Spec } from '../runtime/spec/index.js';
-import type { CgroupLayout } from '../runtime/cgroups/index.js';
+import type { Spec } from './spec/index.js';
+import type { CgroupLayout } from './cgroups/index.js';
 
 export const DEFAULT_ROOT = '/run/tsctr-runc';
 export const OCI_VERSION = '1.2.0';

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { DigestMismatchError, InvalidArgumentError } from '../errors.js';
-import type { Descriptor } from '../image/descriptor.js';
+import type { Descriptor } from '../descriptor/index.js';
 import type { Reference } from '../reference/index.js';
 import { Authorizer, scopeFor, type Action } from './auth.js';
 import { findCredentials, parseUserFlag, type Credentials } from './docker-config.js';

@@ -1,5 +1,5 @@
 // The registry client: what the rest of tsctr imports from src/remote.
-import type { Descriptor } from '../image/descriptor.js';
+import type { Descriptor } from '../descriptor/index.js';
 import type { Reference } from '../reference/index.js';
 import { Client } from './client.js';
 

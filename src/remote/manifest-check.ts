@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { DigestMismatchError, InvalidArgumentError, TsctrError } from '../errors.js';
-import { MediaType, type Descriptor } from '../image/descriptor.js';
+import { MediaType, type Descriptor } from '../descriptor/index.js';
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 

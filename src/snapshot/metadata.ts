@@ -98,3 +98,8 @@ export class MetadataStore {
 export function nsRecords(db: MetadataDb, ns: string): Record<string, SnapshotRecord> {
   return (db.namespaces[ns] ??= {});
 }
+
+/** What a namespace still holds in snapshots, as `namespaces rm` names it ("2 overlayfs snapshots"). */
+export function snapshotsHeldBy(root: string, namespace: string): string[] {
+  return countSnapshots(root, namespace).map(({ snapshotter, count }) => `${count} ${snapshotter} snapshot${count === 1 ? '' : 's'}`);
+}

@@ -1,7 +1,7 @@
 // libseccomp's name tables through ffi-rs, loaded on first use (the table
 // tests, and a profile naming a call the tables lack): nothing else pays for
 // ffi-rs or dlopen, so this file requires ffi-rs (CommonJS) only when called.
-// tsctr compiles its filters itself (src/runtime/seccomp/compile.ts); this
+// tsctr compiles its filters itself (src/oci/seccomp/compile.ts); this
 // is the maintained reference its syscall tables are checked against.
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { InvalidArgumentError, isKind, wrap } from '../errors.js';
-import type { Descriptor } from '../image/descriptor.js';
+import type { Descriptor } from '../descriptor/index.js';
 import { getSnapshotter, type Snapshotter, type SnapshotterName } from '../snapshot/index.js';
 import type { Sys } from '../sys/index.js';
 import { chainIds } from './chain-id.js';

@@ -13,7 +13,7 @@
 //        └────► gunzip ──► tar ──► extract snapshot ──► diff_id ok ──────┴─► commit snapshot
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import type { Descriptor } from '../image/descriptor.js';
+import type { Descriptor } from '../descriptor/index.js';
 import type { LayerSink } from '../image/pull.js';
 import { getSnapshotter, type Snapshotter, type SnapshotterName } from '../snapshot/index.js';
 import type { Sys } from '../sys/index.js';

@@ -8,7 +8,7 @@
 import { closeSync, readlinkSync, writeSync } from 'node:fs';
 import { loadSys } from '../../src/sys/index.js';
 import { PR } from '../../src/sys/constants.js';
-import { encodePlan, type PlanOp } from '../../src/runtime/launch-plan.js';
+import { encodePlan, type PlanOp } from '../../src/oci/launch-plan.js';
 
 const sys = await loadSys();
 const ops: PlanOp[] = [{ op: 'sync' }];

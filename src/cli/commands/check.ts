@@ -7,7 +7,7 @@ export default function register(y: Argv): Argv {
     .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
     .command('$0', false, {}, async (argv) => {
       const args = argv as unknown as GlobalArgs & { json: boolean };
-      const { runChecks } = await import('../../runtime/check/index.js');
+      const { runChecks } = await import('../../check/index.js');
       const started = performance.now();
       const results = await runChecks({ root: args.root });
       const ms = Math.round(performance.now() - started);

@@ -5,7 +5,7 @@ import { addListFlags, listFormatOf, type ListArgs } from '../flags.js';
 import { formatAge, printJson, printList } from '../render.js';
 
 
-type Row = Awaited<ReturnType<typeof import('../../runtime/container/manage.js').listContainers>>[number];
+type Row = Awaited<ReturnType<typeof import('../../container/manage.js').listContainers>>[number];
 
 /** running (pid 12, detached) · paused (pid 12) · running (pid 12, no monitor) · stopped (task not deleted) · unknown (exit status lost) */
 function containerStatus(task: Row['task'], stopped: Row['stopped'], state: Row['state']): string {
@@ -18,7 +18,7 @@ export default function register(y: Argv): Argv {
   return y
     .command(['ls', 'list'], 'list containers', (s) => addListFlags(s), async (argv) => {
       const a = argv as unknown as GlobalArgs & ListArgs;
-      const { listContainers } = await import('../../runtime/container/manage.js');
+      const { listContainers } = await import('../../container/manage.js');
       printList(listFormatOf(a), await listContainers(await openManager(a)), {
         headers: ['CONTAINER', 'IMAGE', 'RUNTIME', 'STATUS', 'CREATED'],
         row: ({ record: r, task, stopped, state }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', containerStatus(task, stopped, state), formatAge(r.createdAt)],
@@ -28,7 +28,7 @@ export default function register(y: Argv): Argv {
     })
     .command(['rm <id..>', 'remove', 'delete', 'del'], 'remove containers and their snapshots', (s) => s.positional('id', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string[]; force: boolean };
-      const { removeContainer } = await import('../../runtime/container/manage.js');
+      const { removeContainer } = await import('../../container/manage.js');
       const m = await openManager(a);
       for (const id of a.id) { await removeContainer(m, id, a.force); process.stdout.write(id + '\n'); }
     })
@@ -36,7 +36,7 @@ export default function register(y: Argv): Argv {
       const a = argv as unknown as GlobalArgs & { id: string };
       const m = await openManager(a);
       const record = m.store.get(a.id);
-      const { networkSummary } = await import('../../runtime/container/network/summary.js');
+      const { networkSummary } = await import('../../container/network/summary.js');
       const network = networkSummary(m.store.taskDir(a.id));
       printJson(network ? { ...record, network } : record);
     })

@@ -73,7 +73,7 @@ async function activeCommand(a: A<ListArgs>): Promise<void> {
 }
 
 async function pruneCommand(a: A<{ 'dry-run': boolean; ingests: boolean }>): Promise<void> {
-  const { collectGarbage } = await import('../../content/gc.js');
+  const { collectGarbage } = await import('../../image/gc.js');
   const { store, images } = await stores(a.root);
   const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target), { dryRun: a['dry-run'], ingests: a.ingests, onWait: () => process.stderr.write('tsctr: waiting for running pulls and imports to finish…\n') });
   for (const b of r.removed) process.stdout.write(`${a['dry-run'] ? 'would remove' : 'removed'} ${b.digest} (${formatSize(b.size)})\n`);

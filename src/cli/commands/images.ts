@@ -5,7 +5,7 @@ import type { GlobalArgs } from '../context.js';
 import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, listFormatOf, parseLabels, platformsOf, remoteOptionsOf, snapshotterOption, type ListArgs, type PlatformArgs, type RegistryArgs } from '../flags.js';
 import { formatSize, printJson, printList } from '../render.js';
 import { Progress } from '../progress.js';
-import type { Platform } from '../../image/descriptor.js';
+import type { Platform } from '../../descriptor/index.js';
 
 type A<T = object> = GlobalArgs & T;
 // Only the two stores: image/index.js would also load tar and the registry client.
@@ -153,7 +153,7 @@ async function removeCommand(a: A<{ refs: string[]; sync: boolean }>): Promise<v
     process.stdout.write(rec.name + '\n');
   }
   if (!a.sync) return;
-  const { collectGarbage } = await import('../../content/gc.js');
+  const { collectGarbage } = await import('../../image/gc.js');
   const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target), { onWait: () => process.stderr.write('tsctr: waiting for running pulls and imports to finish…\n') });
   process.stdout.write(`removed ${r.removed.length} blob(s), ${formatSize(r.removed.reduce((s, b) => s + b.size, 0))}\n`);
 }

@@ -5,6 +5,7 @@ import { validateNamespace } from '../context.js';
 import { addListFlags, listFormatOf, parseLabels, type ListArgs } from '../flags.js';
 import { printList } from '../render.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { snapshotsHeldBy } from '../../snapshot/metadata.js';
 
 type A<T = object> = GlobalArgs & T;
 const imageStore = async (root: string) => new (await import('../../image/store.js')).ImageStore(root);
@@ -42,7 +43,7 @@ export default function register(y: Argv): Argv {
         const args = a as unknown as A<{ names: string[] }>;
         const store = await imageStore(args.root);
         for (const n of args.names) {
-          await store.removeNamespace(checkName(n));
+          await store.removeNamespace(checkName(n), (ns) => snapshotsHeldBy(args.root, ns));
           process.stdout.write(n + '\n');
         }
       })

@@ -9,7 +9,7 @@ import { printJson, printList } from '../render.js';
 type Args = GlobalArgs & CniDirArgs;
 
 async function dirsOf(a: Args) {
-  const { DEFAULT_CONF_DIR } = await import('../../runtime/container/network/networks.js');
+  const { DEFAULT_CONF_DIR } = await import('../../container/network/networks.js');
   return { root: a.root, state: a.state, confDir: a['cni-conf-dir'] ?? DEFAULT_CONF_DIR };
 }
 
@@ -17,8 +17,8 @@ export default function register(y: Argv): Argv {
   return addCniDirFlags(y)
     .command(['ls', 'list'], 'list CNI networks (tsctr\'s own, then --cni-conf-dir\'s)', (s) => addListFlags(s, 'network names'), async (argv) => {
       const a = argv as unknown as Args & ListArgs;
-      const { listNetworks } = await import('../../runtime/container/network/networks.js');
-      const { describeBridge } = await import('../../runtime/container/network/cni-config.js');
+      const { listNetworks } = await import('../../container/network/networks.js');
+      const { describeBridge } = await import('../../container/network/cni-config.js');
       const list = listNetworks(await dirsOf(a));
       printList(listFormatOf(a), list, {
         headers: ['NAME', 'BRIDGE', 'SUBNET', 'PLUGINS', 'FILE'],
@@ -32,8 +32,8 @@ export default function register(y: Argv): Argv {
     })
     .command('inspect <name>', 'print a network\'s config file, path and the containers on it', (s) => s.positional('name', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as Args & { name: string };
-      const { findNetwork } = await import('../../runtime/container/network/cni-config.js');
-      const { networkUsers, searchDirs } = await import('../../runtime/container/network/networks.js');
+      const { findNetwork } = await import('../../container/network/cni-config.js');
+      const { networkUsers, searchDirs } = await import('../../container/network/networks.js');
       const d = await dirsOf(a);
       const n = findNetwork(a.name, searchDirs(d));
       printJson({ name: n.name, file: n.path, containers: networkUsers(d.state, n.name), config: n.conf });
@@ -44,13 +44,13 @@ export default function register(y: Argv): Argv {
       .option('gateway', { type: 'string', describe: 'the bridge\'s address (default: the subnet\'s first)' })
       .option('bridge', { type: 'string', describe: 'bridge device name, at most 15 characters (default: the network name)' }), async (argv) => {
       const a = argv as unknown as Args & { name: string; subnet?: string; gateway?: string; bridge?: string };
-      const { createNetwork } = await import('../../runtime/container/network/networks.js');
+      const { createNetwork } = await import('../../container/network/networks.js');
       const n = createNetwork(await dirsOf(a), { name: a.name, subnet: a.subnet, gateway: a.gateway, bridge: a.bridge });
       process.stdout.write(`${n.name}\t${n.path}\n`);
     })
     .command(['rm <name..>', 'remove'], 'remove tsctr networks: the config, the unused bridge, host-local\'s empty state', (s) => s.positional('name', { type: 'string', array: true, demandOption: true }), async (argv) => {
       const a = argv as unknown as Args & { name: string[] };
-      const { removeNetwork } = await import('../../runtime/container/network/networks.js');
+      const { removeNetwork } = await import('../../container/network/networks.js');
       const d = await dirsOf(a);
       for (const name of a.name) {
         const done = removeNetwork(d, name);
@@ -61,8 +61,8 @@ export default function register(y: Argv): Argv {
     .command('check <id>', 'run CNI CHECK for a running container\'s networks', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as Args & { id: string };
       const { openManager } = await import('../container-manager.js');
-      const { liveTask } = await import('../../runtime/container/manage.js');
-      const { checkContainerNetwork } = await import('../../runtime/container/network/index.js');
+      const { liveTask } = await import('../../container/manage.js');
+      const { checkContainerNetwork } = await import('../../container/network/index.js');
       const { NotFoundError } = await import('../../errors.js');
       const m = await openManager(a);
       m.store.get(a.id);

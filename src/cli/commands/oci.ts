@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InvalidArgumentError } from '../../errors.js';
-import { defaultSeccompProfile } from '../../runtime/seccomp/default-profile.js';
-import { defaultSpec, validateSpec, type Spec } from '../../runtime/spec/index.js';
+import { defaultSeccompProfile } from '../../oci/seccomp/default-profile.js';
+import { defaultSpec, validateSpec, type Spec } from '../../oci/spec/index.js';
 import { printJson } from '../render.js';
 
 export default function register(y: Argv): Argv {

@@ -73,7 +73,7 @@ export default function register(y: Argv): Argv {
       if (!id) throw new InvalidArgumentError('name a container id after the image', { hint: 'tsctr run [flags] IMAGE ID [COMMAND]' });
       setOperation(`run ${id}`);
       const { loadSys } = await import('../../sys/index.js');
-      const { runContainer } = await import('../../runtime/container/run.js');
+      const { runContainer } = await import('../../container/run.js');
       const readLines = (f: string) => { try { return readFileSync(f, 'utf8').split('\n'); } catch (e) { throw new InvalidArgumentError(`--env-file "${f}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); } };
       const code = await runContainer({
         root: a.root, state: a.state, namespace: a.namespace, sys: await loadSys(), image, rootfsDir: a.rootfs, snapshotter: a.snapshotter,

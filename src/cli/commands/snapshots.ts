@@ -111,7 +111,7 @@ async function usageCommand(a: A<ListArgs & { keys: string[]; b: boolean }>): Pr
 }
 
 async function diffCommand(a: A<{ key: string; list: boolean; output?: string }>): Promise<void> {
-  const { snapshotChanges, writeChangesTar } = await import('../../snapshot/diff.js');
+  const { snapshotChanges, writeChangesTar } = await import('../../unpack/diff.js');
   const { loadSys } = await import('../../sys/index.js');
   const sys = await loadSys();
   const changes = await snapshotChanges(await openSnapshotter(a), a.key, sys);

@@ -26,8 +26,8 @@ export default function register(y: Argv): Argv {
   return y
     .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => addListFlags(s, 'task ids'), async (argv) => {
       const a = argv as unknown as GlobalArgs & ListArgs;
-      const { listContainers } = await import('../../runtime/container/manage.js');
-      const { networkSummary } = await import('../../runtime/container/network/summary.js');
+      const { listContainers } = await import('../../container/manage.js');
+      const { networkSummary } = await import('../../container/network/summary.js');
       const m = await openManager(a);
       const rows = (await listContainers(m)).filter((c) => (c.task || c.stopped) && c.state);
       const view = rows.map(({ task, stopped, state }) => {
@@ -42,18 +42,18 @@ export default function register(y: Argv): Argv {
     .command(['rm <id>', 'delete', 'del', 'remove'], 'delete a stopped task (release its mounts and cgroup); prints its exit status', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string; force: boolean };
-      const { deleteTask } = await import('../../runtime/container/manage.js');
+      const { deleteTask } = await import('../../container/manage.js');
       const st = await deleteTask(await openManager(a), a.id, a.force);
       process.stdout.write(`${a.id}: ${st ? `exited with status ${exitCodeOf(st)}` : 'exit status unknown'}\n`);
     })
     .command('pause <id>', 'freeze every process of a task (cgroup freezer); tasks ls shows PAUSED', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string };
-      const { pauseTask } = await import('../../runtime/container/pause.js');
+      const { pauseTask } = await import('../../container/pause.js');
       await pauseTask(await openManager(a), a.id);
     })
     .command('resume <id>', 'thaw a paused task', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string };
-      const { resumeTask } = await import('../../runtime/container/pause.js');
+      const { resumeTask } = await import('../../container/pause.js');
       await resumeTask(await openManager(a), a.id);
     })
     .command('logs <id>', 'print the output of a detached task (run -d)', (s) => s.positional('id', { type: 'string', demandOption: true }), async (argv) => {
@@ -69,12 +69,12 @@ export default function register(y: Argv): Argv {
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'signal every process in the container (the cgroup is frozen meanwhile)' })
       .option('trace', { type: 'boolean', default: false, describe: 'print how each process was signalled' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string; signal: string; all: boolean; trace: boolean };
-      const { killTask, parseSignal } = await import('../../runtime/container/manage.js');
+      const { killTask, parseSignal } = await import('../../container/manage.js');
       await killTask(await openManager(a), a.id, parseSignal(a.signal), a.all, a.trace ? (l) => process.stderr.write(l + '\n') : undefined);
     })
     .command('ps <id>', 'list the processes of a task (host pids)', (s) => addListFlags(s, 'pids').positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & ListArgs & { id: string };
-      const { taskPids } = await import('../../runtime/container/manage.js');
+      const { taskPids } = await import('../../container/manage.js');
       const { readFileSync } = await import('node:fs');
       const cmd = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim(); } catch { return ''; } };
       const rows = (await taskPids(await openManager(a), a.id)).map((pid) => ({ pid, command: cmd(pid) }));
@@ -82,7 +82,7 @@ export default function register(y: Argv): Argv {
     })
     .command('metrics <id>', 'print cgroup usage of a task (JSON: name, value, unit)', (s) => addListFlags(s, 'metric names').positional('id', { type: 'string', demandOption: true }), async (argv) => {
       const a = argv as unknown as GlobalArgs & ListArgs & { id: string };
-      const { taskMetrics } = await import('../../runtime/container/manage.js');
+      const { taskMetrics } = await import('../../container/manage.js');
       const m = await taskMetrics(await openManager(a), a.id);
       printList(listFormatOf(a), m, { headers: ['METRIC', 'VALUE'], row: (x) => [x.name, formatMetric(x.value, x.unit)], id: (x) => x.name, json: (x) => ({ ...x, value: x.value ?? null }) });
     })
@@ -98,7 +98,7 @@ export default function register(y: Argv): Argv {
       .option('trace', { type: 'boolean', default: false, describe: 'print each launch step' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string; '--'?: string[]; tty: boolean; env?: string | string[]; cwd?: string; user?: string; trace: boolean };
       setOperation(`tasks exec ${a.id}`);
-      const { execInContainer } = await import('../../runtime/container/exec.js');
+      const { execInContainer } = await import('../../container/exec.js');
       const m = await openManager(a);
       process.exitCode = await execInContainer({
         root: a.root, state: a.state, namespace: a.namespace, sys: m.sys, id: a.id, args: (a['--'] ?? []).map(String),

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultSpec, type Spec } from '../../../src/runtime/spec/index.js';
+import { defaultSpec, type Spec } from '../../../src/oci/spec/index.js';
 import { hasBusybox, makeBusyboxRootfs, type TestRootfs } from '../runtime/rootfs-helper.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/tsctr-runc');

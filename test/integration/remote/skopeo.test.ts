@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createRegistryClient } from '../../../src/remote/index.js';
 import { parseReference } from '../../../src/reference/index.js';
-import { MediaType } from '../../../src/image/descriptor.js';
+import { MediaType } from '../../../src/descriptor/index.js';
 import { registryUnavailable, startRegistry, stopAllRegistries, type TestRegistry } from '../../helpers/registry.js';
 import { makeTestImage } from '../../helpers/registry-image.js';
 

@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSys } from '../../../src/sys/index.js';
 import { NotFoundError } from '../../../src/errors.js';
-import { signalTask } from '../../../src/runtime/container/signal.js';
-import { processStartTime } from '../../../src/runtime/container/store.js';
+import { signalTask } from '../../../src/container/signal.js';
+import { processStartTime } from '../../../src/container/store.js';
 import { rootTest } from '../../helpers/root.js';
 import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
 

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSpec, listCapabilities, DEFAULT_CAPABILITIES } from '../../../src/runtime/spec/index.js';
+import { defaultSpec, listCapabilities, DEFAULT_CAPABILITIES } from '../../../src/oci/spec/index.js';
 import { isRoot, rootTest } from '../../helpers/root.js';
 import { hasBusybox, makeBusyboxRootfs, runSpec, type TestRootfs } from './rootfs-helper.js';
 

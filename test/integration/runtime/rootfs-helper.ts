@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from '../../../src/runtime/launcher.js';
-import { createPlan, type PlanOptions } from '../../../src/runtime/plan/index.js';
-import type { Spec } from '../../../src/runtime/spec/index.js';
+import { launch } from '../../../src/oci/launcher.js';
+import { createPlan, type PlanOptions } from '../../../src/oci/plan/index.js';
+import type { Spec } from '../../../src/oci/spec/index.js';
 import { loadSys } from '../../../src/sys/index.js';
 
 export const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));

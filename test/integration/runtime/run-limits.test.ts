@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { rootTest } from '../../helpers/root.js';
 import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
-import { detectHostCgroups } from '../../../src/runtime/cgroups/index.js';
+import { detectHostCgroups } from '../../../src/oci/cgroups/index.js';
 
 let env: Env;
 test.before(() => {

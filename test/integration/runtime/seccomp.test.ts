@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { defaultSeccompProfile } from '../../../src/runtime/seccomp/default-profile.js';
-import { defaultSpec, DEFAULT_CAPABILITIES } from '../../../src/runtime/spec/index.js';
+import { defaultSeccompProfile } from '../../../src/oci/seccomp/default-profile.js';
+import { defaultSpec, DEFAULT_CAPABILITIES } from '../../../src/oci/spec/index.js';
 import { isRoot, rootTest } from '../../helpers/root.js';
 import { hasBusybox, makeBusyboxRootfs, runSpec, type TestRootfs } from './rootfs-helper.js';
 

@@ -23,7 +23,7 @@ function launchAndDie(check: boolean, fifo: string, marker: string): number {
   writeFileSync(script, `
     import { writeFileSync, writeSync } from 'node:fs';
     const { loadSys } = await import(${JSON.stringify(join(dist, 'src/sys/index.js'))});
-    const { encodePlan } = await import(${JSON.stringify(join(dist, 'src/runtime/launch-plan.js'))});
+    const { encodePlan } = await import(${JSON.stringify(join(dist, 'src/oci/launch-plan.js'))});
     const sys = await loadSys();
     const ops = [
       { op: 'write_file', path: ${JSON.stringify(fifo)}, data: 'x' },   // blocks until the test reads the fifo

@@ -5,8 +5,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { loadSys, SysError, type Sys } from '../../../src/sys/index.js';
 import { CLONE, MS } from '../../../src/sys/constants.js';
-import { launch, LaunchError } from '../../../src/runtime/launcher.js';
-import type { PlanOp } from '../../../src/runtime/launch-plan.js';
+import { launch, LaunchError } from '../../../src/oci/launcher.js';
+import type { PlanOp } from '../../../src/oci/launch-plan.js';
 import { rootTest } from '../../helpers/root.js';
 
 const BUSYBOX = '/bin/busybox';

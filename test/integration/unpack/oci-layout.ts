@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { MediaType, type Descriptor } from '../../../src/image/descriptor.js';
+import { MediaType, type Descriptor } from '../../../src/descriptor/index.js';
 import { buildTar, type WriteEntry } from '../../../src/unpack/tar-writer.js';
 
 export type Compress = 'gzip' | 'zstd' | 'none';

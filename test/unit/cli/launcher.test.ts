@@ -98,7 +98,7 @@ test('another node binary than the one that wrote the cache runs every command',
 
 test('a bundle older than dist/src (tsc ran after it) is not used', () => {
   if (!hasBundle) return;
-  const entries = join(REPO, 'dist/src/cli/entries.js');
+  const entries = join(REPO, 'dist/src/entries.js');
   const bundle = join(REPO, 'dist/bundle/tsctr.cjs');
   const saved = readFileSync(bundle);
   const st = statSync(bundle);

@@ -14,7 +14,7 @@ import { ImageStore } from '../../../src/image/store.js';
 import { importArchive } from '../../../src/image/import.js';
 import { exportImages } from '../../../src/image/export.js';
 import { loadImage, checkImage } from '../../../src/image/image.js';
-import { MediaType } from '../../../src/image/descriptor.js';
+import { MediaType } from '../../../src/descriptor/index.js';
 import { rejects } from '../content/suite.js';
 
 const sha = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex');

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_DEPTH, selectImportContent } from '../../../src/image/import-select.js';
-import { MediaType, type Descriptor, type Platform } from '../../../src/image/descriptor.js';
+import { MediaType, type Descriptor, type Platform } from '../../../src/descriptor/index.js';
 
 const sha = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 const blobs = new Map<string, Buffer>();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Descriptor } from '../../../src/image/descriptor.js';
+import type { Descriptor } from '../../../src/descriptor/index.js';
 import { formatPlatform, normalizePlatform, parsePlatform, platformMatches, selectManifests, hostPlatform } from '../../../src/image/platform.js';
 
 const d = (p: string, extra: Partial<Descriptor> = {}): Descriptor => {

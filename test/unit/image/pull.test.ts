@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { ContentStore } from '../../../src/content/store.js';
 import { ImageStore } from '../../../src/image/store.js';
 import { pullImage, type ProgressEvent } from '../../../src/image/pull.js';
-import { MediaType, type Descriptor } from '../../../src/image/descriptor.js';
+import { MediaType, type Descriptor } from '../../../src/descriptor/index.js';
 import { checkImage } from '../../../src/image/image.js';
 import type { RegistryClient } from '../../../src/remote/index.js';
 import { rejects } from '../content/suite.js';

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ContentStore } from '../../../src/content/store.js';
-import { collectGarbage } from '../../../src/content/gc.js';
+import { collectGarbage } from '../../../src/image/gc.js';
 import { ImageStore } from '../../../src/image/store.js';
 import { checkImage, findImage, loadImage } from '../../../src/image/image.js';
-import { MediaType, type Descriptor } from '../../../src/image/descriptor.js';
+import { MediaType, type Descriptor } from '../../../src/descriptor/index.js';
 import { rejects } from '../content/suite.js';
+import { snapshotsHeldBy } from '../../../src/snapshot/metadata.js';
 
 let root = '';
 test.before.each(() => { root = mkdtempSync('/tmp/tsctr-unit-image-'); });
@@ -137,9 +138,9 @@ test('namespaces: create with labels, refuse to remove a non-empty one naming wh
   rmSync(join(root, 'metadata/dev/containers/c1.json'));
   mkdirSync(join(root, 'snapshots/overlayfs'), { recursive: true });
   writeFileSync(join(root, 'snapshots/overlayfs/metadata.json'), JSON.stringify({ version: 1, namespaces: { dev: { a: {}, b: {} }, default: {} } }));
-  await rejects(() => images.removeNamespace('dev'), /it has 2 overlayfs snapshots/);
+  await rejects(() => images.removeNamespace('dev', (ns) => snapshotsHeldBy(root, ns)), /it has 2 overlayfs snapshots/);
   writeFileSync(join(root, 'snapshots/overlayfs/metadata.json'), JSON.stringify({ version: 1, namespaces: { dev: {} } }));
-  await images.removeNamespace('dev');
+  await images.removeNamespace('dev', (ns) => snapshotsHeldBy(root, ns));
   assert.equal((await images.namespaces()).map((n) => n.name), []);
   await rejects(() => images.removeNamespace('dev'), /not found/);
 });

@@ -4,9 +4,9 @@
 // library (npm run build), not root.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodePlan, OP_FLAGS, OPCODES, PLAN_ABI, type PlanOp } from '../../../src/runtime/launch-plan.js';
-import { createPlan } from '../../../src/runtime/plan/index.js';
-import { defaultSpec } from '../../../src/runtime/spec/index.js';
+import { encodePlan, OP_FLAGS, OPCODES, PLAN_ABI, type PlanOp } from '../../../src/oci/launch-plan.js';
+import { createPlan } from '../../../src/oci/plan/index.js';
+import { defaultSpec } from '../../../src/oci/spec/index.js';
 import { loadSys, SysError, type Sys } from '../../../src/sys/index.js';
 
 let sys: Sys;

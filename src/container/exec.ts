@@ -1,0 +1,73 @@
+// tasks exec: run another process in a running container. It joins the
+// container's namespaces (the pid namespace through the parent, for its
+// child), its cgroup, and takes its credentials, capabilities and seccomp
+// filter, then runs in the foreground like `run` does.
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { Sys } from '../sys/index.js';
+import { createExecPlan } from '../oci/plan/exec.js';
+import type { Process } from '../oci/spec/index.js';
+import { isFrozenState, openCgroupByPath } from './cgroup.js';
+import { openConsoleChannel } from './console.js';
+import { passThroughIo } from './io.js';
+import { liveTask } from './manage.js';
+import { applyUserFlag } from './process-options.js';
+import { mergeEnv } from './spec-builder.js';
+import { ContainerStore } from './store.js';
+import { describeStatus, exitCodeOf, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
+import { Teardown } from './teardown.js';
+
+export interface ExecRequest {
+  root: string;
+  state: string;
+  namespace: string;
+  sys: Sys;
+  id: string;
+  args: string[];
+  tty: boolean;
+  env: string[];
+  cwd?: string;
+  user?: string;
+  trace?: (line: string) => void;
+  notice: (line: string) => void;
+}
+
+export async function execInContainer(req: ExecRequest): Promise<number> {
+  requireRoot('exec');
+  const store = new ContainerStore(req.root, req.state, req.namespace);
+  const record = store.get(req.id);
+  const task = await liveTask({ store, sys: req.sys, notice: req.notice }, req.id);
+  if (!task) throw new NotFoundError(`container "${req.id}" has no running task`, { hint: `start one with tsctr run …, or list tasks with tsctr tasks ls` });
+  // A process joining a frozen cgroup freezes too: exec would hang (runc refuses the same way).
+  if (task.cgroupsPath && isFrozenState(openCgroupByPath(task.cgroupsPath).freezerState())) throw new FailedPreconditionError(`container "${req.id}" is paused: cannot exec into it`, { hint: `tsctr tasks resume ${req.id}` });
+  if (!req.args.length) throw new InvalidArgumentError('name a command to run in the container', { hint: `tsctr tasks exec ${req.id} sh` });
+  const spec = structuredClone(record.spec);
+  const base = spec.process!;
+  const proc: Process = { ...base, terminal: req.tty, args: req.args, env: mergeEnv(base.env ?? [], req.env), cwd: req.cwd ?? base.cwd };
+  if (req.tty && !proc.env!.some((e) => e.startsWith('TERM='))) proc.env!.push('TERM=xterm');
+  spec.process = proc;
+  // The container's own /etc/passwd, opened inside its root (the native in-root resolver) as the kernel shows it.
+  if (req.user) applyUserFlag(spec, req.user, `/proc/${task.pid}/root`, { sys: req.sys });
+  const td = new Teardown();
+  try {
+    // -t: the container allocates the pty on its own devpts, after joining its
+    // mount namespace, and sends us the master; nothing of the container's
+    // tree is opened from the host.
+    const term = req.tty ? openConsoleChannel(req.sys, td) : undefined;
+    const plan = createExecPlan(spec, { pid: task.pid, process: spec.process, stdio: req.tty ? 'pty' : undefined, consoleSocket: term?.socket, lastCap: lastCap() });
+    for (const w of plan.warnings) req.notice(`warning: ${w}`);
+    const launched = await startProcess(req.sys, plan.ops, {
+      cloneFlags: 0,
+      pidNamespacePath: plan.pidNamespace,
+      trace: req.trace,
+      beforeStart: (pid) => { if (task.cgroupsPath) openCgroupByPath(task.cgroupsPath).join(pid); },
+    });
+    const io = term ? await term.receive(launched) : passThroughIo();
+    req.trace?.(`exec pid ${launched.pid} running in container ${req.id}`);
+    const status = await superviseProcess(req.sys, launched, io, td);
+    req.trace?.(`exited: ${describeStatus(status)}`);
+    return exitCodeOf(status);
+  } finally {
+    for (const e of await td.run()) req.notice(`cleanup: ${e.message}`);
+  }
+}
+

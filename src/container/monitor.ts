@@ -1,0 +1,99 @@
+// Launching a detached container through tsctr-monitor (native/monitor.c,
+// whose header draws the protocol): the monitor spawns the container with
+// the executor and outlives us to reap it and record its exit status.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SysError, decodeWaitStatus, type WaitStatus } from '../sys/index.js';
+import { LaunchError, withOps, type StepReport } from '../oci/launcher.js';
+import { decodeStepReports, encodePlan, PLAN_ABI, type PlanOp } from '../oci/launch-plan.js';
+
+const MAGIC = 0x4e4d5354;
+
+export function monitorPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/src/container/ (or the bundle's stand-in for it): the repository is three levels up.
+  const p = join(here, '../../..', 'native/build/tsctr-monitor');
+  if (existsSync(p)) return p;
+  throw new Error('native/build/tsctr-monitor is missing: run `npm run build:native`');
+}
+
+export interface DetachedOptions {
+  cloneFlags: number;
+  pidNamespacePath?: string;
+  /** Where the monitor writes the container's raw wait status when it exits. */
+  exitFile: string;
+  /** fds in *our* process that become the container's 0, 1, 2 (the plan refers to them as 3, 4, 5). */
+  stdio: [number, number, number];
+  trace?: boolean;
+  onStep?: (r: StepReport) => void;
+  beforeStart: (pid: number) => void | Promise<void>;
+}
+
+/** In the monitor, the container's stdio fds arrive as 3, 4 and 5. */
+export const MONITOR_STDIO = { stdin: 3, stdout: 4, stderr: 5 } as const;
+
+/** Starts the container under a monitor; resolves once it has exec'd, with its pid and the monitor's. */
+export async function launchDetached(ops: PlanOp[], o: DetachedOptions): Promise<{ pid: number; monitorPid: number }> {
+  const plan = encodePlan(ops, { trace: o.trace });
+  const pidns = Buffer.from(o.pidNamespacePath ?? '');
+  const exit = Buffer.from(o.exitFile);
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(plan.length, 4);
+  head.writeBigInt64LE(BigInt(o.cloneFlags), 8);
+  head.writeUInt32LE(pidns.length, 16);
+  head.writeUInt32LE(exit.length, 20);
+  // setsid: the monitor and its container leave our session and terminal.
+  const m = spawn(monitorPath(), [], { detached: true, stdio: ['pipe', 'pipe', 'ignore', o.stdio[0], o.stdio[1], o.stdio[2]] });
+  const exited = new Promise<number | null>((r) => m.on('exit', (c) => r(c)));
+  let buf = Buffer.alloc(0);
+  let ended = false;
+  let wake: (() => void) | undefined;
+  m.stdout!.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); wake?.(); });
+  m.stdout!.on('end', () => { ended = true; wake?.(); });
+  const need = async (n: number) => {
+    while (buf.length < n && !ended) await new Promise<void>((r) => { wake = r; });
+    wake = undefined;
+    return buf.length >= n;
+  };
+  m.stdin!.write(Buffer.concat([head, plan, pidns, exit]));
+  if (!(await need(4))) throw new Error(`tsctr-monitor exited (${await exited}) before starting the container`);
+  const pid = buf.readInt32LE(0);
+  buf = buf.subarray(4);
+  if (pid < 0) throw new SysError('clone', -pid);
+  try {
+    await o.beforeStart(pid);
+  } catch (e) {
+    m.stdin!.end(); // the monitor aborts the child and reaps it
+    throw e;
+  }
+  m.stdin!.end('g');
+  const steps: StepReport[] = [];
+  while (await need(PLAN_ABI.reportSize)) {
+    const { records, rest } = decodeStepReports(buf);
+    buf = rest;
+    for (const r of withOps(records, ops)) {
+      steps.push(r);
+      o.onStep?.(r);
+    }
+  }
+  const failed = steps.find((s) => s.errno !== 0);
+  if (failed) {
+    await exited;
+    throw new LaunchError(failed.step, failed.op, failed.errno);
+  }
+  m.unref();
+  (m.stdout as unknown as { unref?: () => void }).unref?.();
+  return { pid, monitorPid: m.pid! };
+}
+
+/** The exit status the monitor recorded, or undefined while the container runs. */
+export function readExitFile(path: string): WaitStatus | undefined {
+  try {
+    return decodeWaitStatus(Number(readFileSync(path, 'utf8').trim()));
+  } catch {
+    return undefined;
+  }
+}
