@@ -36,6 +36,14 @@ static inline const char *str_at(const struct ctx *c, uint32_t off)
 /* Shared by the op interpreters: one byte from the parent on the sync pipe; a mount's locked flags as MS_*. */
 int tsctr_read_sync(const struct ctx *c);
 unsigned long tsctr_statvfs_to_ms(unsigned long f);
+/*
+ * execvp's search of `search` (a PATH; the default PATH when empty) for a
+ * bare name, calling try() on each candidate until it returns 0. A candidate
+ * failing with ENOENT/ENOTDIR is skipped, EACCES remembered (as execvp does),
+ * any other errno ends the search. -1 with ENOENT when nowhere, EACCES when
+ * only unrunnable candidates were found. A path with a '/' is tried as is.
+ */
+int tsctr_search_path(const char *name, const char *search, int (*try)(const char *path, const void *arg), const void *arg);
 
 /* Runs op i in the child. Returns 0, or -1 with errno set. Allocation-free. */
 int tsctr_run_op(struct ctx *c, uint32_t i);

@@ -51,8 +51,9 @@ int tsctr_read_sync(const struct ctx *c)
 	return 0;
 }
 
-static int is_executable(const char *path)
+static int is_executable(const char *path, const void *arg)
 {
+	(void)arg;
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return -1;
@@ -61,39 +62,6 @@ static int is_executable(const char *path)
 		return -1;
 	}
 	return access(path, X_OK);
-}
-
-/* execvp's search, without executing: ENOENT when nowhere, EACCES when found but not runnable. */
-static int lookup_exec(const char *path, const char *search)
-{
-	if (strchr(path, '/'))
-		return is_executable(path);
-	if (!search || !*search)
-		search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char buf[4096];
-	int saw_eacces = 0;
-	size_t plen = strlen(path);
-	for (const char *p = search;;) {
-		const char *colon = strchr(p, ':');
-		size_t dlen = colon ? (size_t)(colon - p) : strlen(p);
-		if (dlen + plen + 3 < sizeof(buf)) {
-			size_t k = dlen;
-			memcpy(buf, p, dlen);
-			if (k == 0)
-				buf[k++] = '.';
-			buf[k++] = '/';
-			memcpy(buf + k, path, plen + 1);
-			if (is_executable(buf) == 0)
-				return 0;
-			if (errno == EACCES)
-				saw_eacces = 1;
-		}
-		if (!colon)
-			break;
-		p = colon + 1;
-	}
-	errno = saw_eacces ? EACCES : ENOENT;
-	return -1;
 }
 
 /*
@@ -232,7 +200,8 @@ int tsctr_run_lifecycle_op(struct ctx *c, uint32_t i)
 		tsctr_send_report(c, i, TSPL_REPORT_SYNC);
 		return tsctr_read_sync(c);
 	case TSPL_LOOKUP_EXEC:
-		return lookup_exec(str_at(c, o->s[0]), str_at(c, o->s[3]));
+		/* execvp's search, without executing, so that create fails early on a missing program. */
+		return tsctr_search_path(str_at(c, o->s[0]), str_at(c, o->s[3]), is_executable, 0);
 	case TSPL_WAIT_START:
 		return wait_start(c, i, (int)o->n[0], (int)o->n[1]);
 	case TSPL_RUN_HOOK:

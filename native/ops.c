@@ -68,28 +68,27 @@ static int mkdir_p(char *path, mode_t mode)
 	return 0;
 }
 
-static int do_execve(const struct ctx *c, const struct tspl_op *o, const struct exec_arrays *ea)
+int tsctr_search_path(const char *name, const char *search, int (*try)(const char *path, const void *arg), const void *arg)
 {
-	const char *path = str_at(c, o->s[0]);
-	if (strchr(path, '/'))
-		return execve(path, ea->argv, ea->envp);
-	const char *search = str_at(c, o->s[3]);
+	if (strchr(name, '/'))
+		return try(name, arg);
 	if (!search || !*search)
 		search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char buf[4096];
 	int saw_eacces = 0;
-	size_t plen = strlen(path);
+	size_t nlen = strlen(name);
 	for (const char *p = search;;) {
 		const char *colon = strchr(p, ':');
 		size_t dlen = colon ? (size_t)(colon - p) : strlen(p);
-		if (dlen + plen + 2 < sizeof(buf)) {
-			memcpy(buf, p, dlen);
+		if (dlen + nlen + 3 < sizeof(buf)) {
 			size_t k = dlen;
+			memcpy(buf, p, dlen);
 			if (k == 0)
-				buf[k++] = '.';
+				buf[k++] = '.'; /* an empty PATH entry is the working directory */
 			buf[k++] = '/';
-			memcpy(buf + k, path, plen + 1);
-			execve(buf, ea->argv, ea->envp);
+			memcpy(buf + k, name, nlen + 1);
+			if (try(buf, arg) == 0)
+				return 0;
 			if (errno == EACCES)
 				saw_eacces = 1;
 			else if (errno != ENOENT && errno != ENOTDIR)
@@ -101,6 +100,17 @@ static int do_execve(const struct ctx *c, const struct tspl_op *o, const struct 
 	}
 	errno = saw_eacces ? EACCES : ENOENT;
 	return -1;
+}
+
+static int try_execve(const char *path, const void *arg)
+{
+	const struct exec_arrays *ea = arg;
+	return execve(path, ea->argv, ea->envp);
+}
+
+static int do_execve(const struct ctx *c, const struct tspl_op *o, const struct exec_arrays *ea)
+{
+	return tsctr_search_path(str_at(c, o->s[0]), str_at(c, o->s[3]), try_execve, ea);
 }
 
 int tsctr_run_op(struct ctx *c, uint32_t i)

@@ -35,6 +35,17 @@ static void close_keep_errno(int fd)
 	errno = e;
 }
 
+/* Reads the target of symlink `name` in dfd into link[PBUF], NUL-terminated; closes dfd either way. */
+static int read_link_and_close(int dfd, const char *name, char *link)
+{
+	ssize_t l = readlinkat(dfd, name, link, PBUF - 1);
+	close_keep_errno(dfd);
+	if (l <= 0)
+		return l == 0 ? (errno = ENOENT, -1) : -1;
+	link[l] = 0;
+	return 0;
+}
+
 /* An O_PATH fd reopened with real access flags, through its /proc/self/fd link. */
 static int reopen(int fd, int oflags)
 {
@@ -326,11 +337,8 @@ restart:;
 			return -1;
 		}
 		/* Dangling: create its target instead, as the container would see it. */
-		ssize_t l = readlinkat(pfd, name, link, sizeof(link) - 1);
-		close_keep_errno(pfd);
-		if (l <= 0)
-			return l == 0 ? (errno = ENOENT, -1) : -1;
-		link[l] = 0;
+		if (read_link_and_close(pfd, name, link) < 0)
+			return -1;
 		if (++hops > MAX_HOPS) {
 			errno = ELOOP;
 			return -1;
@@ -372,11 +380,8 @@ int tsctr_create_in_root(int root_fd, const char *path, unsigned mode, unsigned 
 			return -1;
 		}
 		/* It exists yet did not resolve: a dangling symlink. Create its target. */
-		ssize_t l = readlinkat(pfd, base, link, sizeof(link) - 1);
-		close_keep_errno(pfd);
-		if (l <= 0)
-			return l == 0 ? (errno = ENOENT, -1) : -1;
-		link[l] = 0;
+		if (read_link_and_close(pfd, base, link) < 0)
+			return -1;
 		if ((how & TSCTR_RESOLVE_NO_SYMLINKS) || hops >= MAX_HOPS) {
 			errno = ELOOP;
 			return -1;
