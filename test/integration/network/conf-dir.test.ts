@@ -5,35 +5,28 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
-import { addressOf, cleanupNet, HAVE_CNI, httpGetRetry, iptablesLines, reservations, vethsOn, type TestNet } from './net-helper.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
+import { addressOf, cniTest, httpGetRetry, iptablesLines, networkSuite, reservations, type TestNet, vethsOn } from './net-helper.js';
 
 const NET: TestNet = { name: 'netold', bridge: 'tsnet-old', subnet: '10.213.207.0/24', gateway: '10.213.207.1' };
 const PORT = 38573;
-let env: Env;
-let conf: string;
-
-test.before(() => {
-  env = new Env('net-confdir');
-  conf = mkdtempSync('/tmp/tsctr-net-confdir-');
-  writeFileSync(join(conf, '50-old.conflist'), JSON.stringify({
-    cniVersion: '0.4.0', name: NET.name,
-    plugins: [
-      { type: 'bridge', bridge: NET.bridge, isGateway: true, ipMasq: true, ipam: { type: 'host-local', subnet: NET.subnet, dataDir: join(env.state, 'cni', 'host-local') } },
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-    ],
-  }));
-  if (process.geteuid?.() === 0 && HAVE_CNI) env.importFixture();
-});
-test.after(() => {
-  cleanupNet(env, [NET]);
-  rmSync(conf, { recursive: true, force: true });
+const conf = mkdtempSync('/tmp/tsctr-net-confdir-');
+// The network comes from an old-style conf file in its own directory, not from `tsctr network create`.
+const env = networkSuite('net-confdir', [], {
+  alsoRemove: [NET],
+  before: (env) => {
+    writeFileSync(join(conf, '50-old.conflist'), JSON.stringify({
+      cniVersion: '0.4.0', name: NET.name,
+      plugins: [
+        { type: 'bridge', bridge: NET.bridge, isGateway: true, ipMasq: true, ipam: { type: 'host-local', subnet: NET.subnet, dataDir: join(env.state, 'cni', 'host-local') } },
+        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+      ],
+    }));
+  },
+  after: () => rmSync(conf, { recursive: true, force: true }),
 });
 
-const t = HAVE_CNI ? rootTest : (_: typeof test, name: string) => { console.log(`  SKIP ${name}: containernetworking-plugins or iptables not installed`); };
-
-t(test, 'a 0.4.0 conflist from --cni-conf-dir: run, publish, check, remove; network rm leaves it alone', async () => {
+cniTest(test, 'a 0.4.0 conflist from --cni-conf-dir: run, publish, check, remove; network rm leaves it alone', async () => {
   const ls = env.run(['network', 'ls', '--cni-conf-dir', conf]);
   assert.match(ls.stdout, new RegExp(`netold +tsnet-old +10\\.213\\.207\\.0/24 +bridge,portmap +${conf}/50-old\\.conflist`));
   const fg = env.run(['run', '--rm', '--net', NET.name, '--cni-conf-dir', conf, FIXTURE_REF, 'net-o1', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);

@@ -3,25 +3,13 @@
 // its own bridge and subnet, so the machine's real tsctr0 is never touched.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
-import { addressOf, cleanupNet, HAVE_CNI, iptablesLines, makeNetwork, reservations, until, vethsOn, type TestNet } from './net-helper.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
+import { addressOf, cniTest, iptablesLines, networkSuite, reservations, type TestNet, until, vethsOn } from './net-helper.js';
 
 const NET: TestNet = { name: 'tsctr0', bridge: 'tsnet-def', subnet: '10.213.202.0/24', gateway: '10.213.202.1' };
-let env: Env;
+const env = networkSuite('net-default', [NET]);
 
-test.before(() => {
-  env = new Env('net-default');
-  if (process.geteuid?.() === 0 && HAVE_CNI) {
-    env.importFixture();
-    makeNetwork(env, NET);
-  }
-});
-test.after(() => cleanupNet(env, [NET]));
-
-const t = HAVE_CNI ? rootTest : (_: typeof test, name: string) => { console.log(`  SKIP ${name}: containernetworking-plugins or iptables not installed`); };
-
-t(test, 'two containers on the default network reach each other by address', async () => {
+cniTest(test, 'two containers on the default network reach each other by address', async () => {
   const a = env.run(['run', '-d', '--cni', FIXTURE_REF, 'net-a', 'sh', '-c', 'mkdir -p /w && echo from-net-a > /w/index.html && exec httpd -f -p 80 -h /w']);
   assert.is(a.code, 0, a.stderr);
   const ipA = addressOf(env, 'net-a')!;

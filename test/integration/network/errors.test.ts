@@ -4,30 +4,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
 import { createServer } from 'node:net';
-import { cleanupNet, HAVE_CNI, iptablesLines, makeNetwork, reservations, vethsOn, type TestNet } from './net-helper.js';
+import { cniTest, iptablesLines, networkSuite, reservations, type TestNet, vethsOn } from './net-helper.js';
 
 const BAD: TestNet = { name: 'netbad', bridge: 'tsnet-bad', subnet: '10.213.205.0/24', gateway: '10.213.205.1' };
 const OK: TestNet = { name: 'neterr', bridge: 'tsnet-err', subnet: '10.213.208.0/24', gateway: '10.213.208.1' };
-let env: Env;
-let conf: string;
-
-test.before(() => {
-  env = new Env('net-errors');
-  conf = mkdtempSync('/tmp/tsctr-net-errors-cni-');
-  if (process.geteuid?.() === 0 && HAVE_CNI) {
-    env.importFixture();
-    makeNetwork(env, OK);
-  }
-});
-test.after(() => {
-  cleanupNet(env, [BAD, OK]);
-  rmSync(conf, { recursive: true, force: true });
-});
-
-const t = HAVE_CNI ? rootTest : (_: typeof test, name: string) => { console.log(`  SKIP ${name}: containernetworking-plugins or iptables not installed`); };
+const conf = mkdtempSync('/tmp/tsctr-net-errors-cni-');
+const env = networkSuite('net-errors', [OK], { alsoRemove: [BAD], after: () => rmSync(conf, { recursive: true, force: true }) });
 
 function nothingLeft(id: string): void {
   assert.is(env.run(['containers', 'ls', '-q']).stdout, '', 'no container record');
@@ -35,7 +19,7 @@ function nothingLeft(id: string): void {
   assert.ok(!existsSync(dir) || readdirSync(dir).length === 0, `task dir left: ${existsSync(dir) ? readdirSync(dir).join(',') : ''}`);
 }
 
-t(test, 'flag mistakes are one line each and create nothing', () => {
+cniTest(test, 'flag mistakes are one line each and create nothing', () => {
   const cases: [string[], RegExp][] = [
     [['--cni', '--net-host'], /^tsctr: run net-e1: --cni \(or --net, -p\) and --net-host cannot be used together \(hint: /],
     [['-p', '99999:80'], /^tsctr: run net-e1: -p "99999:80": host port 99999 is out of range \(1-65535\) \(hint: use -p/],
@@ -55,7 +39,7 @@ t(test, 'flag mistakes are one line each and create nothing', () => {
   }
 });
 
-t(test, 'a plugin that fails ADD: its code and msg in one line; everything undone', () => {
+cniTest(test, 'a plugin that fails ADD: its code and msg in one line; everything undone', () => {
   mkdirSync(join(conf, 'd'), { recursive: true });
   // host-local refuses a range start outside the subnet.
   writeFileSync(join(conf, 'd', '10-bad.conflist'), JSON.stringify({
@@ -72,7 +56,7 @@ t(test, 'a plugin that fails ADD: its code and msg in one line; everything undon
   assert.equal(iptablesLines('net-e2-'), []);
 });
 
-t(test, 'a launch that fails after the network was set up undoes the network', () => {
+cniTest(test, 'a launch that fails after the network was set up undoes the network', () => {
   const r = env.run(['run', '--net', OK.name, '-p', '38574:80', FIXTURE_REF, 'net-e4', 'nothere']);
   assert.is(r.code, 127);
   assert.match(r.stderr, /^tsctr: run net-e4: step \d+ execve\("nothere"/);
@@ -82,7 +66,7 @@ t(test, 'a launch that fails after the network was set up undoes the network', (
   assert.equal(iptablesLines('net-e4-'), []);
 });
 
-t(test, 'a host port published by another container, or listened on by the host, is refused before ADD', async () => {
+cniTest(test, 'a host port published by another container, or listened on by the host, is refused before ADD', async () => {
   assert.is(env.run(['run', '-d', '--net', OK.name, '-p', '38575:80', FIXTURE_REF, 'net-e5', 'httpd', '-f', '-p', '80']).code, 0);
   const again = env.run(['run', '--net', OK.name, '-p', '38575:8080', FIXTURE_REF, 'net-e6', 'true']);
   assert.is(again.code, 1);
@@ -101,7 +85,7 @@ t(test, 'a host port published by another container, or listened on by the host,
   assert.equal(vethsOn(OK.bridge), []);
 });
 
-t(test, 'network commands: bad names, clashing subnets, check without a network', () => {
+cniTest(test, 'network commands: bad names, clashing subnets, check without a network', () => {
   const cases: [string[], RegExp][] = [
     [['network', 'create', 'bad/name'], /invalid network name/],
     [['network', 'create', 'netx', '--subnet', '10.213.206.1/24'], /host bits are set; did you mean 10\.213\.206\.0\/24\?/],

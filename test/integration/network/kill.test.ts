@@ -5,33 +5,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
-import { addressOf, cleanupNet, HAVE_CNI, iptablesLines, makeNetwork, PLUGINS_DIR, procAlive, reservations, until, vethsOn, type TestNet } from './net-helper.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
+import { addressOf, cniTest, iptablesLines, networkSuite, PLUGINS_DIR, procAlive, reservations, type TestNet, until, vethsOn } from './net-helper.js';
 
 const NET: TestNet = { name: 'netkill', bridge: 'tsnet-kill', subnet: '10.213.203.0/24', gateway: '10.213.203.1' };
 const SLOW: TestNet = { name: 'netslow', bridge: 'tsnet-slow', subnet: '10.213.204.0/24', gateway: '10.213.204.1' };
-let env: Env;
-let extra: string;
-
-test.before(() => {
-  env = new Env('net-kill');
-  extra = mkdtempSync('/tmp/tsctr-net-kill-cni-');
-  if (process.geteuid?.() === 0 && HAVE_CNI) {
-    env.importFixture();
-    makeNetwork(env, NET);
-  }
-});
-test.after(() => {
-  // The slow plugin of the second test, if a failure left it running.
-  try { process.kill(Number(readFileSync(join(extra, 'slow.pid'), 'utf8')), 'SIGKILL'); } catch { /* gone */ }
-  cleanupNet(env, [NET, SLOW]);
-  rmSync(extra, { recursive: true, force: true });
+const extra = mkdtempSync('/tmp/tsctr-net-kill-cni-');
+const env = networkSuite('net-kill', [NET], {
+  alsoRemove: [SLOW],
+  after: () => {
+    // The slow plugin of the second test, if a failure left it running.
+    try { process.kill(Number(readFileSync(join(extra, 'slow.pid'), 'utf8')), 'SIGKILL'); } catch { /* gone */ }
+    rmSync(extra, { recursive: true, force: true });
+  },
 });
 
-const t = HAVE_CNI ? rootTest : (_: typeof test, name: string) => { console.log(`  SKIP ${name}: containernetworking-plugins or iptables not installed`); };
-
-t(test, 'a SIGKILLed foreground run: the next command runs CNI DEL; no veth, reservation or rule is left', async () => {
+cniTest(test, 'a SIGKILLed foreground run: the next command runs CNI DEL; no veth, reservation or rule is left', async () => {
   const cli = env.spawn(['run', '--net', NET.name, '-p', '38572:80', FIXTURE_REF, 'net-k1', 'sleep', '600'], { stdio: 'ignore' });
   try {
     const pid = await until(() => (JSON.parse(env.run(['tasks', 'ls', '--json']).stdout || '[]') as { id: string; pid: number }[]).find((r) => r.id === 'net-k1')?.pid, 'net-k1 to run');
@@ -59,7 +48,7 @@ if [ "$CNI_COMMAND" = ADD ]; then echo $$ > ${dir}/slow.pid; exec sleep 600; fi
 exit 0
 `;
 
-t(test, 'a tsctr SIGKILLed while a plugin runs ADD: its network record is found and undone', async () => {
+cniTest(test, 'a tsctr SIGKILLed while a plugin runs ADD: its network record is found and undone', async () => {
   const bin = join(extra, 'bin');
   const conf = join(extra, 'net.d');
   mkdirSync(bin);

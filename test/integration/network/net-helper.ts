@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { test, type Test } from 'uvu';
+import { rootTest } from '../../helpers/root.js';
 import { Env } from '../../helpers/tsctr.js';
 
 export const PLUGINS_DIR = ['/usr/lib/cni', '/opt/cni/bin'].find((d) => existsSync(join(d, 'bridge')));
@@ -88,4 +90,30 @@ export function readIn(env: Env, id: string, path: string): string {
 
 export function procAlive(pid: number): boolean {
   try { readFileSync(`/proc/${pid}/stat`); return true; } catch { return false; }
+}
+
+/** A test that needs root, the CNI plugins and iptables; says why it skips otherwise. */
+export function cniTest(t: Test, name: string, fn: () => void | Promise<void>): void {
+  if (HAVE_CNI) rootTest(t, name, fn);
+  else console.log(`  SKIP ${name}: containernetworking-plugins or iptables not installed (apt-get install containernetworking-plugins iptables)`);
+}
+
+/**
+ * The set-up the network files share: a throwaway root with the fixture
+ * imported and `nets` made before the tests (root and CNI only), and after
+ * them `after()`, then every container and every network of `nets` and
+ * `alsoRemove` removed, even when a test failed.
+ */
+export function networkSuite(name: string, nets: TestNet[], o: { alsoRemove?: TestNet[]; before?: (env: Env) => void; after?: () => void } = {}): Env {
+  const env = new Env(name);
+  test.before(() => {
+    o.before?.(env);
+    if (process.geteuid?.() !== 0 || !HAVE_CNI) return;
+    env.importFixture();
+    for (const n of nets) makeNetwork(env, n);
+  });
+  test.after(() => {
+    try { o.after?.(); } finally { cleanupNet(env, [...nets, ...(o.alsoRemove ?? [])]); }
+  });
+  return env;
 }

@@ -4,26 +4,14 @@
 // container is removed, its network goes with it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
-import { addressOf, cleanupNet, HAVE_CNI, httpGetRetry, iptablesLines, makeNetwork, readIn, reservations, vethsOn, type TestNet } from './net-helper.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
+import { addressOf, cniTest, httpGetRetry, iptablesLines, makeNetwork, networkSuite, readIn, reservations, type TestNet, vethsOn } from './net-helper.js';
 
 const NET: TestNet = { name: 'netpub', bridge: 'tsnet-pub', subnet: '10.213.201.0/24', gateway: '10.213.201.1' };
 const PORT = 38571;
-let env: Env;
+const env = networkSuite('net-publish', [NET]);
 
-test.before(() => {
-  env = new Env('net-publish');
-  if (process.geteuid?.() === 0 && HAVE_CNI) {
-    env.importFixture();
-    makeNetwork(env, NET);
-  }
-});
-test.after(() => cleanupNet(env, [NET]));
-
-const t = HAVE_CNI ? rootTest : (_: typeof test, name: string) => { console.log(`  SKIP ${name}: containernetworking-plugins or iptables not installed (apt-get install containernetworking-plugins iptables)`); };
-
-t(test, 'httpd with -p answers on 127.0.0.1 and the gateway address; removing the container removes its network', async () => {
+cniTest(test, 'httpd with -p answers on 127.0.0.1 and the gateway address; removing the container removes its network', async () => {
   const run = env.run(['run', '-d', '--net', NET.name, '-p', `${PORT}:80`, '--hostname', 'web', FIXTURE_REF, 'net-web1', 'sh', '-c', 'mkdir -p /w && echo hello-from-net-web1 > /w/index.html && exec httpd -f -p 80 -h /w']);
   assert.is(run.code, 0, run.stderr);
   const ip = addressOf(env, 'net-web1');
@@ -62,7 +50,7 @@ t(test, 'httpd with -p answers on 127.0.0.1 and the gateway address; removing th
   makeNetwork(env, NET);
 });
 
-t(test, 'tasks rm of a stopped detached container runs CNI DEL', async () => {
+cniTest(test, 'tasks rm of a stopped detached container runs CNI DEL', async () => {
   assert.is(env.run(['run', '-d', '--net', NET.name, FIXTURE_REF, 'net-short', 'true']).code, 0);
   for (let i = 0; i < 100 && !/STOPPED/.test(env.run(['tasks', 'ls']).stdout); i++) await new Promise((r) => setTimeout(r, 50));
   assert.is(vethsOn(NET.bridge).length, 1, 'a stopped task keeps its network until it is deleted, as its rootfs');
