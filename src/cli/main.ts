@@ -30,6 +30,7 @@ export const GROUPS: Group[] = [
   { command: 'network', aliases: ['networks', 'net'], describe: 'manage CNI networks', load: () => import('./commands/network.js') },
   { command: 'oci', describe: 'OCI runtime spec tools', load: () => import('./commands/oci.js') },
   { command: 'run', describe: 'run a container', load: () => import('./commands/run.js') },
+  { command: 'events', aliases: ['event'], describe: 'print events as commands record them (follows the journal)', load: () => import('./commands/events.js') },
   { command: 'check', describe: 'check that this machine can run containers', load: () => import('./commands/check.js') },
   { command: 'version', describe: 'print versions of tsctr and its parts', load: () => import('./commands/version.js') },
 ];

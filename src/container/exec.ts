@@ -2,6 +2,7 @@
 // container's namespaces (the pid namespace through the parent, for its
 // child), its cgroup, and takes its credentials, capabilities and seccomp
 // filter, then runs in the foreground like `run` does.
+import { randomBytes } from 'node:crypto';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { Sys } from '../sys/index.js';
 import { createExecPlan } from '../oci/plan/exec.js';
@@ -15,6 +16,7 @@ import { mergeEnv } from './spec-builder.js';
 import { ContainerStore } from './store.js';
 import { describeStatus, exitCodeOf, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
 import { Teardown } from './teardown.js';
+import { recordEvent } from './events/index.js';
 
 export interface ExecRequest {
   root: string;
@@ -27,6 +29,8 @@ export interface ExecRequest {
   env: string[];
   cwd?: string;
   user?: string;
+  /** The exec process's id in events (ctr's --exec-id); default exec-<8 hex>. */
+  execId?: string;
   trace?: (line: string) => void;
   notice: (line: string) => void;
 }
@@ -47,8 +51,10 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
   spec.process = proc;
   // The container's own /etc/passwd, opened inside its root (the native in-root resolver) as the kernel shows it.
   if (req.user) applyUserFlag(spec, req.user, `/proc/${task.pid}/root`, { sys: req.sys });
+  const execId = req.execId ?? `exec-${randomBytes(4).toString('hex')}`;
   const td = new Teardown();
   try {
+    await recordEvent(req.root, req.namespace, '/tasks/exec-added', { container_id: req.id, exec_id: execId });
     // -t: the container allocates the pty on its own devpts, after joining its
     // mount namespace, and sends us the master; nothing of the container's
     // tree is opened from the host.
@@ -63,8 +69,10 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
     });
     const io = term ? await term.receive(launched) : passThroughIo();
     req.trace?.(`exec pid ${launched.pid} running in container ${req.id}`);
+    await recordEvent(req.root, req.namespace, '/tasks/exec-started', { container_id: req.id, exec_id: execId, pid: launched.pid });
     const status = await superviseProcess(req.sys, launched, io, td);
     req.trace?.(`exited: ${describeStatus(status)}`);
+    await recordEvent(req.root, req.namespace, '/tasks/exit', { container_id: req.id, id: execId, pid: launched.pid, exit_status: exitCodeOf(status), exited_at: new Date().toISOString() });
     return exitCodeOf(status);
   } finally {
     for (const e of await td.run()) req.notice(`cleanup: ${e.message}`);

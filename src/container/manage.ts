@@ -1,18 +1,19 @@
 // containers ls/rm/info and tasks ls/kill/ps/metrics: reading and changing
 // what `run` recorded. Dead tasks of killed tsctr processes are cleaned up
 // (and reported) by whichever of these first touches them.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { SIGNALS } from '../sys/constants.js';
 import type { Sys } from '../sys/index.js';
 import { cleanupLeftover, releaseTask } from './cleanup.js';
 import { readExitFile } from './monitor.js';
-import type { WaitStatus } from '../sys/index.js';
+import { exitCodeOf, type WaitStatus } from '../sys/index.js';
 import { openCgroupByPath, type Metric } from './cgroup.js';
 import { signalAll, signalTask } from './signal.js';
 import { thawAfterKill } from './pause.js';
 import { describeTask, monitorAlive, readTaskFacts, type TaskStatus } from './task-state.js';
+import { recordEvent } from './events/index.js';
 import { ContainerStore, isLeftover, isTaskAlive, type ContainerRecord, type TaskState } from './store.js';
 
 export interface Manager {
@@ -70,7 +71,9 @@ export async function deleteTask(m: Manager, id: string, force: boolean): Promis
   // The monitor writes the status right after the container is reaped (a killed monitor never will).
   for (let i = 0; watched && i < 50 && t.exitFile && !readExitFile(t.exitFile); i++) await new Promise((r) => setTimeout(r, 20));
   const status = t.exitFile ? readExitFile(t.exitFile) : undefined;
+  const exitedAt = exitTime(t.exitFile);
   await releaseTask(m.store, t, m.sys);
+  await recordEvent(m.store.root, m.store.namespace, '/tasks/delete', { container_id: id, id, pid: t.pid, exit_status: status ? exitCodeOf(status) : 255, exited_at: exitedAt });
   return status;
 }
 
@@ -84,9 +87,16 @@ export async function removeContainer(m: Manager, id: string, force: boolean): P
   if (c.snapshotter && c.snapshotKey) {
     const { getSnapshotter } = await import('../snapshot/index.js');
     const sn = getSnapshotter(m.store.root, c.snapshotter, m.sys).withNamespace(m.store.namespace);
-    await sn.remove(c.snapshotKey).catch((e: Error) => { if (!/not found/i.test(e.message)) throw e; });
+    const removed = await sn.remove(c.snapshotKey).then(() => true, (e: Error) => { if (!/not found/i.test(e.message)) throw e; return false; });
+    if (removed) await recordEvent(m.store.root, m.store.namespace, '/snapshot/remove', { key: c.snapshotKey, snapshotter: c.snapshotter });
   }
   m.store.remove(id);
+  await recordEvent(m.store.root, m.store.namespace, '/containers/delete', { id });
+}
+
+/** When the monitor wrote the exit file (the container's exit), RFC 3339; now when unknown. */
+function exitTime(exitFile: string | undefined): string {
+  try { return exitFile ? statSync(exitFile).mtime.toISOString() : new Date().toISOString(); } catch { return new Date().toISOString(); }
 }
 
 /** A network record without task state: its tsctr was killed while setting the network up. */

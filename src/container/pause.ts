@@ -5,6 +5,7 @@ import { FailedPreconditionError, NotFoundError } from '../errors.js';
 import { isFrozenState, openCgroupByPath, type ContainerCgroup } from './cgroup.js';
 import { liveTask, type Manager } from './manage.js';
 import type { TaskState } from './store.js';
+import { recordEvent } from './events/index.js';
 
 async function freezerOf(m: Manager, id: string, op: string): Promise<{ t: TaskState; cg: ContainerCgroup; state: string }> {
   const t = await liveTask(m, id);
@@ -23,6 +24,7 @@ export async function pauseTask(m: Manager, id: string): Promise<void> {
   await cg.freeze();
   const now = cg.freezerState();
   if (!isFrozenState(now) || now === 'FREEZING') throw new FailedPreconditionError(`pause ${id}: freezer of ${cg.path} is ${now} after waiting`, { hint: `try again, or tsctr tasks resume ${id}` });
+  await recordEvent(m.store.root, m.store.namespace, '/tasks/paused', { container_id: id });
 }
 
 export async function resumeTask(m: Manager, id: string): Promise<void> {
@@ -30,6 +32,7 @@ export async function resumeTask(m: Manager, id: string): Promise<void> {
   if (!isFrozenState(state)) throw new FailedPreconditionError(`resume ${id}: the task is not paused (freezer ${state})`);
   await cg.thawSettled();
   m.store.saveTask({ ...t, paused: false });
+  await recordEvent(m.store.root, m.store.namespace, '/tasks/resumed', { container_id: id });
 }
 
 /** After SIGKILL to a paused task: thaw so the kill takes effect (a frozen v1 task dies only once thawed), as containerd does. */

@@ -12,6 +12,8 @@ export interface PreparedRootfs {
   imageConfig?: ImageConfig['config'];
   snapshotter: string | null;
   snapshotKey: string | null;
+  /** The committed snapshot the active one is prepared on (the image's chain ID), once mounted. */
+  parent?: string;
   /** Creates the active snapshot and mounts it at path; false when there was nothing to mount. */
   mount(): Promise<boolean>;
   /** Removes the active snapshot (run --rm, containers rm). */
@@ -53,6 +55,7 @@ export async function prepareRootfs(req: RootfsRequest): Promise<PreparedRootfs>
     async mount() {
       const { chainId } = await unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys });
       const mounts = await sn.prepare(req.id, chainId, { labels: { 'tsctr/container': req.id } });
+      r.parent = chainId;
       try {
         mkdirSync(req.target, { recursive: true });
         mountAll(mounts, req.target, req.sys);

@@ -25,6 +25,7 @@ import { cleanupLeftover } from './cleanup.js';
 import { applySeccompFlags, applyUserFlag } from './process-options.js';
 import { applyNetworkToSpec, parseNetworkFlags, type NetworkFlags } from './network/attach.js';
 import { writeIdMaps } from '../oci/id-maps.js';
+import { recordEvent } from './events/index.js';
 
 export interface RunRequest {
   root: string;
@@ -64,6 +65,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
   else await cleanupNetworkOnly(store, flags.id, sys, req.notice);
   const td = new Teardown();
   let status: WaitStatus | undefined;
+  let created = false, snapshotPrepared = false, exitedAt = '', taskPid = 0;
   const t0 = performance.now();
   const phase = (what: string) => req.trace?.(`[${(performance.now() - t0).toFixed(1).padStart(8)} ms] ${what}`);
   try {
@@ -87,6 +89,8 @@ export async function runContainer(req: RunRequest): Promise<number> {
     // Atomic under the namespace's lock; until it succeeds nothing of ours exists, so a
     // loser of a same-id race leaves before its teardown could touch the winner's.
     await store.create(record);
+    created = true;
+    await recordEvent(req.root, req.namespace, '/containers/create', { id: flags.id, image: req.image ?? '', runtime: { name: 'tsctr' } });
     // A container that never started is not kept, --rm or not: nothing half-made is left.
     let started = false;
     td.push('remove container', () => { if (req.rm || !started) store.remove(flags.id); });
@@ -94,6 +98,8 @@ export async function runContainer(req: RunRequest): Promise<number> {
     // The snapshot is mounted and recorded before anything can fail after it.
     const mounted = await rootfs.mount();
     if (mounted) phase(`snapshot ${rootfs.snapshotKey} (${rootfs.snapshotter}) mounted at ${rootfs.path}`);
+    snapshotPrepared = mounted;
+    if (mounted) await recordEvent(req.root, req.namespace, '/snapshot/prepare', { key: rootfs.snapshotKey!, parent: rootfs.parent ?? '', snapshotter: rootfs.snapshotter! });
     td.push('remove snapshot', async () => { if (req.rm || !started) await rootfs.remove(); });
     td.push('unmount rootfs', () => releaseRootfs(rootfs, sys));
     // Names in --user and the image's User are looked up in the image's own /etc/passwd.
@@ -153,6 +159,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
         });
         started = true;
         store.saveTask({ ...taskBase, pid, startTime: processStartTime(pid) ?? '', detached: true, monitorPid, exitFile, logFile });
+        await recordTaskStart(req, pid, { stdin: '/dev/null', stdout: logFile, stderr: logFile, terminal: false });
         phase(`pid ${pid} running detached (monitor pid ${monitorPid}); output in ${logFile}`);
       } finally {
         closeSync(devnull);
@@ -176,17 +183,35 @@ export async function runContainer(req: RunRequest): Promise<number> {
     started = true;
     const io: ContainerIo = term ? await term.receive(launched) : passThroughIo();
     const { pid } = launched;
+    taskPid = pid;
     const task: TaskState = { ...taskBase, pid, startTime: processStartTime(pid) ?? '' };
     store.saveTask(task);
+    await recordTaskStart(req, pid, { stdin: '', stdout: '', stderr: '', terminal: flags.tty });
     phase(`pid ${pid} running (launch took ${(Number(process.hrtime.bigint() - launchStart) / 1e6).toFixed(1)} ms)`);
     status = await superviseProcess(sys, launched, io, td);
+    exitedAt = new Date().toISOString();
+    await recordEvent(req.root, req.namespace, '/tasks/exit', { container_id: flags.id, id: flags.id, pid, exit_status: exitCodeOf(status), exited_at: exitedAt });
     phase(`exited: ${describeStatus(status)}`);
     return exitCodeOf(status);
   } finally {
     const errors = await td.run();
     phase('torn down');
+    if (status) await recordEvent(req.root, req.namespace, '/tasks/delete', { container_id: flags.id, id: flags.id, pid: taskPid, exit_status: exitCodeOf(status), exited_at: exitedAt });
+    if (created && !store.find(flags.id)) await recordContainerDelete(req, flags.id, snapshotPrepared);
     for (const e of errors) req.notice(`cleanup: ${e.message}`);
   }
+}
+
+async function recordTaskStart(req: RunRequest, pid: number, io: { stdin: string; stdout: string; stderr: string; terminal: boolean }): Promise<void> {
+  const id = req.flags.id;
+  await recordEvent(req.root, req.namespace, '/tasks/create', { container_id: id, bundle: new ContainerStore(req.root, req.state, req.namespace).taskDir(id), rootfs: [], io, pid });
+  await recordEvent(req.root, req.namespace, '/tasks/start', { container_id: id, pid });
+}
+
+/** run --rm, or a run that failed before its task started: the snapshot (when there was one) and the record are gone. */
+async function recordContainerDelete(req: RunRequest, id: string, hadSnapshot: boolean): Promise<void> {
+  if (hadSnapshot) await recordEvent(req.root, req.namespace, '/snapshot/remove', { key: id, snapshotter: req.snapshotter });
+  await recordEvent(req.root, req.namespace, '/containers/delete', { id });
 }
 
 /** The network record of a tsctr killed before it saved the task state. */

@@ -4,6 +4,7 @@ import type { GlobalArgs } from '../context.js';
 import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, listFormatOf, platformsOf, remoteOptionsOf, type ListArgs, type PlatformArgs, type RegistryArgs } from '../flags.js';
 import { formatAge, formatSize, printList } from '../render.js';
 import { Progress } from '../progress.js';
+import { recordEvent } from '../../container/events/index.js';
 
 type A<T = object> = GlobalArgs & T;
 // Only the two stores: image/index.js would also load tar and the registry client.
@@ -49,6 +50,7 @@ async function removeCommand(a: A<{ digests: string[] }>): Promise<void> {
   const { store } = await stores(a.root);
   for (const d of a.digests) {
     await store.delete(d);
+    await recordEvent(a.root, a.namespace, '/content/delete', { digest: d });
     process.stdout.write(d + '\n');
   }
 }
@@ -76,6 +78,7 @@ async function pruneCommand(a: A<{ 'dry-run': boolean; ingests: boolean }>): Pro
   const { collectGarbage } = await import('../../image/gc.js');
   const { store, images } = await stores(a.root);
   const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target), { dryRun: a['dry-run'], ingests: a.ingests, onWait: () => process.stderr.write('tsctr: waiting for running pulls and imports to finish…\n') });
+  if (!a['dry-run']) for (const b of r.removed) await recordEvent(a.root, a.namespace, '/content/delete', { digest: b.digest });
   for (const b of r.removed) process.stdout.write(`${a['dry-run'] ? 'would remove' : 'removed'} ${b.digest} (${formatSize(b.size)})\n`);
   for (const i of r.removedIngests) process.stdout.write(`${a['dry-run'] ? 'would remove' : 'removed'} ingest ${i}\n`);
   process.stdout.write(`${r.removed.length} blob(s), ${formatSize(r.removed.reduce((s, b) => s + b.size, 0))}; kept ${r.kept}\n`);

@@ -6,6 +6,7 @@ import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, l
 import { formatSize, printJson, printList } from '../render.js';
 import { Progress } from '../progress.js';
 import type { Platform } from '../../descriptor/index.js';
+import { recordEvent } from '../../container/events/index.js';
 
 type A<T = object> = GlobalArgs & T;
 // Only the two stores: image/index.js would also load tar and the registry client.
@@ -80,6 +81,7 @@ async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'sk
   const progress = new Progress({ quiet: a.quiet, out: process.stdout });
   progress.note(`${a.ref}: resolving`);
   const platforms = await platformsOf(a);
+  const before = await images.find(a.namespace, parseReference(a.ref).toString()).catch(() => undefined);
   const log = a.debug ? (l: string) => process.stderr.write(`debug: ${l}\n`) : undefined;
   // This host's image is unpacked while it downloads; unpackPulled then does whatever that did not commit.
   const live = a['skip-unpack'] || platforms ? undefined : await unpackWhilePulling(a, store, log);
@@ -87,6 +89,7 @@ async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'sk
     .catch((err: unknown) => { live?.abort(err as Error); throw err; });
   await live?.finish();
   progress.finish();
+  await recordEvent(a.root, a.namespace, before ? '/images/update' : '/images/create', { name: r.name, labels: (await images.find(a.namespace, r.name))?.labels ?? {} });
   const unpacked = a['skip-unpack'] ? undefined : await unpackPulled(a.root, a.namespace, r.name, a.snapshotter, a.quiet, undefined, live?.streamed());
   if (a.quiet) process.stdout.write(r.name + '\n');
   else process.stdout.write(`${r.name}: ${r.target.digest} (fetched ${r.fetched}, existed ${r.existed}, ${formatSize(r.bytes)})${unpacked ? `; ${unpacked}` : ''}\n`);
@@ -150,11 +153,13 @@ async function removeCommand(a: A<{ refs: string[]; sync: boolean }>): Promise<v
   for (const ref of a.refs) {
     const rec = await findImage(images, a.namespace, ref);
     await images.delete(a.namespace, rec.name);
+    await recordEvent(a.root, a.namespace, '/images/delete', { name: rec.name });
     process.stdout.write(rec.name + '\n');
   }
   if (!a.sync) return;
   const { collectGarbage } = await import('../../image/gc.js');
   const r = await collectGarbage(store, async () => (await images.allTargets()).map((t) => t.image.target), { onWait: () => process.stderr.write('tsctr: waiting for running pulls and imports to finish…\n') });
+  for (const b of r.removed) await recordEvent(a.root, a.namespace, '/content/delete', { digest: b.digest });
   process.stdout.write(`removed ${r.removed.length} blob(s), ${formatSize(r.removed.reduce((s, b) => s + b.size, 0))}\n`);
 }
 
@@ -165,8 +170,10 @@ async function tagCommand(a: A<{ source: string; targets: string[]; force: boole
   const src = await findImage(images, a.namespace, a.source);
   for (const t of a.targets) {
     const name = parseReference(t).toString();
+    const existed = a.force && await images.find(a.namespace, name);
     if (a.force) await images.put(a.namespace, name, src.target);
     else await images.create(a.namespace, name, src.target, { ...src.labels });
+    await recordEvent(a.root, a.namespace, existed ? '/images/update' : '/images/create', { name, labels: (await images.find(a.namespace, name))?.labels ?? {} });
     process.stdout.write(name + '\n');
   }
 }
@@ -209,6 +216,7 @@ async function importCommand(a: A<PlatformArgs & { file: string; 'base-name'?: s
   // ctr unpacks the platform it imported: the first --platform, else this host's.
   const unpackFor = Array.isArray(platforms) ? platforms[0] : undefined;
   for (const f of found) {
+    await recordEvent(a.root, a.namespace, '/images/create', { name: f.name, labels: (await images.find(a.namespace, f.name))?.labels ?? {} });
     const note = a.unpack ? await unpackPulled(a.root, a.namespace, f.name, a.snapshotter, true, unpackFor) : undefined;
     const plats = f.platforms?.length ? `\t${f.platforms.join(',')}` : '';
     process.stdout.write(`${f.name}\t${f.target.digest}${plats}${note ? `\t${note}` : ''}\n`);
@@ -227,5 +235,6 @@ async function labelCommand(a: A<{ ref: string; labels: string[] }>): Promise<vo
   const { images } = await stores(a.root);
   const rec = await findImage(images, a.namespace, a.ref);
   const r = a.labels.length ? await images.setLabels(a.namespace, rec.name, parseLabels(a.labels)) : rec;
+  if (a.labels.length) await recordEvent(a.root, a.namespace, '/images/update', { name: r.name, labels: r.labels });
   for (const [k, v] of Object.entries(r.labels)) process.stdout.write(`${k}=${v}\n`);
 }

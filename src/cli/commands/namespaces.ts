@@ -6,6 +6,7 @@ import { addListFlags, listFormatOf, parseLabels, type ListArgs } from '../flags
 import { printList } from '../render.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { snapshotsHeldBy } from '../../snapshot/metadata.js';
+import { recordEvent } from '../../container/events/index.js';
 
 type A<T = object> = GlobalArgs & T;
 const imageStore = async (root: string) => new (await import('../../image/store.js')).ImageStore(root);
@@ -30,6 +31,7 @@ export default function register(y: Argv): Argv {
     async (a) => {
       const args = a as unknown as A<{ name: string; labels: string[] }>;
       await (await imageStore(args.root)).createNamespace(checkName(args.name), parseLabels(args.labels));
+      await recordEvent(args.root, args.name, '/namespaces/create', { name: args.name, labels: parseLabels(args.labels) });
     })
     .command('label <name> [labels..]', 'set labels on a namespace (key= removes)', (c) => c
       .positional('name', { type: 'string', demandOption: true })
@@ -37,6 +39,7 @@ export default function register(y: Argv): Argv {
     async (a) => {
       const args = a as unknown as A<{ name: string; labels: string[] }>;
       await (await imageStore(args.root)).setNamespaceLabels(checkName(args.name), parseLabels(args.labels));
+      await recordEvent(args.root, args.name, '/namespaces/update', { name: args.name, labels: parseLabels(args.labels) });
     })
     .command(['rm <names..>', 'remove', 'delete'], 'remove empty namespaces', (c) => c.positional('names', { type: 'string', array: true, demandOption: true }),
       async (a) => {
@@ -44,6 +47,7 @@ export default function register(y: Argv): Argv {
         const store = await imageStore(args.root);
         for (const n of args.names) {
           await store.removeNamespace(checkName(n), (ns) => snapshotsHeldBy(args.root, ns));
+          await recordEvent(args.root, n, '/namespaces/delete', { name: n });
           process.stdout.write(n + '\n');
         }
       })

@@ -8,6 +8,7 @@ import type { Info, Mount, Snapshotter } from '../../snapshot/index.js';
 import type { GlobalArgs } from '../context.js';
 import { addListFlags, listFormatOf, parseLabels, snapshotterOption, type ListArgs } from '../flags.js';
 import { formatSize, printJson, printList } from '../render.js';
+import { recordEvent } from '../../container/events/index.js';
 
 type A<T = object> = GlobalArgs & { snapshotter: string } & T;
 
@@ -48,12 +49,13 @@ export default function register(y: Argv): Argv {
     async (a) => {
       const args = a as unknown as A<{ name: string; key: string; label: string[] }>;
       await (await openSnapshotter(args)).commit(args.name, args.key, { labels: parseLabels(args.label) });
+      await recordEvent(args.root, args.namespace, '/snapshot/commit', { key: args.key, name: args.name, snapshotter: args.snapshotter });
     })
     .command(['rm <keys..>', 'remove', 'delete'], 'remove snapshots (refused while they have children)', (c) => c.positional('keys', { type: 'string', array: true, demandOption: true }),
       async (a) => {
         const args = a as unknown as A<{ keys: string[] }>;
         const sn = await openSnapshotter(args);
-        for (const k of args.keys) await sn.remove(k);
+        for (const k of args.keys) { await sn.remove(k); await recordEvent(args.root, args.namespace, '/snapshot/remove', { key: k, snapshotter: args.snapshotter }); }
       })
     .command('tree', 'show the snapshots as a tree of parents and children', (c) => c,
       async (a) => treeCommand(a as unknown as A))
@@ -85,6 +87,7 @@ async function listCommand(a: A<ListArgs>): Promise<void> {
 async function createCommand(verb: 'prepare' | 'view', a: A<{ key: string; parent?: string; target?: string; label: string[] }>): Promise<void> {
   const sn = await openSnapshotter(a);
   const mounts = await sn[verb](a.key, a.parent, { labels: parseLabels(a.label) });
+  await recordEvent(a.root, a.namespace, '/snapshot/prepare', { key: a.key, parent: a.parent ?? '', snapshotter: a.snapshotter });
   await printMounts(mounts, a.target);
 }
 

@@ -94,15 +94,15 @@ export default function register(y: Argv): Argv {
       .option('env', { alias: 'e', type: 'string', describe: 'add NAME=value (repeatable)' })
       .option('cwd', { type: 'string', describe: 'working directory (default: the container\'s)' })
       .option('user', { alias: 'u', type: 'string', describe: 'uid[:gid] or a name from the container\'s /etc/passwd' })
-      .option('exec-id', { type: 'string', describe: 'accepted for ctr compatibility' })
+      .option('exec-id', { type: 'string', describe: 'the exec process\'s id in events (default exec-<random>)' })
       .option('trace', { type: 'boolean', default: false, describe: 'print each launch step' }), async (argv) => {
-      const a = argv as unknown as GlobalArgs & { id: string; '--'?: string[]; tty: boolean; env?: string | string[]; cwd?: string; user?: string; trace: boolean };
+      const a = argv as unknown as GlobalArgs & { id: string; '--'?: string[]; tty: boolean; env?: string | string[]; cwd?: string; user?: string; 'exec-id'?: string; trace: boolean };
       setOperation(`tasks exec ${a.id}`);
       const { execInContainer } = await import('../../container/exec.js');
       const m = await openManager(a);
       process.exitCode = await execInContainer({
         root: a.root, state: a.state, namespace: a.namespace, sys: m.sys, id: a.id, args: (a['--'] ?? []).map(String),
-        tty: a.tty, env: ([] as string[]).concat(a.env ?? []), cwd: a.cwd, user: a.user, notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
+        tty: a.tty, env: ([] as string[]).concat(a.env ?? []), cwd: a.cwd, user: a.user, execId: a['exec-id'], notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
       });
     })
     .demandCommand(1, 'name a subcommand: ls, exec, kill, pause, resume, ps, metrics, logs, rm');
