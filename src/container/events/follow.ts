@@ -67,9 +67,10 @@ class Cursor {
     }
   }
 
-  close(): void {
+  /** finished: no more can be written to it (rotated away), so a line without its newline is damage, not a write in progress. */
+  close(finished = false): void {
     if (this.fd === undefined) return;
-    if (this.splitter!.pending()) this.bad.report(this.file, 'line without a newline at the end of a rotated journal');
+    if (finished && this.splitter!.pending()) this.bad.report(this.file, 'line without a newline at the end of a finished generation');
     closeSync(this.fd);
     this.fd = undefined;
   }
@@ -81,7 +82,7 @@ class Cursor {
     const c = new Cursor(this.o, this.bad);
     c.attach(fd, path, 0);
     c.drain();
-    c.close();
+    c.close(true);
   }
 }
 
@@ -144,7 +145,7 @@ function step(cur: Cursor): void {
       // Rotated: nothing more can be written to the old inode; read it to the end.
       const old = cur.ino;
       cur.drain();
-      cur.close();
+      cur.close(true);
       const prev = inoOf(previousPath(o.root));
       if (prev !== undefined && prev !== old && prev !== now) cur.readWhole(previousPath(o.root));
     }
