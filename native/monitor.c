@@ -33,6 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "monitor-io.h"
+
 #define MONITOR_MAGIC 0x4e4d5354u /* "TSMN" */
 
 int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32_t pidns_fd, uint8_t *out);
@@ -91,19 +93,31 @@ int main(void)
 		uint32_t magic, plan_len;
 		int64_t clone_flags;
 		uint32_t pidns_len, exit_len;
+		uint32_t io_mode, log_len, sock_len, log_kib;
 	} req;
-	if (read_full(0, &req, sizeof(req)) < 0 || req.magic != MONITOR_MAGIC || req.plan_len > (64u << 20) || req.pidns_len > 4095 || req.exit_len == 0 || req.exit_len > 4095)
+	if (read_full(0, &req, sizeof(req)) < 0 || req.magic != MONITOR_MAGIC || req.plan_len > (64u << 20) || req.pidns_len > 4095 || req.exit_len == 0 || req.exit_len > 4095 || req.log_len > 4095 || req.sock_len > 4095)
+		return 2;
+	if ((req.io_mode & 0xff) != MON_IO_PASS && (!req.log_len || !req.sock_len))
 		return 2;
 	uint8_t *plan = malloc(req.plan_len);
-	char pidns[4096], exit_path[4096];
-	if (!plan || read_full(0, plan, req.plan_len) < 0 || read_full(0, pidns, req.pidns_len) < 0 || read_full(0, exit_path, req.exit_len) < 0)
+	static char pidns[4096], exit_path[4096], log_path[4096], sock_path[4096];
+	if (!plan || read_full(0, plan, req.plan_len) < 0 || read_full(0, pidns, req.pidns_len) < 0 || read_full(0, exit_path, req.exit_len) < 0 || read_full(0, log_path, req.log_len) < 0 || read_full(0, sock_path, req.sock_len) < 0)
 		return 2;
 	pidns[req.pidns_len] = 0;
 	exit_path[req.exit_len] = 0;
+	log_path[req.log_len] = 0;
+	sock_path[req.sock_len] = 0;
 	/* The CLI may be gone before the container exits: never die of its SIGPIPE or its terminal. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 
+	/* First: the container's stdio ends take fds 3, 4 and 5, before anything else is opened. */
+	struct mon_io_config io = { req.io_mode, log_path, (uint64_t)req.log_kib << 10, sock_path };
+	if (mon_io_prepare(&io) < 0) {
+		int32_t e = -errno;
+		write_full(1, &e, sizeof(e));
+		return 1;
+	}
 	int pidns_fd = -1;
 	if (req.pidns_len) {
 		pidns_fd = open(pidns, O_RDONLY | O_CLOEXEC);
@@ -118,6 +132,7 @@ int main(void)
 	free(plan);
 	if (pidns_fd >= 0)
 		close(pidns_fd);
+	mon_io_spawned();
 	if (rc < 0) {
 		int32_t e = rc;
 		write_full(1, &e, sizeof(e));
@@ -125,7 +140,6 @@ int main(void)
 	}
 	int32_t pid = out[0];
 	int pidfd = out[1], sync_fd = out[2], report_fd = out[3];
-	close(pidfd);
 	if (write_full(1, &pid, sizeof(pid)) < 0)
 		goto abort_child;
 	char go;
@@ -154,16 +168,16 @@ int main(void)
 		dup2(devnull, 1);
 		dup2(devnull, 2);
 	}
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status = mon_io_serve(pid, pidfd);
 	record_exit(exit_path, status);
+	mon_io_finish(status);
 	return 0;
 
-abort_child:
+abort_child:;
+	int st = 0;
 	close(sync_fd); /* the child reads EOF and exits 126 */
 	close(report_fd);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	return 1;
 }

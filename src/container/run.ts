@@ -1,13 +1,13 @@
 // `tsctr run`: image → active snapshot → spec → plan → executor → wait →
 // teardown. Every resource taken is pushed on a Teardown so that a failure
 // at any step, a signal, or the container's exit leaves nothing behind.
-import { chmodSync, closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLONE } from '../sys/constants.js';
 import type { Sys, WaitStatus } from '../sys/index.js';
 import { describeOp, type PlanOp } from '../oci/launch-plan.js';
 import { describeStatus, exitCodeOf, formatStep, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
-import { launchDetached, MONITOR_STDIO } from './monitor.js';
+import { launchDetached, monitorIoFor } from './monitor.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createPlan, type Plan, type PlanOptions } from '../oci/plan/index.js';
 import { statSourceIsDir } from '../oci/plan/host.js';
@@ -57,7 +57,6 @@ export async function runContainer(req: RunRequest): Promise<number> {
   const { sys, flags } = req;
   if (!req.dryRun) requireRoot('run');
   if (req.detach && req.rm) throw new InvalidArgumentError('--rm and --detach cannot be used together', { hint: `remove a stopped container with tsctr containers rm ${flags.id}` });
-  if (req.detach && flags.tty) throw new InvalidArgumentError('--tty and --detach cannot be used together', { hint: `detach, then get a shell with tsctr tasks exec -t ${flags.id} sh` });
   const net = parseNetworkFlags(req.network, flags);
   const store = new ContainerStore(req.root, req.state, req.namespace);
   const left = store.getTask(flags.id);
@@ -144,27 +143,21 @@ export async function runContainer(req: RunRequest): Promise<number> {
     const taskBase = { id: flags.id, status: 'running' as const, rootfs: rootfs.path, rootfsMounted: mounted, cgroupsPath: spec.linux?.cgroupsPath, cliPid: process.pid, cliStartTime: processStartTime(process.pid) ?? '', startedAt: new Date().toISOString() };
 
     if (req.detach) {
-      // Output goes to a log file; stdin is /dev/null. The monitor keeps the container.
+      // The monitor keeps the container: it holds its terminal (-t) or its output pipes, logs
+      // them, and serves them on the attach socket; stdin is /dev/null without -t.
       const dir = store.taskDir(flags.id);
-      const logFile = join(dir, 'log');
       const exitFile = join(dir, 'exit');
-      const devnull = openSync('/dev/null', 'r');
-      const log = openSync(logFile, 'a', 0o640);
-      try {
-        const plan = planFor({ stdio: MONITOR_STDIO });
-        for (const w of plan.warnings) req.notice(`warning: ${w}`);
-        const { pid, monitorPid } = await launchDetached(withLoopback(plan.ops, plan.cloneFlags), {
-          cloneFlags: plan.cloneFlags, pidNamespacePath: plan.joinNamespaces[0]?.path, exitFile, stdio: [devnull, log, log],
-          trace: !!req.trace, onStep: req.trace ? (r) => req.trace!(formatStep(r)) : undefined, beforeStart: beforeStart(plan),
-        });
-        started = true;
-        store.saveTask({ ...taskBase, pid, startTime: processStartTime(pid) ?? '', detached: true, monitorPid, exitFile, logFile });
-        await recordTaskStart(req, pid, { stdin: '/dev/null', stdout: logFile, stderr: logFile, terminal: false });
-        phase(`pid ${pid} running detached (monitor pid ${monitorPid}); output in ${logFile}`);
-      } finally {
-        closeSync(devnull);
-        closeSync(log);
-      }
+      const mio = monitorIoFor(dir, { tty: flags.tty });
+      const plan = planFor(mio.plan);
+      for (const w of plan.warnings) req.notice(`warning: ${w}`);
+      const { pid, monitorPid } = await launchDetached(withLoopback(plan.ops, plan.cloneFlags), {
+        cloneFlags: plan.cloneFlags, pidNamespacePath: plan.joinNamespaces[0]?.path, exitFile, io: mio.io,
+        trace: !!req.trace, onStep: req.trace ? (r) => req.trace!(formatStep(r)) : undefined, beforeStart: beforeStart(plan),
+      });
+      started = true;
+      store.saveTask({ ...taskBase, pid, startTime: processStartTime(pid) ?? '', detached: true, monitorPid, exitFile, logFile: mio.logFile, attachSocket: mio.socketPath, tty: flags.tty });
+      await recordTaskStart(req, pid, { stdin: flags.tty ? mio.socketPath : '/dev/null', stdout: mio.logFile, stderr: mio.logFile, terminal: flags.tty });
+      phase(`pid ${pid} running detached (monitor pid ${monitorPid}); output in ${mio.logFile}`);
       td.forget();
       return 0;
     }

@@ -44,6 +44,9 @@ export interface TaskState {
   monitorPid?: number;
   exitFile?: string;
   logFile?: string;
+  /** run -d: the monitor's attach socket (tasks attach); tty when the task has a terminal. */
+  attachSocket?: string;
+  tty?: boolean;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;

@@ -64,6 +64,18 @@ export default function register(y: Argv): Argv {
       const { createReadStream } = await import('node:fs');
       await new Promise<void>((resolve, reject) => createReadStream(t.logFile!).on('error', reject).on('end', resolve).pipe(process.stdout, { end: false }));
     })
+    .command('attach <id>', 'connect your terminal to a detached task (run -d -t); the detach keys leave it running', (s) => s.positional('id', { type: 'string', demandOption: true })
+      .option('detach-keys', { type: 'string', describe: 'keys that detach, Docker\'s syntax (default ctrl-p,ctrl-q)' })
+      .example('tsctr tasks attach web', 'type ctrl-p ctrl-q to detach; attach exits with the task\'s exit code when it ends')
+      .example('tsctr tasks attach --detach-keys ctrl-x,y web', 'detach with ctrl-x then y'), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string; 'detach-keys'?: string };
+      setOperation(`tasks attach ${a.id}`);
+      const { parseDetachKeys, DEFAULT_DETACH_KEYS } = await import('../../container/attach-protocol.js');
+      const detachKeys = parseDetachKeys(a['detach-keys'] ?? DEFAULT_DETACH_KEYS);
+      const { attachTask } = await import('../../container/attach.js');
+      const m = await openManager(a);
+      process.exitCode = await attachTask({ store: m.store, sys: m.sys, id: a.id, detachKeys, onDetach: () => process.stderr.write(`\r\ntsctr: detached from ${a.id}; it keeps running (tsctr tasks attach ${a.id} to come back)\r\n`) });
+    })
     .command('kill <id>', 'signal a task (default SIGTERM)', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('signal', { alias: 's', type: 'string', default: 'SIGTERM', describe: 'signal name or number' })
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'signal every process in the container (the cgroup is frozen meanwhile)' })
@@ -105,5 +117,5 @@ export default function register(y: Argv): Argv {
         tty: a.tty, env: ([] as string[]).concat(a.env ?? []), cwd: a.cwd, user: a.user, execId: a['exec-id'], notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
       });
     })
-    .demandCommand(1, 'name a subcommand: ls, exec, kill, pause, resume, ps, metrics, logs, rm');
+    .demandCommand(1, 'name a subcommand: ls, attach, exec, kill, pause, resume, ps, metrics, logs, rm');
 }
