@@ -61,8 +61,11 @@ export default function register(y: Argv): Argv {
       const m = await openManager(a);
       const t = m.store.getTask(a.id);
       if (!t?.logFile) throw new NotFoundError(`container "${a.id}" has no detached task with a log`, { hint: 'only run -d keeps a log; a foreground run writes to your terminal' });
-      const { createReadStream } = await import('node:fs');
-      await new Promise<void>((resolve, reject) => createReadStream(t.logFile!).on('error', reject).on('end', resolve).pipe(process.stdout, { end: false }));
+      const { createReadStream, existsSync } = await import('node:fs');
+      // The monitor keeps the last 1-2 MiB: log.1 is the older segment.
+      for (const f of [`${t.logFile}.1`, t.logFile].filter((f, i) => i === 1 || existsSync(f))) {
+        await new Promise<void>((resolve, reject) => createReadStream(f).on('error', reject).on('end', resolve).pipe(process.stdout, { end: false }));
+      }
     })
     .command('attach <id>', 'connect your terminal to a detached task (run -d -t); the detach keys leave it running', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('detach-keys', { type: 'string', describe: 'keys that detach, Docker\'s syntax (default ctrl-p,ctrl-q)' })
