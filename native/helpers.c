@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -331,4 +333,38 @@ int tsctr_send_fd(const char *path, const char *name, int32_t fd)
 	int e = errno;
 	close(sk);
 	return w < 0 ? -e : 0;
+}
+
+/* eventfd(2) for cgroup v1 notifications (cgroup.event_control); close-on-exec. */
+int tsctr_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Blocks until one of a, b, c is readable or hung up (a pidfd whose process
+ * exited, an eventfd that fired, a wake-up pipe), up to timeout_ms (-1: no
+ * limit). Negative fds are ignored. Returns a bit mask by position (1 a,
+ * 2 b, 4 c; 0 on timeout) or -errno. Called off the event loop (ffi-rs
+ * runInNewThread) by `tsctr-runc events`, its only waiter.
+ */
+int tsctr_poll3(int32_t a, int32_t b, int32_t c, int32_t timeout_ms)
+{
+	struct pollfd p[3] = {
+		{ .fd = a, .events = POLLIN },
+		{ .fd = b, .events = POLLIN },
+		{ .fd = c, .events = POLLIN },
+	};
+	int r;
+	do
+		r = poll(p, 3, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	int mask = 0;
+	for (int i = 0; i < 3; i++)
+		if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+			mask |= 1 << i;
+	return mask;
 }

@@ -1,5 +1,5 @@
-// pause, resume, ps on a container's cgroup. exec, events and update are not
-// implemented yet: they are refused with one line rather than half-done.
+// pause, resume, ps, events, update on a container's cgroup. exec is not
+// implemented yet: it is refused with one line rather than half-done.
 import type { Argv } from 'yargs';
 import { FailedPreconditionError } from '../errors.js';
 import { cgroupOf, stateOf } from '../oci/lifecycle.js';
@@ -7,6 +7,28 @@ import { openRuntime, out } from './runtime.js';
 
 const id = (c: Argv) => c.positional('id', { type: 'string', demandOption: true });
 const notYet = (what: string) => () => { throw new FailedPreconditionError(`${what} is not implemented by tsctr-runc yet`); };
+
+const str = (describe: string) => ({ type: 'string' as const, describe });
+/** runc update's flags; values stay strings (runc's size syntax), parsed in src/oci/resources-json.ts. */
+const UPDATE_FLAGS = {
+  resources: { alias: 'r', ...str('a linux.resources JSON file, or - for stdin (the other flags are then ignored, as runc does)') },
+  memory: str('memory limit (bytes, or 512m, 1g; -1 unlimited)'),
+  'memory-reservation': str('memory soft limit'),
+  'memory-swap': str('memory+swap limit (-1 unlimited)'),
+  'kernel-memory': { ...str('refused: kernel memory limits are deprecated'), hidden: true },
+  'kernel-memory-tcp': { ...str('refused: kernel memory limits are deprecated'), hidden: true },
+  'cpu-shares': { alias: 'cpu-share', ...str('CPU shares (relative weight)') },
+  'cpu-period': str('CFS period (µs)'),
+  'cpu-quota': str('CFS quota (µs per period; -1 unlimited)'),
+  'cpu-rt-period': str('realtime period (µs)'),
+  'cpu-rt-runtime': str('realtime runtime (µs per period)'),
+  'cpuset-cpus': str('CPUs to use (0-2,4)'),
+  'cpuset-mems': str('memory nodes to use'),
+  'pids-limit': str('maximum number of pids (-1 unlimited)'),
+  'blkio-weight': str('block IO weight (10 to 1000)'),
+  'l3-cache-schema': str('refused: Intel RDT is not supported'),
+  'mem-bw-schema': str('refused: Intel RDT is not supported'),
+};
 
 export default function register(y: Argv): Argv {
   return y
@@ -27,6 +49,14 @@ export default function register(y: Argv): Argv {
       else out('PID\n' + pids.map((p) => `${p}\n`).join(''));
     })
     .command('exec <id> [args..]', 'run a process in the container (not implemented yet)', (c) => id(c).strict(false), notYet('exec'))
-    .command('events <id>', 'container events (not implemented yet)', (c) => id(c).strict(false), notYet('events'))
-    .command('update <id>', 'update resource limits (not implemented yet)', (c) => id(c).strict(false), notYet('update'));
+    .command('events <id>', 'print cgroup stats every --interval and OOM kills, as JSON lines, until the container stops', (c) => id(c)
+      .option('stats', { type: 'boolean', default: false, describe: 'print one stats event and exit' })
+      .option('interval', { type: 'string', default: '5s', describe: 'time between stats events (Go duration: 5s, 500ms)' }), async (a) => {
+      const { runEvents } = await import('./events-update.js');
+      await runEvents(a.id, a.stats, a.interval);
+    })
+    .command('update <id>', 'update the resource limits of a container', (c) => id(c).options(UPDATE_FLAGS), async (a) => {
+      const { runUpdate } = await import('./events-update.js');
+      await runUpdate(a.id, a as unknown as Record<string, unknown>);
+    });
 }

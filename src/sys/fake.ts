@@ -59,6 +59,8 @@ export class FakeSys implements Sys {
   sendFd(socketPath: string, name: string, fd: number) { this.rec('sendFd', [socketPath, name, fd], socketPath); }
   pidfdSendSignal(pidfd: number, signal: number) { this.rec('pidfdSendSignal', [pidfd, signal]); }
   close(fd: number) { this.rec('close', [fd]); }
+  eventfd() { this.rec('eventfd', []); return 240; }
+  async pollReadable(fds: number[], timeoutMs: number) { this.rec('pollReadable', [fds, timeoutMs]); return 0; }
   /** Programs "attached" per target fd, by id; loads hand out ids from 100. */
   bpfAttached = new Map<number, number[]>();
   private nextBpf = 100;

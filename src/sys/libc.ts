@@ -69,6 +69,8 @@ const native = define({
   tsctr_open_in_root: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
   tsctr_shift_ownership: { library: 'tsctr', retType: I64, paramsType: [S, BUF, I32, I32, BUF, I32] },
   tsctr_send_fd: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
+  tsctr_eventfd: { library: 'tsctr', retType: I32, paramsType: [] },
+  tsctr_poll3: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32, I32], runInNewThread: true },
 });
 
 interface ErrnoResult<T> { value: T; errnoCode: number }
@@ -263,6 +265,14 @@ export const libcSys: Sys = {
   },
   close(fd) {
     closeSync(fd);
+  },
+  eventfd() {
+    return checkNeg(native.tsctr_eventfd([]) as number, 'eventfd');
+  },
+  async pollReadable(fds, timeoutMs) {
+    // One thread of ffi-rs's pool blocks in poll(2): only `events` waits this way, once.
+    const [a = -1, b = -1, c = -1] = fds;
+    return checkNeg(await (native.tsctr_poll3([a, b, c, timeoutMs]) as unknown as Promise<number>), 'poll');
   },
   bpfProgLoad(type, insns, license, name) {
     const log = Buffer.alloc(BPF_LOG_SIZE);

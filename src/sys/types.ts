@@ -80,6 +80,10 @@ export interface Sys {
   /** pidfd_send_signal(2): throws SysError ESRCH once the process has exited. */
   pidfdSendSignal(pidfd: number, signal: number): void;
   close(fd: number): void;
+  /** eventfd(2), close-on-exec (cgroup v1 OOM notification). */
+  eventfd(): number;
+  /** Resolves when one of up to three fds is readable or hung up: a bit mask by position (0 on timeout; timeoutMs -1 waits without limit). Off the event loop. */
+  pollReadable(fds: number[], timeoutMs: number): Promise<number>;
   /** bpf(BPF_PROG_LOAD): the program's fd (the caller closes it); a refusal throws BpfLoadError with the verifier's log. */
   bpfProgLoad(type: number, insns: Buffer, license: string, name: string): number;
   bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void;

@@ -23,10 +23,30 @@ const HINTS: Record<string, string> = {
   ENOENT: 'this kernel or hierarchy lacks the file (controller not enabled?)',
 };
 
+/** One write as recordCgroupWrites saw it: the file's content before, and what was written. */
+export interface CgroupWrite { path: string; before: string | undefined; value: string }
+let journal: CgroupWrite[] | undefined;
+
+/**
+ * While fn runs, every writeCgroupFile is recorded with the value it
+ * replaced (update uses it to undo the writes before one the kernel refuses).
+ */
+export function recordCgroupWrites<T>(writes: CgroupWrite[], fn: () => T): T {
+  const outer = journal;
+  journal = writes;
+  try {
+    return fn();
+  } finally {
+    journal = outer;
+  }
+}
+
 export function writeCgroupFile(dir: string, file: string, value: string | number): void {
   const path = posix.join(dir, file);
+  const before = journal ? tryReadCgroupFile(dir, file) : undefined;
   try {
     writeFileSync(path, String(value));
+    journal?.push({ path, before, value: String(value) });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new CgroupError(`write ${JSON.stringify(path)} ${JSON.stringify(String(value))}: ${code}`, path, { cause: e, code, hint: HINTS[code] });

@@ -1,4 +1,5 @@
 export { createCgroupManager, type CgroupManager, type CgroupStats, type ManagerOptions } from './manager.js';
+export { readStats, readOomKills, encodeJson, type RuncStats, type StatsSource } from './stats.js';
 export { detectCgroupLayout, detectHostCgroups, parseMountinfo, parseProcCgroup, type CgroupLayout, type Hierarchy } from './detect.js';
 export { CgroupError } from './files.js';
 export { formatDeviceRule } from './v1.js';

@@ -12,7 +12,8 @@ import { posix } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Resources } from '../spec/types.js';
 import { detectHostCgroups, readCgroupControllers, type CgroupLayout, type Hierarchy } from './detect.js';
-import { CgroupError, hasCgroupFile, readCgroupNumber, readFlatKeyed, readPids, tryReadCgroupFile, writeCgroupFile } from './files.js';
+import { CgroupError, hasCgroupFile, readFlatKeyed, readPids, tryReadCgroupFile, writeCgroupFile } from './files.js';
+import { readOomKills, readStats, toNumber, type StatsSource } from './stats.js';
 import { enforceDeviceRules, type BpfSys } from './device-bpf.js';
 import { applyNetwork, applyV1, copyCpusetDown, type V1Dirs } from './v1.js';
 import { applyV2, enableControllers, neededControllers } from './v2.js';
@@ -41,6 +42,9 @@ export interface CgroupManager {
   /** Move pid (a child we started) into every hierarchy. */
   join(pid: number): void;
   pids(): number[];
+  /** Where each controller's files are (for stats.ts). */
+  statsSource(): StatsSource;
+  /** A summary of readStats (tsctr tasks metrics, tsctr check). */
   stats(): CgroupStats;
   freeze(): Promise<void>;
   thaw(): void;
@@ -149,28 +153,23 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       for (const d of dirs) for (const p of readPids(d.dir)) all.add(p);
       return [...all].sort((a, b) => a - b);
     },
+    statsSource() {
+      return { v1: v1Dirs, unified: unifiedDir?.dir };
+    },
     stats() {
+      const src = mgr.statsSource();
+      const r = readStats(src);
       const s: CgroupStats = {};
-      const memV1 = v1Dirs.get('memory');
-      const v2 = layout.mode === 'v2' ? unifiedDir!.dir : undefined;
-      if (memV1 && hasCgroupFile(memV1, 'memory.usage_in_bytes')) {
-        s.memory = {
-          usage: readCgroupNumber(memV1, 'memory.usage_in_bytes') ?? 0,
-          maxUsage: readCgroupNumber(memV1, 'memory.max_usage_in_bytes'),
-          limit: readCgroupNumber(memV1, 'memory.limit_in_bytes'),
-          oomKills: readFlatKeyed(memV1, 'memory.oom_control').get('oom_kill'),
-        };
-      } else if (v2 && hasCgroupFile(v2, 'memory.current')) {
-        s.memory = { usage: readCgroupNumber(v2, 'memory.current') ?? 0, maxUsage: readCgroupNumber(v2, 'memory.peak'), limit: readCgroupNumber(v2, 'memory.max'), oomKills: readFlatKeyed(v2, 'memory.events').get('oom_kill') };
+      const memDir = v1Dirs.get('memory') ?? unifiedDir?.dir;
+      if (memDir && (hasCgroupFile(memDir, 'memory.usage_in_bytes') || hasCgroupFile(memDir, 'memory.current'))) {
+        s.memory = { usage: toNumber(r.memory.usage.usage) ?? 0, maxUsage: toNumber(r.memory.usage.max), limit: toNumber(r.memory.usage.limit), oomKills: toNumber(readOomKills(src)) };
       }
-      const pidsDir = v1Dirs.get('pids') ?? v2;
-      if (pidsDir && hasCgroupFile(pidsDir, 'pids.current')) s.pids = { current: readCgroupNumber(pidsDir, 'pids.current') ?? 0, limit: readCgroupNumber(pidsDir, 'pids.max') };
+      const pidsDir = v1Dirs.get('pids') ?? unifiedDir?.dir;
+      if (pidsDir && hasCgroupFile(pidsDir, 'pids.current')) {
+        s.pids = { current: toNumber(r.pids.current) ?? 0, limit: r.pids.limit ? toNumber(r.pids.limit) : undefined };
+      }
       const acct = v1Dirs.get('cpuacct');
-      if (acct && hasCgroupFile(acct, 'cpuacct.usage')) s.cpu = { usageNs: readCgroupNumber(acct, 'cpuacct.usage') ?? 0 };
-      else if (v2 || unifiedDir) {
-        const usec = readFlatKeyed((v2 ?? unifiedDir!.dir), 'cpu.stat').get('usage_usec');
-        if (usec !== undefined) s.cpu = { usageNs: usec * 1000 };
-      }
+      if (r.cpu.usage.total !== undefined || (acct && hasCgroupFile(acct, 'cpuacct.usage'))) s.cpu = { usageNs: toNumber(r.cpu.usage.total) ?? 0 };
       return s;
     },
     async freeze() {
