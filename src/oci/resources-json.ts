@@ -32,7 +32,7 @@ export function parseResources(text: string, source = 'resources'): Resources {
   return r;
 }
 
-const REFUSED: Record<string, string> = {
+const REFUSED = new Map<string, string>(Object.entries({
   devices: 'update does not change device rules (runc ignores them)',
   network: 'update does not change net_cls/net_prio',
   rdma: 'rdma limits are not supported',
@@ -44,7 +44,7 @@ const REFUSED: Record<string, string> = {
   'blockIO.throttleWriteBpsDevice': 'not supported by update',
   'blockIO.throttleReadIOPSDevice': 'not supported by update',
   'blockIO.throttleWriteIOPSDevice': 'not supported by update',
-};
+}));
 
 function checkResources(doc: unknown, errs: string[]): Resources {
   const out: Resources = {};
@@ -52,9 +52,11 @@ function checkResources(doc: unknown, errs: string[]): Resources {
   const fields = (o: Obj, path: string, known: string[]) => {
     for (const k of Object.keys(o)) {
       const name = path ? `${path}.${k}` : k;
-      if (REFUSED[name] !== undefined) {
+      // A Map, not an object: "__proto__" or "constructor" must not find Object.prototype's members.
+      const refusal = REFUSED.get(name);
+      if (refusal !== undefined) {
         // A zero (runc's template) asks for nothing: accept it silently.
-        if (!(o[k] === 0 || o[k] === null || (Array.isArray(o[k]) && (o[k] as unknown[]).length === 0))) errs.push(`${name}: ${REFUSED[name]}`);
+        if (!(o[k] === 0 || o[k] === null || (Array.isArray(o[k]) && (o[k] as unknown[]).length === 0))) errs.push(`${name}: ${refusal}`);
       } else if (!known.includes(k)) errs.push(`${name}: unknown field`);
     }
   };

@@ -296,8 +296,10 @@ export function parseIoStat(text: string | undefined): RuncStats['blkio'] {
     const d = /^(\d+):(\d+)$/.exec(dev ?? '');
     if (!d) continue;
     for (const item of kv) {
-      const [k, v] = item.split('=');
-      const target = k ? map[k] : undefined;
+      const kv2 = item.split('=');
+      if (kv2.length !== 2) continue;
+      const [k, v] = kv2 as [string, string];
+      const target = Object.hasOwn(map, k) ? map[k] : undefined;
       const value = parseUint(v);
       if (!target || value === undefined) continue;
       const e: BlkioEntry = { op: target[1] };
