@@ -3,7 +3,13 @@
 // verb (runc, and bin/tsctr-runc when it exists), measured in the same run,
 // interleaved so a busy machine weighs on all alike. tsctr is started as a
 // user starts it: bin/tsctr executed, through its #! line.
-//   node dist/bench/runtime.js [--runs 10]
+//   node dist/bench/runtime.js [--runs 10] [--lifecycle-only]
+// crun refuses a hybrid layout whose cgroup2 mount carries controllers
+// ("cgroups in hybrid mode not supported, drop all controllers from
+// cgroupv2"; --cgroup-manager=disabled does not help, the check comes first).
+// So crun runs through `nsenter --mount=F` into a private mount namespace
+// where that cgroup2 mount is unmounted (a legacy v1 view); nsenter's own
+// cost is measured in the same run (`nsenter --mount=F true`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +19,7 @@ import { have, measure, record, report, rowOf, summarize, type Sample } from './
 
 const runsAt = process.argv.indexOf('--runs');
 const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 10;
+const lifecycleOnly = process.argv.includes('--lifecycle-only');
 const tmp = mkdtempSync('/tmp/tsctr-bench-run-');
 const root = join(tmp, 'root');
 const state = join(tmp, 'state');
@@ -51,17 +58,35 @@ const STARTUP: Pair[] = [
   { key: 'check', tsctr: ['check'] },
 ];
 
-/** runc's command line, one verb at a time, on a prepared bundle: runc, and bin/tsctr-runc once it exists (the hook for it). */
-function runcLike(): { name: string; bin: string }[] {
-  const out: { name: string; bin: string }[] = [];
-  if (have('runc')) out.push({ name: 'runc', bin: 'runc' });
+/** A runc-like binary: argv prefix (nsenter for crun here) and the binary. */
+interface RuncLike { name: string; bin: string; pre: string[] }
+
+/**
+ * The private mount namespace crun needs on a hybrid host whose cgroup2
+ * mount has controllers (see the top): a bind-mounted namespace file, or
+ * undefined when crun runs as it is. The caller unmounts the file.
+ */
+function crunMountNs(): string | undefined {
+  const controllers = (() => { try { return readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim(); } catch { return ''; } })();
+  if (!controllers) return undefined;
+  const file = join(tmp, 'crun-mntns');
+  writeFileSync(file, '');
+  execFileSync('unshare', [`--mount=${file}`, '--propagation', 'private', 'umount', '/sys/fs/cgroup/unified']);
+  return file;
+}
+
+/** runc's command line, one verb at a time, on a prepared bundle: runc, crun and bin/tsctr-runc, where present. */
+function runcLike(crunNs: string | undefined): RuncLike[] {
+  const out: RuncLike[] = [];
+  if (have('runc')) out.push({ name: 'runc', bin: 'runc', pre: [] });
+  if (have('crun')) out.push(crunNs ? { name: 'crun', bin: 'nsenter', pre: [`--mount=${crunNs}`, 'crun'] } : { name: 'crun', bin: 'crun', pre: [] });
   const ours = join(REPO, 'bin/tsctr-runc');
-  if (existsSync(ours)) out.push({ name: 'tsctr-runc', bin: ours });
+  if (existsSync(ours)) out.push({ name: 'tsctr-runc', bin: ours, pre: [] });
   return out;
 }
 const LIFECYCLE = ['create', 'start', 'state', 'kill', 'delete'] as const;
 
-function lifecycleOnce(bin: string, stateDir: string, bundle: string, id: string, into: Record<string, Sample[]>, name: string): void {
+function lifecycleOnce(r: RuncLike, stateDir: string, bundle: string, id: string, into: Record<string, Sample[]>): void {
   const argv: Record<(typeof LIFECYCLE)[number], string[]> = {
     create: ['--root', stateDir, 'create', '--bundle', bundle, id],
     start: ['--root', stateDir, 'start', id],
@@ -69,12 +94,45 @@ function lifecycleOnce(bin: string, stateDir: string, bundle: string, id: string
     kill: ['--root', stateDir, 'kill', id, 'KILL'],
     delete: ['--root', stateDir, 'delete', '--force', id],
   };
-  for (const verb of LIFECYCLE) (into[`${name} ${verb}`] ??= []).push(measure(bin, argv[verb], { leavesProcess: true }));
+  for (const verb of LIFECYCLE) (into[`${r.name} ${verb}`] ??= []).push(measure(r.bin, [...r.pre, ...argv[verb]], { leavesProcess: true }));
+}
+
+/** The verbs as rows, one column per runtime, medians in ms. */
+function lifecycleTable(lifecycle: Record<string, Sample[]>, names: string[], floor: number, nsenter?: number): void {
+  const med = (k: string) => (lifecycle[k]?.length ? summarize(k, lifecycle[k]!).median.toFixed(1) : '-');
+  console.log(`\nmedians (ms), ${runs} runs, interleaved; node -e 0: ${floor.toFixed(1)} ms${nsenter !== undefined ? `; nsenter --mount=F true: ${nsenter.toFixed(1)} ms (included in crun's figures)` : ''}`);
+  console.log(`  | verb | ${names.join(' | ')} |`);
+  console.log(`  |---|${names.map(() => '---|').join('')}`);
+  for (const v of LIFECYCLE) console.log(`  | ${v} | ${names.map((n) => med(`${n} ${v}`)).join(' | ')} |`);
+}
+
+async function lifecycleMain(): Promise<void> {
+  const sleepBundle = makeBundle('bundle-sleep', ['sleep', '30']);
+  const crunNs = have('crun') ? crunMountNs() : undefined;
+  try {
+    const floor: Sample[] = [];
+    const nsenter: Sample[] = [];
+    const lifecycle: Record<string, Sample[]> = {};
+    const peers = runcLike(crunNs);
+    for (let i = 0; i < runs; i++) {
+      floor.push(measure(node, ['-e', '0']));
+      if (crunNs) nsenter.push(measure('nsenter', [`--mount=${crunNs}`, 'true']));
+      for (const r of peers) lifecycleOnce(r, join(tmp, `lc-${r.name}`), sleepBundle, `lc${i}`, lifecycle);
+    }
+    report(`runc command line, one verb at a time (sleep 30 bundle; ratio to runc create)`, Object.entries(lifecycle).map(([k, v]) => summarize(k, v)), 'runc create');
+    lifecycleTable(lifecycle, peers.map((p) => p.name), summarize('node', floor).median, crunNs ? summarize('nsenter', nsenter).median : undefined);
+  } finally {
+    if (crunNs) spawnSync('umount', [crunNs]);
+  }
 }
 
 async function main(): Promise<void> {
   if (process.geteuid?.() !== 0) { console.log('bench/runtime: needs root'); return; }
   if (spawnSync(node, [join(REPO, 'fixtures/make-busybox-image.js')]).status !== 0) throw new Error('fixture build failed');
+  if (lifecycleOnly) {
+    try { await lifecycleMain(); } finally { rmSync(tmp, { recursive: true, force: true }); }
+    return;
+  }
   execFileSync(node, tsctr(['images', 'import', FIXTURE_IMAGE]));
   const bundle = makeBundle();
   const sleepBundle = makeBundle('bundle-sleep', ['sleep', '30']);
@@ -111,8 +169,9 @@ async function main(): Promise<void> {
       tryPeer(run, 'ctr run --rm IMG c true', () => measure('ctr', ctrArgs(['run', '--rm', FIXTURE_REF, `b${i}`, 'true'])));
       tryPeer(run, 'runc run (bundle, true)', () => measure('runc', ['--root', join(tmp, 'runc'), 'run', '--bundle', bundle, `b${i}`]));
       tryPeer(run, 'crun run (bundle, true)', () => measure('crun', ['--root', join(tmp, 'crun'), 'run', '--bundle', bundle, `b${i}`]));
-      for (const r of runcLike()) {
-        try { lifecycleOnce(r.bin, join(tmp, `lc-${r.name}`), sleepBundle, `lc${i}`, lifecycle, r.name); } catch (e) { unavailable.set(`${r.name} lifecycle`, (e as Error).message.split('\n')[0]!); }
+      for (const r of runcLike(undefined)) {
+        if (r.name === 'crun') continue; // needs its mount namespace: --lifecycle-only measures it
+        try { lifecycleOnce(r, join(tmp, `lc-${r.name}`), sleepBundle, `lc${i}`, lifecycle); } catch (e) { unavailable.set(`${r.name} lifecycle`, (e as Error).message.split('\n')[0]!); }
       }
     }
     const startupStats = Object.entries(startup).map(([k, v]) => summarize(k, v));

@@ -96,6 +96,8 @@ static const struct op_info {
 	{ TSPL_LOOPBACK_UP, "loopback_up", 0, 0 },
 	{ TSPL_OPEN_ROOT, "open_root", S(0), 0 },
 	{ TSPL_CHECK_PARENT, "check_parent", 0, 0 },
+	{ TSPL_PERSONALITY, "personality", 0, 0 },
+	{ TSPL_IOPRIO_SET, "ioprio_set", 0, 0 },
 	{ TSPL_OPEN_PTY, "open_pty", S(0), 0 },
 	{ TSPL_SYNC_REPORTED, "sync_reported", 0, 0 },
 	{ TSPL_LOOKUP_EXEC, "lookup_exec", S(0), 0 },

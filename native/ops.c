@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -327,6 +328,12 @@ int tsctr_run_op(struct ctx *c, uint32_t i)
 	}
 	case TSPL_SYNC:
 		return tsctr_read_sync(c);
+	case TSPL_PERSONALITY:
+		/* personality(2) returns the previous persona; -1 with errno on failure. */
+		return personality((unsigned long)o->n[0]) == -1 ? -1 : 0;
+	case TSPL_IOPRIO_SET:
+		/* No glibc wrapper (ioprio_set(2)). */
+		return (int)syscall(SYS_ioprio_set, (int)o->n[0], (int)o->n[1], (int)o->n[2]);
 	}
 	if (o->op == TSPL_SYNC_REPORTED || o->op == TSPL_LOOKUP_EXEC || o->op == TSPL_WAIT_START || o->op == TSPL_RUN_HOOK)
 		return tsctr_run_lifecycle_op(c, i);

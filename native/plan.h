@@ -88,6 +88,9 @@ enum tspl_opcode {
 	/* 34-49: root resolution and launch safety (resolve.h, root-ops.c). */
 	TSPL_OPEN_ROOT = 34,   /* s0 host path of the root: the fd in-root paths resolve against */
 	TSPL_CHECK_PARENT = 35, /* exit unless the launcher is still our parent (after PDEATHSIG) */
+	/* process attributes the spec sets (config-linux.md#personality, config.md ioPriority) */
+	TSPL_PERSONALITY = 36, /* n0 persona: personality(2) (PER_LINUX 0, PER_LINUX32 8) */
+	TSPL_IOPRIO_SET = 37,  /* n0 which, n1 who, n2 ioprio: ioprio_set(2) (IOPRIO_PRIO_VALUE(class, data)) */
 
 	/*
 	 * 50-59: joining and terminals (tasks exec, runc --console-socket).

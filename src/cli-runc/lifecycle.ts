@@ -26,7 +26,7 @@ function createOptions(y: Argv) {
 async function createFrom(rt: Runtime, a: CreateArgs): Promise<ContainerRecord> {
   checkId(a.id);
   const { spec } = loadBundle(a.bundle);
-  const tty = spec.process?.terminal ? await openConsole(rt.sys, a['console-socket']) : undefined;
+  const tty = spec.process?.terminal ? await openConsole(rt.sys, a['console-socket'], spec.process.consoleSize) : undefined;
   if (!tty && a['console-socket']) throw new InvalidArgumentError('--console-socket given but process.terminal is false', { hint: 'set process.terminal in config.json, or drop --console-socket' });
   try {
     return await create(rt, { id: a.id, bundle: a.bundle, pidFile: a['pid-file'], noPivot: a['no-pivot'], preserveFds: a['preserve-fds'], ...(tty ? { stdio: 'pty', consoleFd: tty.slave, consolePath: tty.path } : {}) });

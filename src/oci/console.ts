@@ -13,10 +13,12 @@ export interface Console {
   close(): void;
 }
 
-export async function openConsole(sys: Sys, socketPath: string | undefined): Promise<Console> {
+/** size: process.consoleSize, set on the pty before anyone reads it (runc sets it the same way). */
+export async function openConsole(sys: Sys, socketPath: string | undefined, size?: { height: number; width: number }): Promise<Console> {
   if (!socketPath) throw new InvalidArgumentError('cannot allocate tty if runc will detach without setting console socket', { hint: 'pass --console-socket SOCK, or set process.terminal to false' });
   const pty = sys.openpty();
   try {
+    if (size && size.height > 0 && size.width > 0) sys.setWinsize(pty.slave, size.height, size.width);
     sys.sendFd(socketPath, pty.name, pty.master);
   } catch (e) {
     closeSync(pty.master);

@@ -18,3 +18,10 @@ function writeProc(path: string, data: string): void {
     closeSync(fd);
   }
 }
+
+/** The host id a container id maps to (user_namespaces(7)); the id itself without maps, undefined when unmapped. */
+export function hostIdOf(id: number, maps: IdMapping[]): number | undefined {
+  if (maps.length === 0) return id;
+  const m = maps.find((x) => id >= x.containerID && id < x.containerID + x.size);
+  return m ? m.hostID + (id - m.containerID) : undefined;
+}

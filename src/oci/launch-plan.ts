@@ -42,6 +42,10 @@ export type PlanOp =
   | { op: 'open_root'; path: string }
   /** After PR_SET_PDEATHSIG: exit unless the launcher is still the parent. */
   | { op: 'check_parent' }
+  /** personality(2): the execution domain (PER_LINUX, PER_LINUX32). */
+  | { op: 'personality'; persona: number }
+  /** ioprio_set(2) of the calling process (who 0 = self). */
+  | { op: 'ioprio_set'; which: number; who: number; ioprio: number }
   // The OCI lifecycle (native/lifecycle.c).
   | { op: 'sync_reported' }
   | { op: 'lookup_exec'; path: string; searchPath?: string }
@@ -58,7 +62,7 @@ export const OPCODES: Record<PlanOpName, number> = {
   execve: 28, mask_path: 29, create_file: 30, lchown: 31, sync: 32, loopback_up: 33,
   // 50-59: joining and terminals.
   open_pty: 50,
-  open_root: 34, check_parent: 35,
+  open_root: 34, check_parent: 35, personality: 36, ioprio_set: 37,
   sync_reported: 60, lookup_exec: 61, wait_start: 62, run_hook: 63,
 };
 
@@ -165,6 +169,8 @@ export function encodePlan(ops: PlanOp[], opts: EncodeOptions = {}): Buffer {
       case 'close_from': n[0] = BigInt(o.fd); break;
       case 'setsid': case 'sync': case 'loopback_up': case 'check_parent': break;
       case 'open_root': s[0] = data.str(o.path); break;
+      case 'personality': n[0] = BigInt(o.persona); break;
+      case 'ioprio_set': n[0] = BigInt(o.which); n[1] = BigInt(o.who); n[2] = BigInt(o.ioprio); break;
       case 'sync_reported': break;
       case 'lookup_exec': s[0] = data.str(o.path); s[3] = data.str(o.searchPath); break;
       case 'wait_start': n[0] = BigInt(o.fd); n[1] = BigInt(o.closeFrom); break;
@@ -247,6 +253,8 @@ export function describeOp(o: PlanOp): string {
     case 'open_pty': return `open_pty(${q(o.ptmx)}${o.fallback ? ` or ${q(o.fallback)}` : ''}, ${o.rows}x${o.cols}${o.uid !== undefined ? `, owner ${o.uid}` : ''}) → master to fd ${o.socketFd}, slave on 0-2 + setsid + TIOCSCTTY`;
     case 'open_root': return `<root> = open(${q(o.path)}, O_PATH|O_DIRECTORY)`;
     case 'check_parent': return 'check-parent()';
+    case 'personality': return `personality(0x${o.persona.toString(16)})`;
+    case 'ioprio_set': return `ioprio_set(${o.which}, ${o.who}, class ${o.ioprio >> 13} data ${o.ioprio & 0x1fff})`;
     case 'sync_reported': return 'report-sync-and-wait()';
     case 'lookup_exec': return `lookup-exec(${q(o.path)})`;
     case 'wait_start': return `wait-for-start(fifo fd ${o.fd}${o.closeFrom ? `, close fds >= ${o.closeFrom}` : ''})`;

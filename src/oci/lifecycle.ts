@@ -2,14 +2,14 @@
 // kill, delete, on a bundle. The container's process outlives the command
 // that created it: create returns while the process waits on the exec fifo
 // (native/lifecycle.c draws the exchange); start releases it.
-import { closeSync, constants as fsc, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants as fsc, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { FailedPreconditionError, NotFoundError } from '../errors.js';
 import { S_IF } from '../sys/constants.js';
 import type { Sys } from '../sys/index.js';
 import { createCgroupManager, type CgroupManager } from './cgroups/index.js';
-import { defaultDeviceRules, type Resources, type Spec } from './spec/index.js';
+import { defaultDeviceRules, type IdMapping, type Resources, type Spec } from './spec/index.js';
 import { lastCap } from './host-caps.js';
-import { writeIdMaps } from './id-maps.js';
+import { hostIdOf, writeIdMaps } from './id-maps.js';
 import { launch } from './launcher.js';
 import { createPlan, statSourceIsDir, type Stdio } from './plan/index.js';
 import { loadBundle } from './bundle.js';
@@ -73,6 +73,10 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
       sourceIsDir: statSourceIsDir,
       stdio: o.stdio, consoleFd: o.consoleFd, consoleSlavePath: o.consolePath,
     });
+    // The process opens the fifo for reading as its own user, which in a user
+    // namespace is a host uid of the maps: root's fifo is not its to read
+    // (CAP_DAC_OVERRIDE there does not cover unmapped owners). runc chowns it too.
+    chownFifo(dir.fifo(o.id), spec, plan);
     for (const w of plan.warnings) rt.warn(`warning: ${w}`);
     const ops = addLifecycleOps(plan.ops, { fifoFd, hooks: spec.hooks, preserveFds: o.preserveFds ?? 0 });
     const creating = (p: number): OciState => ({ ...ociState({ id: o.id, bundle: bundle.dir, annotations: spec.annotations ?? {}, pid: p } as ContainerRecord, 'creating') });
@@ -122,6 +126,12 @@ export function effectiveResources(spec: Spec): Resources {
   const created = (spec.linux?.devices ?? []).map((d) => ({ allow: true, type: d.type === 'b' ? 'b' as const : 'c' as const, major: d.major, minor: d.minor, access: 'rwm' }));
   r.devices = [...(r.devices ?? []), ...defaultDeviceRules().slice(1), ...created];
   return r;
+}
+
+function chownFifo(path: string, spec: Spec, plan: { uidMappings: IdMapping[]; gidMappings: IdMapping[] }): void {
+  const uid = hostIdOf(spec.process?.user.uid ?? 0, plan.uidMappings);
+  const gid = hostIdOf(spec.process?.user.gid ?? 0, plan.gidMappings);
+  if (uid !== undefined && gid !== undefined && (uid !== 0 || gid !== 0)) chownSync(path, uid, gid);
 }
 
 /** A bare number without a newline, written to a temp file and renamed (runc, and what shims parse). */

@@ -9,7 +9,7 @@
 // root, as the runtime-spec says of cgroupsPath.
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import { InvalidArgumentError } from '../../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
 import type { Resources } from '../spec/types.js';
 import { detectHostCgroups, readCgroupControllers, type CgroupLayout, type Hierarchy } from './detect.js';
 import { CgroupError, hasCgroupFile, readFlatKeyed, readPids, tryReadCgroupFile, writeCgroupFile } from './files.js';
@@ -133,11 +133,12 @@ export function createCgroupManager(path: string, resources: Resources = {}, opt
       if (r.hugepageLimits?.length && !v1Dirs.has('hugetlb')) {
         v1Part.hugepageLimits = undefined;
         if (onUnified.has('hugetlb')) v2Part.hugepageLimits = r.hugepageLimits;
-        else warnings.push('linux.resources.hugepageLimits: no hugetlb controller in any hierarchy; not enforced');
+        else throw new FailedPreconditionError('linux.resources.hugepageLimits: no hugetlb controller in any cgroup hierarchy on this host; refused, not ignored', { hint: 'remove linux.resources.hugepageLimits from config.json' });
       }
       if (r.unified && Object.keys(r.unified).length) {
         if (unifiedDir) v2Part.unified = r.unified;
-        else warnings.push('linux.resources.unified: no cgroup v2 hierarchy is mounted; ignored');
+        // runtime-spec: "MUST generate an error when the configuration refers to a cgroup controller that is not present".
+        else throw new FailedPreconditionError('linux.resources.unified: no cgroup v2 hierarchy is mounted on this host; refused, not ignored', { hint: 'remove linux.resources.unified from config.json' });
       }
       warnings.push(...applyV1(v1Dirs, v1Part));
       if (unifiedDir && (v2Part.hugepageLimits || v2Part.unified)) warnings.push(...applyV2(unifiedDir.dir, v2Part, onUnified));

@@ -2,6 +2,7 @@
 // Documentation/admin-guide/cgroup-v1/*.rst).
 import type { DeviceCgroupRule, Resources } from '../spec/types.js';
 import { FailedPreconditionError } from '../../errors.js';
+import { applyBlkioV1, hasBlockIO } from './blkio.js';
 import { CgroupError, hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
 
 /** controller name → the directory of the hierarchy that carries it. */
@@ -54,11 +55,9 @@ export function applyV1(dirs: V1Dirs, r: Resources): string[] {
   } else if (r.devices?.length) warnings.push('linux.resources.devices: no devices hierarchy is mounted; device rules are not enforced');
 
   const blkDir = dir('blkio');
-  if (r.blockIO?.weight !== undefined && blkDir) {
-    // CFQ's blkio.weight is gone with the legacy block layer; BFQ offers blkio.bfq.weight.
-    const file = hasCgroupFile(blkDir, 'blkio.weight') ? 'blkio.weight' : hasCgroupFile(blkDir, 'blkio.bfq.weight') ? 'blkio.bfq.weight' : undefined;
-    if (file) writeCgroupFile(blkDir, file, r.blockIO.weight);
-    else warnings.push('linux.resources.blockIO.weight: this kernel has no blkio weight file (no CFQ/BFQ scheduler); not enforced');
+  if (hasBlockIO(r.blockIO)) {
+    if (!blkDir) throw new FailedPreconditionError('linux.resources.blockIO: no blkio cgroup hierarchy is mounted on this host; refused, not ignored', { hint: 'remove linux.resources.blockIO from config.json' });
+    applyBlkioV1(blkDir, r.blockIO!);
   }
   const hugeDir = dir('hugetlb');
   for (const h of r.hugepageLimits ?? []) {

@@ -1,6 +1,8 @@
 // cgroup v2 resources: one directory in the unified tree
 // (kernel Documentation/admin-guide/cgroup-v2.rst; runc fs2/*.go).
 import type { Resources } from '../spec/types.js';
+import { FailedPreconditionError } from '../../errors.js';
+import { applyIoV2, hasBlockIO } from './blkio.js';
 import { hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
 
 /** cpu.shares (2..262144) → cpu.weight (1..10000), runc's ConvertCPUSharesToCgroupV2Value. */
@@ -22,7 +24,7 @@ export function neededControllers(r: Resources): Set<string> {
   if (r.cpu && (r.cpu.shares !== undefined || r.cpu.quota !== undefined || r.cpu.period !== undefined || r.cpu.idle !== undefined)) s.add('cpu');
   if (r.cpu?.cpus || r.cpu?.mems) s.add('cpuset');
   if (r.pids) s.add('pids');
-  if (r.blockIO?.weight !== undefined) s.add('io');
+  if (hasBlockIO(r.blockIO)) s.add('io');
   if (r.hugepageLimits?.length) s.add('hugetlb');
   for (const key of Object.keys(r.unified ?? {})) { const c = key.split('.')[0]!; if (c !== 'cgroup') s.add(c); }
   return s;
@@ -85,10 +87,9 @@ export function applyV2(dir: string, r: Resources, available: Set<string>): stri
     if (cpu.mems) writeCgroupFile(dir, 'cpuset.mems', cpu.mems);
   }
   if (r.pids && has('pids')) writeCgroupFile(dir, 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
-  if (r.blockIO?.weight !== undefined && has('io')) {
-    if (hasCgroupFile(dir, 'io.bfq.weight')) writeCgroupFile(dir, 'io.bfq.weight', r.blockIO.weight);
-    else if (hasCgroupFile(dir, 'io.weight')) writeCgroupFile(dir, 'io.weight', convertBlkioToIoWeight(r.blockIO.weight));
-    else warnings.push('linux.resources.blockIO.weight: no io.weight file (no weight-based I/O scheduler); not enforced');
+  if (hasBlockIO(r.blockIO)) {
+    if (!has('io')) throw new FailedPreconditionError('linux.resources.blockIO: the io controller is not available in this cgroup; refused, not ignored', { hint: 'remove linux.resources.blockIO from config.json' });
+    applyIoV2(dir, r.blockIO!);
   }
   for (const h of r.hugepageLimits ?? []) if (has('hugetlb')) writeCgroupFile(dir, `hugetlb.${h.pageSize}.max`, h.limit);
   for (const [k, v] of Object.entries(r.unified ?? {})) {

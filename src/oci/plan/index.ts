@@ -25,8 +25,9 @@ import { posix } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { CLONE, MNT, MS, NAMESPACE_FLAGS, PR } from '../../sys/constants.js';
 import type { PlanOp } from '../launch-plan.js';
+import { IOPRIO_WHO_PROCESS, parseIoPriority, parsePersonality, parseTimeOffsets } from '../spec/linux-attrs.js';
 import { validateSpec } from '../spec/validate.js';
-import type { IdMapping, NamespaceName, Spec } from '../spec/types.js';
+import type { IdMapping, Linux, NamespaceName, Spec } from '../spec/types.js';
 import { compileConsole, compileDevices, compileDevSymlinks } from './devices.js';
 import { compileMount, guessSourceIsDir, inRootPath, isBindMount, PROPAGATION_OPTIONS, type CgroupMountSource } from './mounts.js';
 import { compileCredentials, compileExec, compileRlimits, compileSeccompOp, compileStdio, type ConsoleSocket, type Stdio } from './process.js';
@@ -93,9 +94,8 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   const joinNamespaces: JoinNamespace[] = [];
   const fresh = new Set<NamespaceName>();
   const joined = new Map<NamespaceName, string>();
-  namespaces.forEach((ns, i) => {
+  namespaces.forEach((ns) => {
     if (!ns.path) { fresh.add(ns.type); return; }
-    if (ns.type === 'time') throw new InvalidArgumentError(`linux.namespaces[${i}].path: joining a time namespace is not supported (it applies to children only)`);
     if (ns.type === 'pid') joinNamespaces.push({ type: 'pid', path: ns.path });
     else joined.set(ns.type, ns.path);
   });
@@ -112,6 +112,8 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
     // The cgroup namespace is unshared in the plan: the parent joins the
     // cgroups while the child waits, so its root is the container's cgroup.
     if (t === 'cgroup') continue;
+    // CLONE_NEWTIME (0x80) collides with clone()'s exit-signal bits: unshared below.
+    if (t === 'time') continue;
     if (joined.has('user') && t !== 'user') {
       if (t === 'pid') throw new InvalidArgumentError('linux.namespaces: a new pid namespace inside a joined user namespace is not supported');
       unshareFlags |= NAMESPACE_FLAGS[t];
@@ -127,11 +129,15 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   // root once the parent has written the maps, as runc's nsexec does.
   if (inUserns) ops.push({ op: 'setresgid', rgid: 0, egid: 0, sgid: 0 }, { op: 'setresuid', ruid: 0, euid: 0, suid: 0 });
   if (fresh.has('cgroup')) ops.push({ op: 'unshare', flags: CLONE.NEWCGROUP });
+  if (fresh.has('time')) ops.push(...compileTimeNamespace(linux.timeOffsets));
 
-  // With its own mount namespace the plan opens the root as a fd (open_root) and resolves every path inside it there.
-  const ownRoot = !joined.has('mount');
-  if (ownRoot) ops.push(...compileRootfs(spec, rootfs, opts, inUserns));
-  else if (spec.mounts?.length) warnings.push('mounts: ignored, the mount namespace is joined (its mounts exist already)');
+  // The root is set up in the container's mount namespace, new or joined
+  // (runc does the same: the spec puts the process in the joined namespace
+  // and still asks for root and mounts; pivot_root(2) then moves every
+  // process of that namespace whose root was the old one). The plan opens
+  // the root as a fd (open_root) and resolves every path inside it there.
+  const ownRoot = true;
+  ops.push(...compileRootfs(spec, rootfs, opts, inUserns));
 
   // The rest runs in the container's root.
   if (spec.hostname) ops.push({ op: 'sethostname', name: spec.hostname });
@@ -154,6 +160,9 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
   ops.push(...compileRlimits(proc));
   // Lowering oom_score_adj below the current value needs CAP_SYS_RESOURCE: do it before dropping caps.
   if (proc.oomScoreAdj !== undefined) ops.push({ op: 'write_file', path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj), inRoot: ownRoot });
+  if (linux.personality) ops.push({ op: 'personality', persona: parsePersonality(linux.personality).value! });
+  // The realtime class needs CAP_SYS_ADMIN: set it while we hold it.
+  if (proc.ioPriority) ops.push({ op: 'ioprio_set', which: IOPRIO_WHO_PROCESS, who: 0, ioprio: parseIoPriority(proc.ioPriority).value! });
   if (proc.terminal && opts.stdio !== 'pty') throw new InvalidArgumentError('process.terminal: true needs stdio "pty" (createPlan opts.stdio)');
   ops.push(...compileStdio(opts.stdio, opts.consoleFd, opts.consoleSocket && { ...opts.consoleSocket, uid: proc.user.uid }));
   // fd 0 is now the slave; compileRootfs created /dev/console for it in our /dev.
@@ -181,6 +190,22 @@ export function createPlan(spec: Spec, opts: PlanOptions): Plan {
     gidMappings: fresh.has('user') ? linux.gidMappings ?? [] : [],
     warnings,
   };
+}
+
+/**
+ * A new time namespace with its offsets (time_namespaces(7)). unshare()
+ * puts only later children in it, and its offsets can be written only while
+ * no process is inside; so: unshare, write /proc/self/timens_offsets (which
+ * names the namespace our children would get), then setns() into
+ * /proc/self/ns/time_for_children, which a single-threaded process may do
+ * for itself. crun does the same; runc writes them from its stage-1 child.
+ */
+function compileTimeNamespace(offsets: Linux['timeOffsets']): PlanOp[] {
+  const ops: PlanOp[] = [{ op: 'unshare', flags: CLONE.NEWTIME }];
+  const text = offsets ? parseTimeOffsets(offsets).value : undefined;
+  if (text) ops.push({ op: 'write_file', path: '/proc/self/timens_offsets', data: text });
+  ops.push({ op: 'setns', path: '/proc/self/ns/time_for_children', nstype: CLONE.NEWTIME });
+  return ops;
 }
 
 /** Whether /dev is a tmpfs this plan mounts (not a bind of the host's or the user's). */

@@ -11,6 +11,12 @@ export interface Spec {
   annotations?: Record<string, string>;
   hooks?: Hooks;
   linux?: Linux;
+  /** Other platforms' sections (config.md#platform-specific-configuration): refused on Linux. */
+  windows?: unknown;
+  solaris?: unknown;
+  zos?: unknown;
+  /** config-vm.md: for hypervisor-based runtimes; refused. */
+  vm?: unknown;
 }
 
 /** config.md "POSIX-platform Hooks". */
@@ -45,6 +51,12 @@ export interface Process {
   apparmorProfile?: string;
   oomScoreAdj?: number;
   selinuxLabel?: string;
+  /** runtime-spec 1.2 (config.md#linux-process): ioprio_set(2). */
+  ioPriority?: { class: string; priority: number };
+  /** runtime-spec 1.2: sched_setattr(2); refused. */
+  scheduler?: unknown;
+  /** runtime-spec 1.2: refused. */
+  execCPUAffinity?: { initial?: string; final?: string };
 }
 
 export interface User {
@@ -104,6 +116,16 @@ export interface Linux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   mountLabel?: string;
+  /** config-linux.md#offset-for-time-namespace: clock name → offset. */
+  timeOffsets?: Record<string, { secs?: number; nanosecs?: number }>;
+  /** config-linux.md#personality */
+  personality?: { domain: string; flags?: string[] };
+  /** Refused: no resctrl support. */
+  intelRdt?: unknown;
+  /** runtime-spec 1.2, refused: moving host network devices into the container. */
+  netDevices?: unknown;
+  /** runtime-spec 1.3, refused: set_mempolicy(2). */
+  memoryPolicy?: unknown;
 }
 
 export interface Device {
@@ -131,12 +153,16 @@ export interface Resources {
     reservation?: number;
     swap?: number;
     kernel?: number;
+    kernelTCP?: number;
     swappiness?: number;
     disableOOMKiller?: boolean;
+    useHierarchy?: boolean;
+    checkBeforeUpdate?: boolean;
   };
   cpu?: {
     shares?: number;
     quota?: number;
+    burst?: number;
     period?: number;
     realtimeRuntime?: number;
     realtimePeriod?: number;
@@ -145,10 +171,36 @@ export interface Resources {
     idle?: number;
   };
   pids?: { limit: number };
-  blockIO?: { weight?: number; leafWeight?: number };
+  blockIO?: BlockIO;
+  /** Refused: no rdma controller is handled (config-linux.md#rdma). */
+  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
   network?: { classID?: number; priorities?: { name: string; priority: number }[] };
   hugepageLimits?: { pageSize: string; limit: number }[];
   unified?: Record<string, string>;
+}
+
+export interface WeightDevice {
+  major: number;
+  minor: number;
+  weight?: number;
+  leafWeight?: number;
+}
+
+export interface ThrottleDevice {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+/** config-linux.md#block-io */
+export interface BlockIO {
+  weight?: number;
+  leafWeight?: number;
+  weightDevice?: WeightDevice[];
+  throttleReadBpsDevice?: ThrottleDevice[];
+  throttleWriteBpsDevice?: ThrottleDevice[];
+  throttleReadIOPSDevice?: ThrottleDevice[];
+  throttleWriteIOPSDevice?: ThrottleDevice[];
 }
 
 export type SeccompAction =

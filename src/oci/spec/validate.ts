@@ -4,6 +4,8 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { NAMESPACE_FLAGS, RLIMIT } from '../../sys/constants.js';
 import { findCapability } from './capabilities.js';
+import { parseIoPriority, parsePersonality, parseTimeOffsets } from './linux-attrs.js';
+import { findUnsupported } from './support.js';
 import type { Spec } from './types.js';
 
 const PROPAGATIONS = ['', 'private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable'];
@@ -71,6 +73,8 @@ export function findSpecErrors(spec: Spec): string[] {
       else if (r.soft > r.hard) bad(`process.rlimits[${i}].soft`, `must not exceed hard (${r.soft} > ${r.hard})`);
     });
     if (p.oomScoreAdj !== undefined && (!isInt(p.oomScoreAdj) || p.oomScoreAdj < -1000 || p.oomScoreAdj > 1000)) bad('process.oomScoreAdj', 'must be an integer from -1000 to 1000');
+    if (p.ioPriority !== undefined) errs.push(...parseIoPriority(p.ioPriority).errors);
+    if (p.consoleSize !== undefined && (!isUint32(p.consoleSize?.height) || !isUint32(p.consoleSize?.width) || p.consoleSize.height > 0xffff || p.consoleSize.width > 0xffff)) bad('process.consoleSize', 'height and width must be integers from 0 to 65535');
   }
 
   if (!Array.isArray(spec.mounts ?? [])) bad('mounts', 'must be an array');
@@ -107,6 +111,18 @@ export function findSpecErrors(spec: Spec): string[] {
       if (why) bad(`linux.sysctl[${JSON.stringify(name)}]`, why);
       if (typeof value !== 'string') bad(`linux.sysctl[${JSON.stringify(name)}]`, 'value must be a string');
     }
+    if (l.timeOffsets !== undefined) {
+      errs.push(...parseTimeOffsets(l.timeOffsets).errors);
+      const timeNs = namespaces.find((n) => n.type === 'time');
+      if (!timeNs || timeNs.path) bad('linux.timeOffsets', 'needs a new time namespace (a "time" entry without path in linux.namespaces): offsets are set only before any process is in it');
+    }
+    if (l.personality !== undefined) errs.push(...parsePersonality(l.personality).errors);
+    (l.devices ?? []).forEach((d, i) => {
+      if (!['c', 'b', 'u', 'p'].includes(d.type)) bad(`linux.devices[${i}].type`, 'must be "c", "b", "u" or "p"');
+      if (typeof d.path !== 'string' || !d.path.startsWith('/')) bad(`linux.devices[${i}].path`, 'must be absolute');
+      if (d.fileMode !== undefined && (!isInt(d.fileMode) || d.fileMode < 0 || d.fileMode > 0o7777)) bad(`linux.devices[${i}].fileMode`, 'must be permission bits from 0 to 07777');
+      for (const k of ['uid', 'gid'] as const) if (d[k] !== undefined && !isUint32(d[k])) bad(`linux.devices[${i}].${k}`, 'must be an integer from 0 to 4294967295');
+    });
     const sc = l.seccomp;
     if (sc) {
       if (!SECCOMP_ACTIONS.includes(sc.defaultAction)) bad('linux.seccomp.defaultAction', `unknown action ${JSON.stringify(sc.defaultAction)}`);
@@ -141,7 +157,23 @@ export function findSpecErrors(spec: Spec): string[] {
       if (cpu.period !== undefined && (!isInt(cpu.period) || cpu.period < 1000 || cpu.period > 1000000)) bad('linux.resources.cpu.period', 'must be from 1000 to 1000000 µs');
       if (cpu.quota !== undefined && (!isInt(cpu.quota) || (cpu.quota < 1000 && cpu.quota !== -1))) bad('linux.resources.cpu.quota', 'must be at least 1000 µs, or -1');
       for (const k of ['cpus', 'mems'] as const) if (cpu[k] !== undefined && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(cpu[k]!)) bad(`linux.resources.cpu.${k}`, `must be a list like "0-2,4", got ${JSON.stringify(cpu[k])}`);
-      if (r.blockIO?.weight !== undefined && (!isInt(r.blockIO.weight) || r.blockIO.weight < 10 || r.blockIO.weight > 1000)) bad('linux.resources.blockIO.weight', 'must be from 10 to 1000');
+      const b = r.blockIO ?? {};
+      const weight = (f: string, v: unknown) => { if (v !== undefined && (!isInt(v) || (v as number) < 10 || (v as number) > 1000)) bad(`linux.resources.blockIO.${f}`, 'must be from 10 to 1000'); };
+      const devno = (f: string, d: { major: unknown; minor: unknown }) => { if (!isUint32(d?.major) || !isUint32(d?.minor)) bad(`linux.resources.blockIO.${f}`, 'major and minor must be device numbers'); };
+      weight('weight', b.weight);
+      weight('leafWeight', b.leafWeight);
+      (b.weightDevice ?? []).forEach((d, i) => {
+        devno(`weightDevice[${i}]`, d);
+        weight(`weightDevice[${i}].weight`, d?.weight);
+        weight(`weightDevice[${i}].leafWeight`, d?.leafWeight);
+        if (d?.weight === undefined && d?.leafWeight === undefined) bad(`linux.resources.blockIO.weightDevice[${i}]`, 'needs weight or leafWeight');
+      });
+      for (const k of ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'] as const) {
+        (b[k] ?? []).forEach((d, i) => {
+          devno(`${k}[${i}]`, d);
+          if (!isInt(d?.rate) || d.rate < 0) bad(`linux.resources.blockIO.${k}[${i}].rate`, 'must be a non-negative integer');
+        });
+      }
     }
   }
   if (spec.hostname !== undefined && spec.hostname !== '' && !nsTypes.has('uts')) bad('hostname', 'needs a UTS namespace in linux.namespaces');
@@ -164,6 +196,11 @@ function checkSysctl(name: string, ns: Set<string>, netnsPath: string | undefine
 
 /** Throws InvalidArgumentError naming the first bad field (and counting the rest). */
 export function validateSpec(spec: Spec): void {
+  const refused = findUnsupported(spec);
+  if (refused.length) {
+    const more = refused.length > 1 ? ` (and ${refused.length - 1} more: ${refused.slice(1).join('; ')})` : '';
+    throw new InvalidArgumentError(`config.json: ${refused[0]}${more}`, { hint: 'remove the field from config.json, or use a runtime that supports it' });
+  }
   const errs = findSpecErrors(spec);
   if (errs.length === 0) return;
   const more = errs.length > 1 ? ` (and ${errs.length - 1} more: ${errs.slice(1).join('; ')})` : '';

@@ -36,7 +36,7 @@ const cases: [string, () => Buffer, RegExp][] = [
   ['count past the end', () => mutate((b) => { b.writeUInt32LE(1000, 8); }), /truncated: 1000 ops/],
   ['ops cut short', () => mutate((b) => b.subarray(0, H + O + 20)), /truncated: 2 ops/],
   ['opcode 0', () => mutate((b) => { b.writeUInt32LE(0, H); }), /op 0: unknown opcode 0/],
-  ['a reserved, unassigned opcode (36)', () => mutate((b) => { b.writeUInt32LE(36, H); }), /op 0: unknown opcode 36/],
+  ['a reserved, unassigned opcode (40)', () => mutate((b) => { b.writeUInt32LE(40, H); }), /op 0: unknown opcode 40/],
   ['a lifecycle-range opcode not defined yet (64)', () => mutate((b) => { b.writeUInt32LE(64, H + O); }), /op 1: unknown opcode 64/],
   ['huge opcode', () => mutate((b) => { b.writeUInt32LE(0xffffffff, H); }), /unknown opcode 4294967295/],
   ['flag not valid for the op', () => mutate((b) => { b.writeUInt32LE(OP_FLAGS.NO_SYMLINKS, H + 4); }), /op 0 \(mkdir\): flags 0x20 are not valid/],

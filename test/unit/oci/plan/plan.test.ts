@@ -343,7 +343,8 @@ test('invalid configs and options are refused, naming the field', () => {
   assert.throws(() => createPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }), opts()), /hostname: needs a UTS namespace/);
   assert.throws(() => createPlan(spec((s) => { s.linux!.sysctl = { 'kernel.panic': '1' }; }), opts()), /linux\.sysctl\["kernel\.panic"\]: not namespaced/);
   assert.throws(() => createPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }), opts()), /a mount namespace is required/);
-  assert.throws(() => createPlan(spec((s) => { s.linux!.namespaces!.push({ type: 'time', path: '/proc/1/ns/time' }); }), opts()), /linux\.namespaces\[5\]\.path: joining a time namespace/);
+  assert.throws(() => createPlan(spec((s) => { s.linux!.namespaces!.push({ type: 'time', path: '/proc/1/ns/time' }); s.linux!.timeOffsets = { monotonic: { secs: 1 } }; }), opts()), /linux\.timeOffsets: needs a new time namespace/);
+  assert.throws(() => createPlan(spec((s) => { s.linux!.intelRdt = { closID: 'x' }; }), opts()), /^InvalidArgument|config\.json: linux\.intelRdt is not supported by tsctr-runc/);
   assert.throws(() => createPlan(spec((s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NOPE'] }; }), opts()), /linux\.seccomp\.flags: unknown flag/);
   assert.throws(() => createPlan(spec(), opts({ rootfs: 'rootfs' })), /rootfs: must be an absolute host path/);
 });
