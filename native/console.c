@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
@@ -110,7 +111,8 @@ int tsctr_op_open_pty(const struct ctx *c, const struct tspl_op *o)
 	if ((o->n[3] >= 0 || o->n[4] >= 0) && fchown(s, (uid_t)o->n[3], (gid_t)o->n[4]) < 0)
 		goto fail;
 	snprintf(name, sizeof(name), "/dev/pts/%d", n);
-	if (send_master((int)o->n[0], m, name) < 0)
+	const char *payload = str_at(c, o->s[2]);
+	if (send_master((int)o->n[0], m, payload && *payload ? payload : name) < 0)
 		goto fail;
 	close(m);
 	m = -1;
@@ -135,4 +137,33 @@ fail:;
 		close(m);
 	errno = e;
 	return -1;
+}
+
+/*
+ * Parent side of runc's --console-socket: a connected unix stream socket
+ * (close-on-exec) for the child's TSPL_OPEN_PTY to send the master on.
+ * Connecting in the parent, before clone(), makes a missing path or a
+ * non-socket fail before anything is created. Returns the fd or -errno.
+ */
+int tsctr_connect_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	int sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return -errno;
+	int r;
+	do
+		r = connect(sk, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+		close(sk);
+		return -e;
+	}
+	return sk;
 }

@@ -102,6 +102,8 @@ enum tspl_opcode {
 	 *   s1 optional fallback when s0 is missing ("/dev/ptmx"), may be a symlink
 	 *   n0 a unix socket fd: receives the master by SCM_RIGHTS, with the
 	 *      slave's name ("/dev/pts/N") as the payload (runc's console socket)
+	 *   s2 optional payload instead of the slave's name (runc sends the
+	 *      master's name, "/dev/ptmx")
 	 *   n1 rows, n2 cols: window size set on the slave when both > 0
 	 *   n3 uid, n4 gid: fchown of the slave (-1 leaves it)
 	 * The opened file must be the char device 5:2 (else ENOTTY); the slave is

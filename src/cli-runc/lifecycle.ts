@@ -3,9 +3,9 @@ import type { Argv } from 'yargs';
 import { create, kill, remove, start, stateOf, type Runtime } from '../oci/lifecycle.js';
 import { parseSignal } from '../oci/signals.js';
 import { checkId, ociState, type ContainerRecord, type Status } from '../oci/state.js';
-import { openConsole } from '../oci/console.js';
+import { closeSync } from 'node:fs';
+import { checkConsoleFlags, connectConsoleSocket } from '../oci/console.js';
 import { loadBundle } from '../oci/bundle.js';
-import { InvalidArgumentError } from '../errors.js';
 import { SIGNALS } from '../sys/constants.js';
 import { exitCodeOf } from '../sys/index.js';
 import { openRuntime, out } from './runtime.js';
@@ -22,16 +22,16 @@ function createOptions(y: Argv) {
     .option('preserve-fds', { type: 'number', default: 0, describe: 'pass N more fds (3..3+N-1) to the process' });
 }
 
-/** create's steps shared with run: the terminal (if any) goes to the console socket. */
-async function createFrom(rt: Runtime, a: CreateArgs): Promise<ContainerRecord> {
+/** create's steps shared with run: with process.terminal, the container opens the pty and sends its master to the console socket. */
+async function createFrom(rt: Runtime, a: CreateArgs, detach = true): Promise<ContainerRecord> {
   checkId(a.id);
   const { spec } = loadBundle(a.bundle);
-  const tty = spec.process?.terminal ? await openConsole(rt.sys, a['console-socket'], spec.process.consoleSize) : undefined;
-  if (!tty && a['console-socket']) throw new InvalidArgumentError('--console-socket given but process.terminal is false', { hint: 'set process.terminal in config.json, or drop --console-socket' });
+  checkConsoleFlags(spec.process ?? {}, a['console-socket'], detach, 'run');
+  const console = a['console-socket'] && spec.process?.terminal ? connectConsoleSocket(rt.sys, a['console-socket'], spec.process) : undefined;
   try {
-    return await create(rt, { id: a.id, bundle: a.bundle, pidFile: a['pid-file'], noPivot: a['no-pivot'], preserveFds: a['preserve-fds'], ...(tty ? { stdio: 'pty', consoleFd: tty.slave, consolePath: tty.path } : {}) });
+    return await create(rt, { id: a.id, bundle: a.bundle, pidFile: a['pid-file'], noPivot: a['no-pivot'], preserveFds: a['preserve-fds'], ...(console ? { stdio: 'pty', consoleSocket: console } : {}) });
   } finally {
-    tty?.close();
+    if (console) closeSync(console.fd);
   }
 }
 
@@ -45,7 +45,7 @@ export default function register(y: Argv): Argv {
     })
     .command('run <id>', 'create and start a container; wait for it unless --detach', (c) => createOptions(c).option('detach', { alias: 'd', type: 'boolean', default: false }), async (a) => {
       const rt = await openRuntime();
-      const r = await createFrom(rt, a as unknown as CreateArgs);
+      const r = await createFrom(rt, a as unknown as CreateArgs, a.detach);
       try {
         await start(rt, a.id);
       } catch (e) {

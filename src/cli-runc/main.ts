@@ -16,13 +16,19 @@ export interface RuncGlobals {
   systemdCgroup: boolean;
 }
 
-interface CommandModule { default: (y: Argv) => Argv }
+interface CommandModule {
+  default: (y: Argv) => Argv;
+  /** Rewrites the command line before parsing (exec: flags end at the container id). */
+  rewriteArgv?: (argv: string[]) => string[];
+  /** The exit status of a failure other than a usage error (runc exec: 255). */
+  FAILURE_STATUS?: number;
+}
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   create: () => import('./lifecycle.js'), start: () => import('./lifecycle.js'), run: () => import('./lifecycle.js'),
   state: () => import('./lifecycle.js'), kill: () => import('./lifecycle.js'), delete: () => import('./lifecycle.js'),
   list: () => import('./lifecycle.js'),
-  exec: () => import('./process.js'), ps: () => import('./process.js'), events: () => import('./process.js'),
+  exec: () => import('./exec.js'), ps: () => import('./process.js'), events: () => import('./process.js'),
   pause: () => import('./process.js'), resume: () => import('./process.js'), update: () => import('./process.js'),
   spec: () => import('./info.js'), features: () => import('./info.js'), checkpoint: () => import('./info.js'), restore: () => import('./info.js'),
 };
@@ -38,6 +44,8 @@ export async function main(argv: string[]): Promise<void> {
   const mods = new Map<() => Promise<CommandModule>, CommandModule>();
   const loader = name ? COMMANDS[name] : undefined;
   if (loader) mods.set(loader, await loader());
+  const mod = loader ? mods.get(loader) : undefined;
+  if (mod?.rewriteArgv) argv = mod.rewriteArgv(argv);
   const y = yargs(argv)
     .scriptName('tsctr-runc')
     .usage('$0 [global options] <command> [options]\n\nAn OCI runtime with runc\'s command line (tsctr).')
@@ -60,8 +68,8 @@ export async function main(argv: string[]): Promise<void> {
     })
     .fail((msg, err) => { throw err ?? new RuncUsageError(msg ?? 'invalid usage'); });
   for (const [cmd, load] of Object.entries(COMMANDS)) {
-    const mod = mods.get(load);
-    if (mod) mod.default(y);
+    const m = mods.get(load);
+    if (m) m.default(y);
     else if (!mods.has(load)) y.command(cmd, '', () => {}, () => {});
   }
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
@@ -72,7 +80,8 @@ export async function main(argv: string[]): Promise<void> {
     await y.parseAsync();
   } catch (err) {
     reportError(err);
-    process.exitCode = err instanceof RuncUsageError ? 1 : typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
+    const own = typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
+    process.exitCode = err instanceof RuncUsageError ? 1 : (mod?.FAILURE_STATUS ?? own);
   }
 }
 

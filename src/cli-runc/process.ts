@@ -1,12 +1,10 @@
-// pause, resume, ps, events, update on a container's cgroup. exec is not
-// implemented yet: it is refused with one line rather than half-done.
+// pause, resume, ps, events, update on a container's cgroup (exec is in exec.ts).
 import type { Argv } from 'yargs';
 import { FailedPreconditionError } from '../errors.js';
 import { cgroupOf, stateOf } from '../oci/lifecycle.js';
 import { openRuntime, out } from './runtime.js';
 
 const id = (c: Argv) => c.positional('id', { type: 'string', demandOption: true });
-const notYet = (what: string) => () => { throw new FailedPreconditionError(`${what} is not implemented by tsctr-runc yet`); };
 
 const str = (describe: string) => ({ type: 'string' as const, describe });
 /** runc update's flags; values stay strings (runc's size syntax), parsed in src/oci/resources-json.ts. */
@@ -48,7 +46,6 @@ export default function register(y: Argv): Argv {
       if (a.format === 'json') out(JSON.stringify(pids) + '\n');
       else out('PID\n' + pids.map((p) => `${p}\n`).join(''));
     })
-    .command('exec <id> [args..]', 'run a process in the container (not implemented yet)', (c) => id(c).strict(false), notYet('exec'))
     .command('events <id>', 'print cgroup stats every --interval and OOM kills, as JSON lines, until the container stops', (c) => id(c)
       .option('stats', { type: 'boolean', default: false, describe: 'print one stats event and exit' })
       .option('interval', { type: 'string', default: '5s', describe: 'time between stats events (Go duration: 5s, 500ms)' }), async (a) => {

@@ -37,7 +37,7 @@ export type PlanOp =
   | { op: 'sync' }
   | { op: 'loopback_up' }
   // Allocates the terminal inside the container and sends the master to socketFd (native/plan.h, TSPL_OPEN_PTY).
-  | { op: 'open_pty'; ptmx: string; fallback?: string; socketFd: number; rows: number; cols: number; uid?: number; gid?: number }
+  | { op: 'open_pty'; ptmx: string; fallback?: string; socketFd: number; rows: number; cols: number; uid?: number; gid?: number; message?: string }
   /** The root (a host path tsctr chose) as an O_PATH fd: every inRoot path resolves against it. */
   | { op: 'open_root'; path: string }
   /** After PR_SET_PDEATHSIG: exit unless the launcher is still the parent. */
@@ -197,7 +197,7 @@ export function encodePlan(ops: PlanOp[], opts: EncodeOptions = {}): Buffer {
       case 'create_file': s[0] = data.str(o.path); n[0] = BigInt(o.mode); break;
       case 'lchown': s[0] = data.str(o.path); n[0] = BigInt(o.uid); n[1] = BigInt(o.gid); break;
       case 'open_pty':
-        s[0] = data.str(o.ptmx); s[1] = data.str(o.fallback);
+        s[0] = data.str(o.ptmx); s[1] = data.str(o.fallback); s[2] = data.str(o.message);
         n[0] = BigInt(o.socketFd); n[1] = BigInt(o.rows); n[2] = BigInt(o.cols); n[3] = BigInt(o.uid ?? -1); n[4] = BigInt(o.gid ?? -1);
         break;
     }

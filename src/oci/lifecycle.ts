@@ -12,6 +12,7 @@ import { lastCap } from './host-caps.js';
 import { hostIdOf, writeIdMaps } from './id-maps.js';
 import { launch } from './launcher.js';
 import { createPlan, statSourceIsDir, type Stdio } from './plan/index.js';
+import type { ConsoleSocket } from './plan/process.js';
 import { loadBundle } from './bundle.js';
 import { runHookInMountNs, runHooks, runHostHook } from './hooks.js';
 import { addLifecycleOps } from './lifecycle-ops.js';
@@ -31,10 +32,11 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** Pass fds 3 .. 3+N-1 of ours to the container (runc --preserve-fds). */
   preserveFds?: number;
-  /** The container's 0-2 (default: ours). A pty: { stdio: 'pty', consoleFd, consolePath }. */
+  /** The container's 0-2 (default: ours). A pty: { stdio: 'pty', consoleSocket } (opened inside, see console.ts), or consoleFd + consolePath. */
   stdio?: Stdio;
   consoleFd?: number;
   consolePath?: string;
+  consoleSocket?: Omit<ConsoleSocket, 'uid'>;
 }
 
 const O_PATH = 0o10000000;
@@ -71,7 +73,7 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
     const plan = createPlan(spec, {
       rootfs: bundle.rootfs, noPivot: o.noPivot, lastCap: lastCap(), cgroupMounts: cgroup.mountSources(),
       sourceIsDir: statSourceIsDir,
-      stdio: o.stdio, consoleFd: o.consoleFd, consoleSlavePath: o.consolePath,
+      stdio: o.stdio, consoleFd: o.consoleFd, consoleSlavePath: o.consolePath, consoleSocket: o.consoleSocket,
     });
     // The process opens the fifo for reading as its own user, which in a user
     // namespace is a host uid of the maps: root's fifo is not its to read

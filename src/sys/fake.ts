@@ -53,6 +53,7 @@ export class FakeSys implements Sys {
   async wait(pid: number): Promise<WaitStatus> { this.rec('wait', [pid]); return { kind: 'exited', code: 0 }; }
   waitNoHang(pid: number): WaitStatus | null { this.rec('waitNoHang', [pid]); return null; }
   buildId() { return 'fake'; }
+  connectUnix(socketPath: string) { this.rec('connectUnix', [socketPath], socketPath); return 212; }
   socketpair(): [number, number] { this.rec('socketpair', []); return [210, 211]; }
   recvFd(sock: number) { this.rec('recvFd', [sock]); return { fd: 220, name: '/dev/pts/0' }; }
   pidfdOpen(pid: number) { this.rec('pidfdOpen', [pid]); return 230; }

@@ -71,6 +71,7 @@ const native = define({
   tsctr_send_fd: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
   tsctr_eventfd: { library: 'tsctr', retType: I32, paramsType: [] },
   tsctr_poll3: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32, I32], runInNewThread: true },
+  tsctr_connect_unix: { library: 'tsctr', retType: I32, paramsType: [S] },
 });
 
 interface ErrnoResult<T> { value: T; errnoCode: number }
@@ -246,6 +247,9 @@ export const libcSys: Sys = {
   },
   sendFd(socketPath, name, fd) {
     checkNeg(native.tsctr_send_fd([socketPath, name, fd]) as number, 'sendmsg SCM_RIGHTS', socketPath);
+  },
+  connectUnix(socketPath) {
+    return checkNeg(native.tsctr_connect_unix([socketPath]) as number, 'connect', socketPath);
   },
   socketpair() {
     const out = Buffer.alloc(8);

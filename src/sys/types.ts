@@ -71,6 +71,8 @@ export interface Sys {
   buildId(): string;
   /** Connects to a unix socket and sends fd with SCM_RIGHTS, name as the message (runc's --console-socket). */
   sendFd(socketPath: string, name: string, fd: number): void;
+  /** A unix stream socket connected to socketPath (close-on-exec): runc's --console-socket, for the open_pty op. */
+  connectUnix(socketPath: string): number;
   /** A unix stream socketpair, both ends close-on-exec. */
   socketpair(): [number, number];
   /** One fd passed with SCM_RIGHTS, and the message's text; non-blocking (EAGAIN when nothing is there yet). */

@@ -19,6 +19,12 @@ export interface ExecOptions {
   /** With stdio 'pty': allocate the pty inside the container and send its master here (preferred over consoleFd). */
   consoleSocket?: Omit<ConsoleSocket, 'uid'>;
   lastCap: number;
+  /**
+   * Where to setns() from, per namespace type (default /proc/<pid>/ns/<name>).
+   * tsctr-runc exec opens the files itself, checked against the process's
+   * start time, and passes /proc/self/fd/N so a reused pid cannot slip in.
+   */
+  namespacePaths?: Partial<Record<NamespaceType, string>>;
 }
 
 export interface ExecPlan {
@@ -41,11 +47,14 @@ export function createExecPlan(spec: Spec, opts: ExecOptions): ExecPlan {
   // copy of the host's node, and it sits in the container's pid namespace.
   // As op 0 the executor applies it from clone() on (native/plan.h).
   const ops: PlanOp[] = [{ op: 'prctl', option: PR.SET_DUMPABLE, args: [0, 0, 0, 0] }];
+  // Still in the host's mount namespace: /proc/self is ours. Raising the score needs no capability; lowering it needs ours.
+  if (p.oomScoreAdj !== undefined) ops.push({ op: 'write_file', path: '/proc/self/oom_score_adj', data: String(p.oomScoreAdj) });
+  const nsPath = (t: NamespaceType) => opts.namespacePaths?.[t] ?? `/proc/${opts.pid}/ns/${NAMESPACE_PROC_FILE[t]}`;
   for (const t of ORDER) {
     if (!types.has(t)) continue;
     // time namespaces apply to children only; the container's init made them for its own.
     if (t === 'time') { warnings.push('exec: the time namespace is not joined'); continue; }
-    ops.push({ op: 'setns', path: `/proc/${opts.pid}/ns/${NAMESPACE_PROC_FILE[t]}`, nstype: NAMESPACE_FLAGS[t] });
+    ops.push({ op: 'setns', path: nsPath(t), nstype: NAMESPACE_FLAGS[t] });
     // In a joined user namespace we still carry the host's kuid 0, unmapped
     // there: become the namespace's root at once (runc's nsexec does), so
     // what we create (the pty slave) has an owner the namespace can chown.
@@ -61,5 +70,5 @@ export function createExecPlan(spec: Spec, opts: ExecOptions): ExecPlan {
   if (p.noNewPrivileges) ops.push({ op: 'prctl', option: PR.SET_NO_NEW_PRIVS, args: [1, 0, 0, 0] });
   if (seccomp && p.noNewPrivileges) ops.push(seccomp);
   ops.push(compileExec(p));
-  return { ops, pidNamespace: types.has('pid') ? `/proc/${opts.pid}/ns/pid` : undefined, warnings };
+  return { ops, pidNamespace: types.has('pid') ? nsPath('pid') : undefined, warnings };
 }

@@ -28,6 +28,8 @@ export interface ConsoleSocket {
   cols?: number;
   /** Owner of the slave: the process's uid, as in the container. */
   uid?: number;
+  /** The message sent with the master (default the slave's name; runc sends "/dev/ptmx"). */
+  message?: string;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface ConsoleSocket {
  */
 export function compilePty(c: ConsoleSocket): PlanOp[] {
   return [
-    { op: 'open_pty', ptmx: '/dev/pts/ptmx', fallback: '/dev/ptmx', socketFd: c.fd, rows: c.rows ?? 0, cols: c.cols ?? 0, uid: c.uid },
+    { op: 'open_pty', ptmx: '/dev/pts/ptmx', fallback: '/dev/ptmx', socketFd: c.fd, rows: c.rows ?? 0, cols: c.cols ?? 0, uid: c.uid, ...(c.message ? { message: c.message } : {}) },
     { op: 'close_from', fd: 3 },
   ];
 }
