@@ -21,14 +21,17 @@ interface ExecArgs {
 const VALUED = new Set(['--process', '-p', '--console-socket', '--pid-file', '--cwd', '--env', '-e', '--user', '-u',
   '--additional-gids', '-g', '--cap', '-c', '--preserve-fds', '--process-label', '--apparmor', '--cgroup']);
 
+const GLOBAL_VALUED = new Set(['--root', '--log', '--log-format', '--criu', '--rootless']);
+
 /**
  * Puts "--" after the container id so that the program's own flags are
  * not read as ours (runc stops at the first argument too). argv is the
  * whole command line, global flags included.
  */
 export function rewriteArgv(argv: string[]): string[] {
-  const at = argv.indexOf('exec');
-  if (at < 0) return argv;
+  let at = 0;
+  for (; at < argv.length && argv[at]!.startsWith('-'); at++) if (GLOBAL_VALUED.has(argv[at]!)) at++;
+  if (argv[at] !== 'exec') return argv;
   for (let i = at + 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return argv;

@@ -88,4 +88,50 @@ test('open_pty encodes as opcode 50: paths, socket, size, owner (-1 when unset)'
   assert.is(str(b.readUInt32LE(at + 52)), '/dev/ptmx');
 });
 
+test('open_pty carries an optional message (s2): runc sends "/dev/ptmx" with the master', () => {
+  const b = encodePlan([{ op: 'open_pty', ptmx: '/dev/pts/ptmx', socketFd: 7, rows: 0, cols: 0, message: '/dev/ptmx' }]);
+  const str = (off: number) => b.toString('utf8', off, b.indexOf(0, off));
+  assert.is(str(b.readUInt32LE(16 + 56)), '/dev/ptmx');
+  assert.is(encodePlan([{ op: 'open_pty', ptmx: '/dev/pts/ptmx', socketFd: 7, rows: 0, cols: 0 }]).readUInt32LE(16 + 56), 0, 'no message: the slave name (native default)');
+});
+
+// The plan of `tsctr-runc exec --detach --process p.json ID` as the shim
+// calls it: namespace files opened by the caller (/proc/self/fd/N), the
+// container's oom_score_adj written first, while /proc/self is still the host's.
+const RUNC_EXEC_PLAN = [
+  'prctl(4, 0, 0, 0, 0)',
+  'write("/proc/self/oom_score_adj", "-500")',
+  'setns("/proc/self/fd/21", 0x8000000)',
+  'setns("/proc/self/fd/22", 0x4000000)',
+  'setns("/proc/self/fd/23", 0x40000000)',
+  'setns("/proc/self/fd/25", 0x20000)',
+  'open_pty("/dev/pts/ptmx" or "/dev/ptmx", 40x120, owner 1000) → master to fd 9, slave on 0-2 + setsid + TIOCSCTTY',
+  'close_range(3, ~0, CLOEXEC)',
+  'capbset_drop(keep=0x20)',
+  'prctl(8, 1)',
+  'setgroups([10])',
+  'setresgid(1000, 1000, 1000)',
+  'setresuid(1000, 1000, 1000)',
+  'prctl(8, 0)',
+  'capset(eff=0x20, prm=0x20, inh=0x0)',
+  'cap_ambient_raise(0x0)',
+  'umask(077)',
+  'chdir("/srv")',
+  'prctl(38, 1, 0, 0, 0)',
+  'execve("id", ["id"], 1 env)',
+];
+
+test('tsctr-runc exec: golden plan with caller-opened namespace files, oomScoreAdj, consoleSize and the runc message', () => {
+  const s = spec();
+  const proc = { terminal: true, consoleSize: { height: 40, width: 120 }, user: { uid: 1000, gid: 1000, additionalGids: [10], umask: 0o77 }, args: ['id'], env: ['PATH=/bin'], cwd: '/srv', capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] }, noNewPrivileges: true, oomScoreAdj: -500 };
+  const p = createExecPlan(s, {
+    pid: 42, process: proc, stdio: 'pty', consoleSocket: { fd: 9, rows: 40, cols: 120, message: '/dev/ptmx' }, lastCap: 40,
+    namespacePaths: { ipc: '/proc/self/fd/21', uts: '/proc/self/fd/22', network: '/proc/self/fd/23', pid: '/proc/self/fd/24', mount: '/proc/self/fd/25' },
+  });
+  assert.equal(lines(p.ops), RUNC_EXEC_PLAN);
+  assert.is(p.pidNamespace, '/proc/self/fd/24', 'the pid namespace too comes from the caller\'s fd');
+  assert.is((p.ops.find((o) => o.op === 'open_pty') as { message?: string }).message, '/dev/ptmx');
+  assert.not.ok(lines(p.ops).some((l) => l.includes('/proc/42/')), 'nothing is opened by the container\'s pid number');
+});
+
 test.run();
