@@ -50,10 +50,10 @@ function execOptions(y: Argv) {
     .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'return once the process runs' })
     .option('pid-file', { type: 'string', describe: 'write the process id to this file' })
     .option('cwd', { type: 'string', describe: 'working directory in the container' })
-    .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'KEY=value, added to the environment' })
+    .option('env', { alias: 'e', type: 'string', describe: 'KEY=value, added to the environment' })
     .option('user', { alias: 'u', type: 'string', describe: 'UID[:GID]' })
-    .option('additional-gids', { alias: 'g', type: 'number', array: true, default: [], describe: 'supplementary group ids' })
-    .option('cap', { alias: 'c', type: 'string', array: true, default: [], describe: 'add a capability (CAP_…)' })
+    .option('additional-gids', { alias: 'g', type: 'string', describe: 'supplementary group ids' })
+    .option('cap', { alias: 'c', type: 'string', describe: 'add a capability (CAP_…)' })
     .option('no-new-privs', { type: 'boolean', default: false, describe: 'set no_new_privs' })
     .option('preserve-fds', { type: 'number', default: 0, describe: 'pass N more fds (3..3+N-1) to the process' })
     .option('ignore-paused', { type: 'boolean', default: false, describe: 'exec even when the container is paused' })
@@ -99,6 +99,14 @@ export const FAILURE_STATUS = 255;
 export default function register(y: Argv): Argv {
   return y.command('exec <id> [args..]', 'run a process in a container', execOptions, async (argv) => {
     const a = argv as unknown as ExecArgs;
+    // Repeatable flags, one value each (an array option would swallow the id and the program).
+    const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+    a.env = list(argv.env);
+    a.cap = list(argv.cap);
+    a['additional-gids'] = list(argv['additional-gids']).map((g) => {
+      if (!/^\d+$/.test(g) || Number(g) > 0xffffffff) throw new InvalidArgumentError(`--additional-gids ${JSON.stringify(g)}: must be a group id from 0 to 4294967295`);
+      return Number(g);
+    });
     // After the "--" rewriteArgv put behind the id, yargs leaves the program in _ (after "exec").
     if (!a.args.length) a.args = (argv._ as unknown[]).slice(1).map(String);
     const rt = await openRuntime();

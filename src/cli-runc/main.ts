@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'manage cgroups through systemd (not available here)' })
     .option('criu', { type: 'string', hidden: true })
     .option('rootless', { type: 'string', hidden: true })
-    .parserConfiguration({ 'parse-positional-numbers': false, 'halt-at-non-option': false })
+    .parserConfiguration({ 'parse-positional-numbers': false, 'halt-at-non-option': false, 'boolean-negation': false })
     .strict()
     .demandCommand(1, 'name a command; see tsctr-runc --help')
     .version(false)

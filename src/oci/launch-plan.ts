@@ -293,6 +293,7 @@ export function hintForStep(o: PlanOp, code: string): string | undefined {
   if (o.op === 'sethostname' && code === 'EPERM') return 'setting the hostname needs a new UTS namespace';
   if (o.op === 'seccomp' && code === 'EACCES') return 'loading a filter needs noNewPrivileges or CAP_SYS_ADMIN';
   if (o.op === 'open_pty' && (code === 'ENOTTY' || code === 'ELOOP' || code === 'ENOENT' || code === 'ENXIO')) return `the container's ${o.ptmx} is not the ptmx of a devpts filesystem (was /dev/pts replaced?); run without -t`;
+  if (o.op === 'open_pty' && (code === 'EPIPE' || code === 'ECONNRESET')) return 'the console socket\'s receiver closed the connection before the terminal was sent';
   if ('inRoot' in o && o.inRoot && code === 'ELOOP') return o.op === 'mount' && o.noSymlinks
     ? `the image's "${o.target}" is or lies under a symlink: ${o.fstype ?? 'this filesystem'} is only mounted on a real directory`
     : 'too many symlinks, or a /proc magic link, on the way inside the container\'s root';

@@ -82,7 +82,8 @@ if (why) {
       const out = await pty!.waitFor(/__DONE__\r*\n/, from);
       return out.split(/\r*\n/).slice(1, -1).filter((l) => !l.startsWith('__DONE__')).join('\n');
     };
-    assert.is((await sh('tty')).trim(), '/dev/console');
+    // The pty is opened inside the container (open_pty): a pts of its own devpts, as runc shows it.
+    assert.match((await sh('tty')).trim(), /^\/dev\/pts\/\d+$/);
     assert.is((await sh('echo $((6*7))')).trim(), '42');
     assert.is((await sh('stty size')).trim(), '30 100', 'ctr passes the terminal size on');
     pty.send('exit 5\r');
@@ -117,6 +118,38 @@ if (why) {
     assert.match(del.stderr, /exit code 7\b/, 'the exit status of the trap');
     assert.is(await taskStatus('ctrd-d'), undefined);
     assert.is((await ctr(['containers', 'rm', 'ctrd-d'])).code, 0);
+  });
+
+  t('ctr tasks exec: output and exit status; -t gives a terminal; a missing program reports the runtime\'s error', async () => {
+    const r = await ctr(['run', '-d', ...runc(), FIXTURE_REF, 'ctrd-e', 'sleep', '1000']);
+    assert.is(r.code, 0, r.stderr);
+    try {
+      const ok = await ctr(['tasks', 'exec', '--exec-id', 'e1', 'ctrd-e', 'sh', '-c', 'echo ok']);
+      assert.is(ok.stdout, 'ok\n', ok.stderr);
+      assert.is(ok.code, 0);
+      const four = await ctr(['tasks', 'exec', '--exec-id', 'e2', 'ctrd-e', 'sh', '-c', 'echo $$ >&2; exit 4']);
+      assert.is(four.code, 4, four.stderr);
+      assert.match(four.stderr, /^\d+\n$/, 'stderr passes through; the process is in the container\'s pid namespace');
+      pty = new PtySession(sys, ['ctr', '--address', cd.address, '-n', NS, 'tasks', 'exec', '-t', '--exec-id', 'e3', 'ctrd-e', 'sh']);
+      await pty.waitFor(/\/ # /);
+      const from = pty.output.length;
+      pty.send('tty; echo "__DO""NE__"\r');
+      const out = await pty.waitFor(/__DONE__\r*\n/, from);
+      assert.match(out, /\/dev\/pts\/\d+\r*\n/);
+      pty.send('exit 6\r');
+      assert.is((await pty.exited).code, 6);
+      pty = undefined;
+      const missing = await ctr(['tasks', 'exec', '--exec-id', 'e4', 'ctrd-e', '/no/such/program']);
+      assert.is.not(missing.code, 0);
+      assert.match(missing.stderr, /OCI runtime exec failed: .*"\/no\/such\/program".*ENOENT/);
+      assert.not.match(missing.stderr, /\n\s+at /, 'no stack trace');
+      assert.is(await taskStatus('ctrd-e'), 'RUNNING', 'the task is unharmed');
+    } finally {
+      await ctr(['tasks', 'kill', '-s', 'SIGKILL', 'ctrd-e']);
+      await until('ctrd-e to stop', async () => (await taskStatus('ctrd-e')) === 'STOPPED');
+      await ctr(['tasks', 'delete', 'ctrd-e']);
+      await ctr(['containers', 'rm', 'ctrd-e']);
+    }
   });
 
   t('a command that does not exist: the runtime\'s error shows in ctr\'s', async () => {
