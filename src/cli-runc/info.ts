@@ -1,4 +1,6 @@
-// spec, features, and checkpoint/restore (refused: no CRIU support).
+// spec, features, and checkpoint/restore: refused with one line and runc's
+// exit status 1 (runc without criu fails the same way), whatever flags the
+// shim passes (go-runc: --image-path, --work-path, --leave-running, …).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
@@ -22,10 +24,10 @@ export default function register(y: Argv): Argv {
     .command('features', 'print what this runtime supports (runtime-spec features JSON)', (c) => c, () => {
       out(JSON.stringify(features(), null, '    ') + '\n');
     })
-    .command('checkpoint <id>', 'not supported', (c) => c.positional('id', { type: 'string' }).strict(false), () => {
+    .command('checkpoint [id]', 'not supported (no CRIU)', (c) => c.positional('id', { type: 'string' }).strict(false), () => {
       throw new FailedPreconditionError('checkpoint is not supported by tsctr-runc (no CRIU support)');
     })
-    .command('restore <id>', 'not supported', (c) => c.positional('id', { type: 'string' }).strict(false), () => {
+    .command('restore [id]', 'not supported (no CRIU)', (c) => c.positional('id', { type: 'string' }).strict(false), () => {
       throw new FailedPreconditionError('restore is not supported by tsctr-runc (no CRIU support)');
     });
 }

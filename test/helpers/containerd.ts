@@ -13,7 +13,7 @@ export interface Containerd {
 }
 
 /** Our own containerd: temp config, root, state and socket; stopped by its PID. Never the system one. */
-export async function startContainerd(): Promise<Containerd> {
+export async function startContainerd(extraConfig: string[] = []): Promise<Containerd> {
   const dir = mkdtempSync('/tmp/tsctr-containerd-');
   const address = join(dir, 'containerd.sock');
   writeFileSync(join(dir, 'config.toml'), [
@@ -25,6 +25,7 @@ export async function startContainerd(): Promise<Containerd> {
     '[ttrpc]', `  address = "${address}.ttrpc"`,
     '[debug]', '  address = ""',
     '[metrics]', '  address = ""',
+    ...extraConfig.map((l) => l.replaceAll('$DIR', dir)),
   ].join('\n') + '\n');
   const child: ChildProcess = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

@@ -169,5 +169,31 @@ if (why) {
     assert.match(last.msg, /bogus-flag/);
   });
 
+  t('containerd\'s config file names tsctr-runc (runtime v1 "runtime"; no CRI, no client flag): run, exec, delete', async () => {
+    // containerd 1.6 reads the runc v2 shim's BinaryName from its config only
+    // under CRI; the deprecated v1 runtime plugin has its own "runtime" key,
+    // which is a config-file choice of the runc binary that works without CRI.
+    const v1 = await startContainerd(['[plugins."io.containerd.runtime.v1.linux"]', `  runtime = "${BIN}"`, '  runtime_root = "$DIR/runc-v1"']);
+    const c = (args: string[]) => v1.ctr(['-n', NS, ...args]);
+    try {
+      assert.is((await c(['images', 'import', FIXTURE_IMAGE])).code, 0);
+      const ok = await c(['run', '--rm', '--runtime', 'io.containerd.runtime.v1.linux', FIXTURE_REF, 'ctrd-v1a', 'sh', '-c', 'echo ok; exit 3']);
+      assert.is(ok.stdout, 'ok\n', ok.stderr);
+      assert.is(ok.code, 3);
+      const d = await c(['run', '-d', '--runtime', 'io.containerd.runtime.v1.linux', FIXTURE_REF, 'ctrd-v1b', 'sleep', '1000']);
+      assert.is(d.code, 0, d.stderr);
+      const st = JSON.parse(readFileSync(join(v1.dir, 'runc-v1', NS, 'ctrd-v1b', 'state.json'), 'utf8'));
+      assert.ok(st.startTime && st.spec, 'the state file is tsctr-runc\'s (runc\'s has no startTime)');
+      const ex = await c(['tasks', 'exec', '--exec-id', 'e1', 'ctrd-v1b', 'sh', '-c', 'echo ok-exec']);
+      assert.is(ex.stdout, 'ok-exec\n', ex.stderr);
+    } finally {
+      await c(['tasks', 'kill', '-s', 'SIGKILL', 'ctrd-v1b']);
+      for (let i = 0; i < 100 && !(await c(['tasks', 'ls'])).stdout.match(/^ctrd-v1b\s+\d+\s+STOPPED/m); i++) await new Promise((r) => setTimeout(r, 50));
+      await c(['tasks', 'delete', 'ctrd-v1b']);
+      await c(['containers', 'rm', 'ctrd-v1b']);
+      await v1.stop();
+    }
+  });
+
   t.run();
 }

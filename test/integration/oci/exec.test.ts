@@ -188,7 +188,8 @@ test('refusals in runc\'s words, exit 255: stopped, paused, missing program, mis
     const missing = runc('exec', 'exec-5', '/no/such/program');
     assert.is(missing.code, 255);
     assert.match(oneLine(missing.err), /execve\("\/no\/such\/program".*ENOENT/);
-    assert.is(runc('pause', 'exec-5').code, 0);
+    const pause = runc('pause', 'exec-5');
+    assert.is(pause.code, 0, pause.err);
     const paused = runc('exec', 'exec-5', 'true');
     assert.is(paused.code, 255);
     assert.is(oneLine(paused.err), 'cannot exec in a paused container (use --ignore-paused to override)');
