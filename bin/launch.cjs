@@ -1,7 +1,13 @@
 // What every launcher in bin/ runs: the named entry of src/entries.ts,
-// from the one-file bundle with its V8 code cache when there is one (built by
+// from a one-file bundle with its V8 code cache when there is one (built by
 // tools/build-bundle.mjs), else from the ES modules in dist/. CommonJS on
 // purpose: Node sets up its ES module loader only when something asks for it.
+//
+// Which bundle: the one holding just the command module the command word
+// names (`images` → tsctr.images.cjs), found as src/cli/main.ts and
+// src/cli-runc/main.ts find it, by dist/bundle/bundles.json; no command word:
+// the front end without command modules (tsctr.root.cjs); no bundles.json or
+// no such file: tsctr.cjs, which holds everything. Each has its own cache.
 //
 // The code cache is used only when its stamp matches the running node (version,
 // path, size, mtime of the binary) and the bundle (size, mtime); otherwise the
@@ -16,14 +22,13 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const BUNDLE = path.join(root, 'dist/bundle/tsctr.cjs');
-const CACHE = BUNDLE + '.cache';
+const BUNDLES = path.join(root, 'dist/bundle');
 const ENTRIES = path.join(root, 'dist/src/entries.js');
 
 function launch(name) {
   const args = process.argv.slice(2);
   if (process.env.TSCTR_BUNDLE !== '0') {
-    const bundle = loadBundle();
+    const bundle = loadBundle(pickBundle(name, args));
     if (bundle) return run(name, bundle.ENTRIES, args);
   }
   import(require('node:url').pathToFileURL(ENTRIES).href).then((m) => run(name, m.ENTRIES, args), fail);
@@ -40,7 +45,38 @@ function fail(err) {
   process.exitCode = 1;
 }
 
-function loadBundle() {
+/** The bundle file for this command line (see the top of this file). */
+function pickBundle(name, args) {
+  const all = path.join(BUNDLES, 'tsctr.cjs');
+  let map;
+  try {
+    map = JSON.parse(fs.readFileSync(path.join(BUNDLES, 'bundles.json'), 'utf8'))[name];
+  } catch {
+    return all;
+  }
+  if (!map) return all;
+  const word = commandWord(args, map);
+  const file = word === undefined || !Object.hasOwn(map.words, word) ? map.root : map.words[word];
+  return path.join(BUNDLES, file);
+}
+
+/**
+ * The command word, as the front end finds it (`firstCommand` of src/cli/main.ts,
+ * `commandWord` of src/cli-runc/main.ts; test/unit/cli/launcher-pick.test.ts holds them to it).
+ */
+function commandWord(args, map) {
+  if (map.style === 'after-value') return args.find((a, i) => !a.startsWith('-') && !map.valueOptions.includes(args[i - 1] ?? ''));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return args[i + 1];
+    if (map.valueOptions.includes(a)) { i++; continue; }
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+function loadBundle(BUNDLE) {
+  const CACHE = BUNDLE + '.cache';
   let source;
   let bundleStat;
   try {
@@ -57,11 +93,11 @@ function loadBundle() {
   const mode = process.env.TSCTR_CODE_CACHE;
   const stamp = cacheStamp(bundleStat);
   let cachedData;
-  if (mode !== 'off') cachedData = readCache(stamp);
+  if (mode !== 'off') cachedData = readCache(CACHE, stamp);
   const script = new vm.Script(wrap(source), { filename: BUNDLE, cachedData });
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, createRequire(BUNDLE), mod, BUNDLE, path.dirname(BUNDLE));
-  if (mode === 'refresh' || (mode !== 'off' && (!cachedData || script.cachedDataRejected))) process.once('exit', () => writeCache(script, stamp));
+  if (mode === 'refresh' || (mode !== 'off' && (!cachedData || script.cachedDataRejected))) process.once('exit', () => writeCache(CACHE, script, stamp));
   return mod.exports;
 }
 
@@ -78,7 +114,7 @@ function cacheStamp(bundleStat) {
   return `tsctr-code-cache 1 node ${process.version} ${process.arch} ${process.execPath} ${n.size} ${n.mtimeMs} bundle ${bundleStat.size} ${Math.floor(bundleStat.mtimeMs)}`;
 }
 
-function readCache(stamp) {
+function readCache(CACHE, stamp) {
   try {
     const buf = fs.readFileSync(CACHE);
     const nl = buf.indexOf(10);
@@ -89,7 +125,7 @@ function readCache(stamp) {
 }
 
 /** At exit, so the cache holds every function this command compiled. Best effort: dist/ may be read-only. */
-function writeCache(script, stamp) {
+function writeCache(CACHE, script, stamp) {
   const tmp = `${CACHE}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(tmp, Buffer.concat([Buffer.from(stamp + '\n'), script.createCachedData()]));
@@ -99,4 +135,4 @@ function writeCache(script, stamp) {
   }
 }
 
-module.exports = { launch };
+module.exports = { launch, pickBundle, commandWord };

@@ -22,7 +22,7 @@
 //
 // TSCTR_BUNDLE=0 skips the build (the launchers then load dist/'s ES modules).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, renameSync, writeFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -42,9 +42,21 @@ const EXTERNAL = ['ffi-rs'];
 const LAZY_BUILTINS = builtinModules.filter((m) => !m.startsWith('_') && !['process', 'module', 'sys', 'wasi'].includes(m) && typeof nodeRequire(m) !== 'function');
 const escape = (s) => s.replace(/[/]/g, '\\/');
 
+// yargs requires `assert` when it is loaded, for two internal checks
+// (strictEqual, notStrictEqual): loading it costs ~25 internal modules and
+// creates process.stderr (~8 ms of `images ls`). These two, with the same
+// meaning, are all yargs gets in the bundle; a failing one is a yargs bug.
+const ASSERT_LITE = `
+function fail(message, actual, expected, op) { const e = new Error(message ?? \`yargs: expected \${String(actual)} \${op} \${String(expected)}\`); e.code = 'ERR_ASSERTION'; throw e; }
+exports.strictEqual = (actual, expected, message) => { if (!Object.is(actual, expected)) fail(message, actual, expected, '==='); };
+exports.notStrictEqual = (actual, expected, message) => { if (Object.is(actual, expected)) fail(message, actual, expected, '!=='); };
+`;
+
 const rewrite = {
   name: 'tsctr-bundle',
   setup(b) {
+    b.onResolve({ filter: /^(node:)?assert$/ }, (a) => (a.importer.includes('/node_modules/yargs/') ? { path: 'assert', namespace: 'assert-lite' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'assert-lite' }, () => ({ contents: ASSERT_LITE, loader: 'js' }));
     b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.map(escape).join('|')})$`) }, (a) =>
       a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' });
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => {
@@ -65,9 +77,57 @@ const rewrite = {
   },
 };
 
-async function bundle() {
+/**
+ * The command modules each front end loads lazily, by the word that names them:
+ * read from GROUPS (src/cli/main.ts) and COMMANDS (src/cli-runc/main.ts), whose
+ * loaders are `() => import('./x.js')` (the module's name is taken from that text).
+ */
+async function commandModules() {
+  const modOf = (load, where) => {
+    const m = /import\((['"])\.\/([\w/-]+)\.js\1\)/.exec(String(load));
+    if (!m) throw new Error(`build-bundle: cannot tell which module ${where} loads from ${String(load)}: keep it \`() => import('./x.js')\``);
+    return m[2];
+  };
+  const cli = await import(join(dist, 'src/cli/main.js'));
+  const runc = await import(join(dist, 'src/cli-runc/main.js'));
+  const tsctr = {};
+  for (const g of cli.GROUPS) for (const w of [g.command, ...(g.aliases ?? [])]) tsctr[w] = modOf(g.load, `group "${g.command}"`);
+  const tsctrRunc = {};
+  for (const [w, load] of Object.entries(runc.COMMANDS)) tsctrRunc[w] = modOf(load, `command "${w}"`);
+  return {
+    // style: how the front end finds its command word (bin/launch.cjs commandWord).
+    tsctr: { main: 'src/cli/main.js', style: 'skip-values', valueOptions: cli.GLOBAL_VALUE_OPTIONS_LIST, words: tsctr },
+    'tsctr-runc': { main: 'src/cli-runc/main.js', style: 'after-value', valueOptions: runc.VALUED, words: tsctrRunc },
+  };
+}
+
+/**
+ * One bundle: `keep` is { front end, command module } (undefined: every front end
+ * and module, the fallback bundle tsctr.cjs; { entry, module: undefined }: that
+ * front end with none of its command modules, for --help and usage errors).
+ * What is left out becomes a stub that says so if it is ever loaded.
+ */
+async function bundle(file, families, keep) {
   const esbuild = await import('esbuild');
-  const file = join(out, 'tsctr.cjs');
+  const mains = Object.fromEntries(Object.entries(families).map(([name, f]) => [join(dist, f.main), name]));
+  const stub = {
+    name: 'tsctr-bundle-only',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/.*\.js$/ }, (a) => {
+        if (!keep) return undefined;
+        const target = join(dirname(a.importer), a.path);
+        if (a.importer === join(dist, 'src/entries.js') && mains[target] && mains[target] !== keep.entry) return { path: target, namespace: 'left-out' };
+        const family = mains[a.importer];
+        if (family !== keep.entry || a.kind !== 'dynamic-import') return undefined;
+        const mod = relative(dirname(a.importer), target).replace(/\.js$/, '');
+        return Object.values(families[family].words).includes(mod) && mod !== keep.module ? { path: target, namespace: 'left-out' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => ({
+        contents: `const why = ${JSON.stringify(`tsctr: internal: ${relative(dist, a.path)} is not in ${relative(root, file)} (bin/launch.cjs chose the bundle by the wrong word)`)};\nexport default function left() { throw new Error(why); }\nexport const main = left;\n`,
+        loader: 'js',
+      }));
+    },
+  };
   await esbuild.build({
     entryPoints: [join(dist, 'src/entries.js')],
     bundle: true,
@@ -76,7 +136,7 @@ async function bundle() {
     target: 'node20',
     outfile: file + '.tmp',
     external: EXTERNAL,
-    plugins: [rewrite],
+    plugins: [stub, rewrite],
     banner: { js: 'function __tsctrFileUrl(rel) { return require("node:url").pathToFileURL(require("node:path").join(__dirname, "../..", rel)).href; }' },
     logLevel: 'warning',
     legalComments: 'none',
@@ -88,14 +148,45 @@ async function bundle() {
   return file;
 }
 
-/** Runs a few read-only commands so the code cache holds what they compile. */
+/**
+ * tsctr.cjs (everything: the fallback), and per front end one bundle without any
+ * command module (tsctr.root.cjs: --help, usage errors) and one per command module
+ * (tsctr.images.cjs …). bundles.json tells bin/launch.cjs which word picks which.
+ */
+async function bundleAll() {
+  const families = await commandModules();
+  const jobs = [bundle(join(out, 'tsctr.cjs'), families, undefined)];
+  const map = {};
+  for (const [entry, f] of Object.entries(families)) {
+    const files = {};
+    for (const mod of new Set(Object.values(f.words))) {
+      files[mod] = `${entry}.${mod.replace(/\//g, '-')}.cjs`;
+      jobs.push(bundle(join(out, files[mod]), families, { entry, module: mod }));
+    }
+    jobs.push(bundle(join(out, `${entry}.root.cjs`), families, { entry, module: undefined }));
+    map[entry] = { style: f.style, valueOptions: f.valueOptions, root: `${entry}.root.cjs`, words: Object.fromEntries(Object.entries(f.words).map(([w, mod]) => [w, files[mod]])) };
+  }
+  await Promise.all(jobs);
+  writeFileSync(join(out, 'bundles.json.tmp'), JSON.stringify(map, null, 1) + '\n');
+  renameSync(join(out, 'bundles.json.tmp'), join(out, 'bundles.json'));
+}
+
+/**
+ * Runs the quick commands once each so that their bundles' code caches hold
+ * what they compile; the other bundles write theirs on first use.
+ */
 function warm() {
   const tmp = mkdtempSync('/tmp/tsctr-warm-');
+  const runs = [
+    ...[['--help'], ['version'], ['images', 'ls'], ['containers', 'ls'], ['tasks', 'ls'], ['snapshots', 'ls'], ['run', '--help']].map((a) => ['tsctr', ['--root', join(tmp, 'root'), '--state', join(tmp, 'state'), ...a], true]),
+    // state of a missing container fails (exit 1), having compiled what state and its error path need.
+    ...[['--help'], ['list'], ['state', 'warm-missing']].map((a, i) => ['tsctr-runc', ['--root', join(tmp, 'runc'), ...a], i < 2]),
+  ];
   try {
-    for (const args of [['--help'], ['images', 'ls'], ['containers', 'ls'], ['tasks', 'ls'], ['snapshots', 'ls'], ['run', '--help']]) {
-      const r = spawnSync(process.execPath, [join(root, 'bin/tsctr'), '--root', join(tmp, 'root'), '--state', join(tmp, 'state'), ...args], { encoding: 'utf8', env: { ...process.env, TSCTR_CODE_CACHE: 'refresh' } });
+    for (const [bin, args, mustPass] of runs) {
+      const r = spawnSync(process.execPath, [join(root, 'bin', bin), ...args], { encoding: 'utf8', env: { ...process.env, TSCTR_CODE_CACHE: 'refresh' } });
       // Not fatal: as a user other than root some commands refuse; the cache then fills on first use.
-      if (r.status !== 0) console.log(`build-bundle: warming with \`tsctr ${args.join(' ')}\` failed (exit ${r.status}): ${r.stderr.trim().split('\n')[0]}`);
+      if (mustPass && r.status !== 0) console.log(`build-bundle: warming with \`${bin} ${args.join(' ')}\` failed (exit ${r.status}): ${r.stderr.trim().split('\n')[0]}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -106,6 +197,7 @@ if (process.env.TSCTR_BUNDLE === '0') {
   console.log('build-bundle: skipped (TSCTR_BUNDLE=0)');
 } else {
   rmSync(out, { recursive: true, force: true });
-  await bundle();
+  mkdirSync(out, { recursive: true });
+  await bundleAll();
   warm();
 }

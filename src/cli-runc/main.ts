@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { isExpected } from '../cli/errors.js';
+import { skipHelpCache } from '../cli/yargs-help.js';
 
 export interface RuncGlobals {
   root: string;
@@ -24,7 +25,7 @@ interface CommandModule {
   FAILURE_STATUS?: number;
 }
 
-const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   create: () => import('./lifecycle.js'), start: () => import('./lifecycle.js'), run: () => import('./lifecycle.js'),
   state: () => import('./lifecycle.js'), kill: () => import('./lifecycle.js'), delete: () => import('./lifecycle.js'),
   list: () => import('./lifecycle.js'),
@@ -39,7 +40,7 @@ let globals: RuncGlobals = { root: '/run/tsctr-runc', logFormat: 'text', debug: 
 export const runcGlobals = (): RuncGlobals => globals;
 
 export async function main(argv: string[]): Promise<void> {
-  const name = argv.find((a, i) => !a.startsWith('-') && !['--root', '--log', '--log-format', '--criu'].includes(argv[i - 1] ?? ''));
+  const name = commandWord(argv);
   globals = { ...globals, ...logFlags(argv) };
   const mods = new Map<() => Promise<CommandModule>, CommandModule>();
   const loader = name ? COMMANDS[name] : undefined;
@@ -76,6 +77,7 @@ export async function main(argv: string[]): Promise<void> {
     writeSync(1, `tsctr-runc version 0.1.0\nspec: 1.2.0\n`);
     return;
   }
+  skipHelpCache(y);
   try {
     await y.parseAsync();
   } catch (err) {
@@ -85,7 +87,12 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-const VALUED = ['--root', '--log', '--log-format', '--criu', '--rootless'];
+export const VALUED = ['--root', '--log', '--log-format', '--criu', '--rootless'];
+
+/** The command: the first word that is neither a flag nor a global flag's value (bin/launch.cjs finds it the same way). */
+export function commandWord(argv: string[]): string | undefined {
+  return argv.find((a, i) => !a.startsWith('-') && !VALUED.includes(argv[i - 1] ?? ''));
+}
 
 /**
  * --log and --log-format read ahead of the parser: a usage error (an unknown

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { addGlobalOptions, currentOperation, validateNamespace } from './context.js';
 import { formatError, isExpected } from './errors.js';
+import { skipHelpCache } from './yargs-help.js';
 
 interface GroupModule {
   default: (y: Argv) => Argv;
@@ -79,6 +80,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       y.command({ command: g.command, aliases: g.aliases, describe: g.describe, builder: (sub: Argv) => sub, handler: () => {} });
     }
   }
+  skipHelpCache(y);
   try {
     await y.parseAsync();
   } catch (err) {
@@ -95,7 +97,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   }
 }
 
-const GLOBAL_VALUE_OPTIONS = new Set(['--root', '--state', '--namespace', '-n']);
+/** The global options that take a value (bin/launch.cjs skips them too, to find the command word: see tools/build-bundle.mjs). */
+export const GLOBAL_VALUE_OPTIONS_LIST = ['--root', '--state', '--namespace', '-n'];
+const GLOBAL_VALUE_OPTIONS = new Set(GLOBAL_VALUE_OPTIONS_LIST);
 
 /** Words that are neither options nor the global options' values: the command, subcommand, operands. */
 function operands(argv: string[]): string[] {
@@ -109,7 +113,7 @@ function operands(argv: string[]): string[] {
   return out;
 }
 
-function firstCommand(argv: string[]): string | undefined {
+export function firstCommand(argv: string[]): string | undefined {
   return operands(argv)[0];
 }
 
