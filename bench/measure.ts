@@ -1,15 +1,41 @@
 // Timing and memory of whole commands, the way a user feels them: wall time
-// from spawn to exit, and peak RSS (GNU time's %M) of the command itself.
+// from spawn to exit, the command's own CPU time (user + system) and its peak
+// RSS, from wait4(2) in bench/rusage.c (compiled here with the system C
+// compiler; without one, GNU time's %M gives the RSS and there is no CPU
+// column). CPU time is what to compare when the machine is busy: wall time
+// then includes waiting for a core, CPU time much less so.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export interface Sample { ms: number; rssKiB?: number }
-export interface Stats { name: string; n: number; median: number; mean: number; min: number; rssKiB?: number }
+export interface Sample { ms: number; cpuMs?: number; rssKiB?: number }
+export interface Stats { name: string; n: number; median: number; mean: number; min: number; cpuMedian?: number; rssKiB?: number }
 
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const RUSAGE = buildRusage();
 
-/** `leavesProcess`: the command leaves a process holding its stdio (runc create): no pipes, no RSS. */
+function buildRusage(): string | undefined {
+  const src = join(dirname(fileURLToPath(import.meta.url)), '../../bench/rusage.c');
+  if (!existsSync(src)) return undefined;
+  const out = join(mkdtempSync(join(tmpdir(), 'tsctr-bench-rusage-')), 'rusage');
+  return spawnSync('cc', ['-O2', '-o', out, src], { stdio: 'ignore' }).status === 0 ? out : undefined;
+}
+
+/** The load average now, to print next to figures taken on a shared machine. */
+export function load(): string {
+  return loadavg().map((x) => x.toFixed(2)).join(' ');
+}
+
+/** `leavesProcess`: the command leaves a process holding its stdio (runc create): stdio goes nowhere. */
 export function measure(cmd: string, args: string[], opts: { input?: string; leavesProcess?: boolean } = {}): Sample {
+  if (RUSAGE) {
+    const r = spawnSync(RUSAGE, [cmd, ...args], { encoding: 'utf8', input: opts.leavesProcess ? undefined : opts.input ?? '', stdio: opts.leavesProcess ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const [wall, cpu, rss, status] = String(r.output[3] ?? '').trim().split(' ').map(Number);
+    if (r.status !== 0 || status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${status ?? r.status}: ${String(r.stderr ?? '').slice(-500)}`);
+    return { ms: wall! / 1000, cpuMs: cpu! / 1000, rssKiB: opts.leavesProcess ? undefined : rss };
+  }
   if (opts.leavesProcess) {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(cmd, args, { stdio: 'ignore' });
@@ -27,6 +53,7 @@ export function measure(cmd: string, args: string[], opts: { input?: string; lea
 
 export function summarize(name: string, samples: Sample[]): Stats {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const cpu = samples.map((s) => s.cpuMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   const rss = samples.map((s) => s.rssKiB).filter((x): x is number => x !== undefined);
   return {
     name,
@@ -34,6 +61,7 @@ export function summarize(name: string, samples: Sample[]): Stats {
     median: ms[Math.floor(ms.length / 2)]!,
     mean: ms.reduce((a, b) => a + b, 0) / ms.length,
     min: ms[0]!,
+    cpuMedian: cpu.length ? cpu[Math.floor(cpu.length / 2)] : undefined,
     rssKiB: rss.length ? Math.max(...rss) : undefined,
   };
 }
@@ -41,14 +69,15 @@ export function summarize(name: string, samples: Sample[]): Stats {
 /** Prints a table with each row's ratio to the reference row. */
 export function report(title: string, rows: Stats[], reference: string): void {
   const ref = rows.find((r) => r.name === reference);
-  console.log(`\n${title}`);
-  console.log(`  ${'command'.padEnd(44)} ${'median'.padStart(9)} ${'mean'.padStart(9)} ${'min'.padStart(9)} ${'peak RSS'.padStart(10)}  ratio`);
+  console.log(`\n${title} (load average ${load()})`);
+  console.log(`  ${'command'.padEnd(44)} ${'median'.padStart(9)} ${'mean'.padStart(9)} ${'min'.padStart(9)} ${'CPU'.padStart(9)} ${'peak RSS'.padStart(10)}  ratio (wall; CPU)`);
   for (const r of rows) {
-    const ratio = ref ? (r.median / ref.median).toFixed(2) + 'x' : '';
+    const ratio = ref ? `${(r.median / ref.median).toFixed(2)}x` + (r.cpuMedian && ref.cpuMedian ? `; ${(r.cpuMedian / ref.cpuMedian).toFixed(2)}x` : '') : '';
     const rss = r.rssKiB !== undefined ? `${(r.rssKiB / 1024).toFixed(1)} MiB` : '-';
-    console.log(`  ${r.name.padEnd(44)} ${r.median.toFixed(1).padStart(7)}ms ${r.mean.toFixed(1).padStart(7)}ms ${r.min.toFixed(1).padStart(7)}ms ${rss.padStart(10)}  ${ratio}`);
+    const cpu = r.cpuMedian !== undefined ? `${r.cpuMedian.toFixed(1).padStart(7)}ms` : '-'.padStart(9);
+    console.log(`  ${r.name.padEnd(44)} ${r.median.toFixed(1).padStart(7)}ms ${r.mean.toFixed(1).padStart(7)}ms ${r.min.toFixed(1).padStart(7)}ms ${cpu} ${rss.padStart(10)}  ${ratio}`);
   }
-  if (!GNU_TIME) console.log('  (peak RSS needs GNU time: apt-get install time)');
+  if (!RUSAGE && !GNU_TIME) console.log('  (peak RSS needs a C compiler or GNU time: apt-get install time)');
 }
 
 export function have(tool: string): boolean {
@@ -56,7 +85,7 @@ export function have(tool: string): boolean {
 }
 
 /** One figure for bench/run.ts's summary: appended to $BENCH_RESULTS (JSON lines) when set. */
-export interface Row { key: string; label: string; median: number; min?: number; rssKiB?: number }
+export interface Row { key: string; label: string; median: number; min?: number; cpu?: number; rssKiB?: number; load?: string }
 
 export function record(rows: Row[]): void {
   const file = process.env.BENCH_RESULTS;
@@ -65,5 +94,5 @@ export function record(rows: Row[]): void {
 }
 
 export function rowOf(key: string, s: Stats): Row {
-  return { key, label: s.name, median: s.median, min: s.min, rssKiB: s.rssKiB };
+  return { key, label: s.name, median: s.median, min: s.min, cpu: s.cpuMedian, rssKiB: s.rssKiB, load: load() };
 }

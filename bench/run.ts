@@ -4,7 +4,7 @@
 //   node dist/bench/run.js [runtime,pull,…] [args for those benches]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row } from './measure.js';
@@ -33,9 +33,9 @@ interface Target { what: string; check: () => { figure: string; met: boolean } |
 function summarize(rows: Map<string, Row>): void {
   const node = rows.get('node');
   const ms = (v: number) => `${v.toFixed(0)} ms`;
-  const vsFloor = (r: Row) => (node ? `floor + ${(r.median - node.median).toFixed(0)} ms (${(r.median / node.median).toFixed(2)}x)` : '');
+  const vsFloor = (r: Row) => (node ? `floor + ${(r.median - node.median).toFixed(0)} ms (${(r.median / node.median).toFixed(2)}x)${r.cpu !== undefined && node.cpu !== undefined ? `; CPU floor + ${(r.cpu - node.cpu).toFixed(0)} ms` : ''}` : '');
   if (!rows.size) return;
-  console.log(`\n== summary (medians; floor = node -e 0${node ? ` = ${ms(node.median)}` : ''})`);
+  console.log(`\n== summary (medians of wall time; floor = node -e 0${node ? ` = ${ms(node.median)}${node.cpu !== undefined ? `, CPU ${ms(node.cpu)}` : ''}` : ''}; load average when measured: ${node?.load ?? '?'}; now: ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
   console.log(`  ${'figure'.padEnd(58)} ${'tsctr'.padStart(9)} ${'peer'.padStart(9)} ${'tsctr/peer'.padStart(10)}  vs floor`);
   for (const [key, r] of rows) {
     if (!key.startsWith('tsctr.')) continue;
@@ -58,6 +58,11 @@ function summarize(rows: Map<string, Row>): void {
     { what: 'run --rm <= floor + 45 ms', check: within('tsctr.run', 45) },
     { what: 'run --rm <= ctr run --rm', check: ratioTo('run', 1) },
     { what: 'tsctr version <= floor + 20 ms', check: within('tsctr.version', 20) },
+    { what: 'tsctr-runc state <= floor + 15 ms', check: within('tsctr.runc-state', 15) },
+    { what: 'tsctr-runc start <= floor + 15 ms', check: within('tsctr.runc-start', 15) },
+    { what: 'tsctr-runc kill <= floor + 15 ms', check: within('tsctr.runc-kill', 15) },
+    { what: 'tsctr-runc delete <= floor + 15 ms', check: within('tsctr.runc-delete', 15) },
+    { what: 'tsctr-runc create <= floor + 30 ms', check: within('tsctr.runc-create', 30) },
     { what: 'tsctr --version <= floor + 20 ms', check: within('tsctr.version-flag', 20) },
     { what: 'images ls <= floor + 20 ms', check: within('tsctr.images-ls', 20) },
     { what: 'tasks ls <= floor + 20 ms', check: within('tsctr.tasks-ls', 20) },

@@ -178,7 +178,8 @@ async function main(): Promise<void> {
     const runStats = Object.entries(run).map(([k, v]) => summarize(k, v));
     report(`start-up (${runs} runs each; ratio to node -e 0)`, startupStats, 'node -e 0');
     report(`run a container to completion (${runs} runs each; ratio to runc)`, runStats, 'runc run (bundle, true)');
-    if (Object.keys(lifecycle).length) report(`runc command line, one verb at a time (sleep 30 bundle; ratio to runc create)`, Object.entries(lifecycle).map(([k, v]) => summarize(k, v)), 'runc create');
+    const lifecycleStats = Object.entries(lifecycle).map(([k, v]) => summarize(k, v));
+    if (lifecycleStats.length) report(`runc command line, one verb at a time (sleep 30 bundle; ratio to runc create)`, lifecycleStats, 'runc create');
     for (const [name, why] of unavailable) console.log(`  ${name}: could not run here: ${why}`);
     const stat = (name: string) => startupStats.find((s) => s.name === name) ?? runStats.find((s) => s.name === name);
     const rows = [rowOf('node', stat('node -e 0')!)];
@@ -190,6 +191,12 @@ async function main(): Promise<void> {
     for (const [key, name] of [['tsctr.run', 'tsctr run --rm IMG c true'], ['ctr.run', 'ctr run --rm IMG c true'], ['runc.run', 'runc run (bundle, true)'], ['crun.run', 'crun run (bundle, true)']] as const) {
       const s = stat(name);
       if (s) rows.push(rowOf(key, s));
+    }
+    // tsctr-runc's verbs, with runc's as their peer (keys tsctr.runc-<verb> / ctr.runc-<verb>: the summary pairs tsctr.X with ctr.X).
+    for (const s of lifecycleStats) {
+      const [tool, verb] = s.name.split(' ');
+      if (tool === 'tsctr-runc') rows.push(rowOf(`tsctr.runc-${verb}`, s));
+      else if (tool === 'runc') rows.push(rowOf(`ctr.runc-${verb}`, s));
     }
     record(rows);
   } finally {

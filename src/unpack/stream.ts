@@ -9,6 +9,15 @@
 // and reports any error. So this path only ever saves time: the stored blob
 // stays the authority.
 //
+// Layers are applied in order, one at a time, while the downloads (a few at a
+// time) go on: applying a layer reads its parents, as overlayfs would show
+// them (a parent directory that is a symlink in a lower layer, whiteouts only
+// where a lower layer has something, hardlinks to lower files, the metadata of
+// directories copied up), and the native snapshotter copies the parent first.
+// A layer whose download started while another was being applied gets no
+// stream; it is applied from the store as soon as its blob is committed there
+// and its parent is, still during the pull, instead of after it.
+//
 //   download ──► content store ingest ──► verify digest ──► commit blob ─┐
 //        └────► gunzip ──► tar ──► extract snapshot ──► diff_id ok ──────┴─► commit snapshot
 import { randomBytes } from 'node:crypto';
@@ -18,8 +27,10 @@ import type { LayerSink } from '../image/pull.js';
 import { getSnapshotter, type Snapshotter, type SnapshotterName } from '../snapshot/index.js';
 import type { Sys } from '../sys/index.js';
 import { chainIds } from './chain-id.js';
-import { UNCOMPRESSED_LABEL, UNPACK_PID_LABEL } from './index.js';
-import { applyLayerStream } from './layer.js';
+import { blobPath, UNCOMPRESSED_LABEL, UNPACK_PID_LABEL } from './index.js';
+import { applyLayer, applyLayerStream } from './layer.js';
+
+type ApplyTo = (dirs: { upper: string; lowers: string[] }, name: string, diffId: string) => Promise<unknown>;
 
 export interface StreamingUnpackOptions {
   root: string;
@@ -35,10 +46,16 @@ export interface StreamingUnpackOptions {
 export class StreamingUnpacker {
   private next = 0;
   private busy = false;
+  /** A layer failed here: the rest is left to unpackImage, which reports the error. */
+  private stopped = false;
   private readonly work: Promise<void>[] = [];
+  /** Layer blobs committed to the content store during this pull. */
+  private readonly stored = new Set<string>();
   private readonly sn: Snapshotter;
   /** Layers applied from the stream and committed. */
   streamed = 0;
+  /** Layers applied from the store during the pull and committed. */
+  fromStore = 0;
 
   constructor(private readonly opts: StreamingUnpackOptions) {
     this.sn = getSnapshotter(opts.root, opts.snapshotter, opts.sys, opts.namespace);
@@ -49,40 +66,66 @@ export class StreamingUnpacker {
   /** For PullOptions.layerSink: a sink when d is the next layer to unpack and no other is being applied. */
   sinkFor = (d: Descriptor): LayerSink | undefined => {
     const i = this.next;
-    if (this.busy || i >= this.opts.layers.length || this.opts.layers[i]!.digest !== d.digest) return undefined;
-    this.busy = true;
+    if (this.busy || this.stopped || i >= this.opts.layers.length || this.opts.layers[i]!.digest !== d.digest) return undefined;
     const stream = new PassThrough({ highWaterMark: 1 << 20 });
     let settle!: (ok: boolean) => void;
     const committed = new Promise<boolean>((r) => { settle = r; });
-    this.work.push(
-      this.apply(i, stream, committed)
-        .then((ok) => { if (ok) { this.next = i + 1; this.streamed++; } })
-        .catch((e: unknown) => this.opts.log?.(`unpack while downloading layer ${i + 1}: ${(e as Error).message}; unpacking from the store instead`))
-        .finally(() => { this.busy = false; stream.resume(); }),
-    );
+    this.start(i, 'while downloading', (dirs, name, diffId) => applyLayerStream(stream, name, dirs, this.opts.sys, diffId), committed, {
+      fail: () => stream.destroy(),
+      done: () => this.streamed++,
+      // Whatever happened, the download must not wait on a stream nobody reads.
+      always: () => stream.resume(),
+    });
     return { stream, settle: (ok) => settle(ok) };
   };
 
-  /** Waits for the layers being applied; what they did not commit is left to unpackImage. */
-  async finish(): Promise<void> {
-    await Promise.all(this.work);
+  /** For the pull's progress: a layer blob is committed to the store (done, or there already). */
+  blobStored(digest: string): void {
+    this.stored.add(digest);
+    this.kick();
   }
 
-  private async apply(i: number, stream: PassThrough, committed: Promise<boolean>): Promise<boolean> {
+  /** Waits for the layers being applied (and those they start); what they did not commit is left to unpackImage. */
+  async finish(): Promise<void> {
+    for (let n = 0; n !== this.work.length;) {
+      n = this.work.length;
+      await Promise.all(this.work);
+    }
+  }
+
+  /** The next layer, from the store, when it is there and nothing is being applied. */
+  private kick(): void {
+    const i = this.next;
+    if (this.busy || this.stopped || i >= this.opts.layers.length || !this.stored.has(this.opts.layers[i]!.digest)) return;
+    const path = blobPath(this.opts.root, this.opts.layers[i]!.digest);
+    this.start(i, 'from the store, during the pull', (dirs, _name, diffId) => applyLayer(path, dirs, this.opts.sys, diffId), Promise.resolve(true), { done: () => this.fromStore++ });
+  }
+
+  private start(i: number, how: string, applyTo: ApplyTo, committed: Promise<boolean>, on: { fail?: () => void; done: () => void; always?: () => void }): void {
+    this.busy = true;
+    this.work.push(
+      this.apply(i, how, applyTo, committed, on.fail ?? (() => {}))
+        .then(() => { this.next = i + 1; on.done(); })
+        .catch((e: unknown) => { this.stopped = true; this.opts.log?.(`unpack layer ${i + 1} ${how}: ${(e as Error).message}; unpacking from the store instead`); })
+        .finally(() => { this.busy = false; on.always?.(); this.kick(); }),
+    );
+  }
+
+  /** Applies layer i into an extract snapshot and commits it once `committed` says the blob verified. */
+  private async apply(i: number, how: string, applyTo: ApplyTo, committed: Promise<boolean>, onFail: () => void): Promise<void> {
     const diffIds = await this.opts.diffIds;
     const layers = this.opts.layers;
     if (diffIds.length !== layers.length) throw new Error(`image has ${layers.length} layers but ${diffIds.length} diff_ids`);
     const chain = chainIds(diffIds);
-    if (await this.isCommitted(chain[i]!)) return true;
+    if (await this.isCommitted(chain[i]!)) return;
     const key = `extract-${process.pid}-${randomBytes(4).toString('hex')} ${chain[i]}`;
     await this.sn.prepare(key, chain[i - 1], { labels: { [UNPACK_PID_LABEL]: String(process.pid) } });
     try {
-      await applyLayerStream(stream, `layer ${i + 1}/${layers.length} ${layers[i]!.digest} (while downloading)`, await this.sn.layerDirs(key), this.opts.sys, diffIds[i]);
+      await applyTo(await this.sn.layerDirs(key), `layer ${i + 1}/${layers.length} ${layers[i]!.digest} (${how})`, diffIds[i]!);
       if (!(await committed)) throw new Error('the download did not complete or did not verify');
       await this.sn.commit(chain[i]!, key, { labels: { [UNCOMPRESSED_LABEL]: diffIds[i]! } });
-      return true;
     } catch (e) {
-      stream.destroy();
+      onFail();
       await this.sn.remove(key).catch(() => {});
       throw e;
     }
@@ -125,6 +168,7 @@ export function unpackWhilePulling(opts: Omit<StreamingUnpackOptions, 'diffIds' 
       unpacker = new StreamingUnpacker({ ...opts, layers: m.layers, diffIds });
     },
     onProgress: (e) => {
+      if (e.kind === 'layer' && (e.status === 'done' || e.status === 'exists')) unpacker?.blobStored(e.digest);
       if (e.kind !== 'config' || e.digest !== config || (e.status !== 'done' && e.status !== 'exists')) return;
       config = undefined;
       opts.readBlob(e.digest).then((b) => {
@@ -136,6 +180,6 @@ export function unpackWhilePulling(opts: Omit<StreamingUnpackOptions, 'diffIds' 
     layerSink: (d) => unpacker?.sinkFor(d),
     finish: async () => { await unpacker?.finish(); },
     abort: (err) => rejectIds(err),
-    streamed: () => unpacker?.streamed ?? 0,
+    streamed: () => (unpacker?.streamed ?? 0) + (unpacker?.fromStore ?? 0),
   };
 }

@@ -89,6 +89,25 @@ t('a pulled image is unpacked while it downloads, and matches an unpack done aft
   }
 });
 
+t('layers that download while another is applied are applied from the store during the pull, in order', async () => {
+  if (why) { console.log(`  skipped: ${why}`); return; }
+  const img = await seedImage(reg, 'speed/three', 'v1', makeLayeredImage({ layers: 3, layerBytes: 2 << 20 }));
+  const ref = `${reg.host}/speed/three:v1`;
+  const live = env();
+  const r = await runAsync(live, ['images', 'pull', '--plain-http', '--max-concurrent-downloads', '4', ref]);
+  assert.is(r.code, 0, r.stderr);
+  // Every layer was committed before the pull returned: nothing was left for the unpack after it.
+  assert.match(r.stdout, /unpacked 3, reused 0 \(overlayfs\), 3 while downloading/, r.stdout);
+  assert.not.match(r.stdout, /unpacking \d+ layer/, r.stdout);
+  const after = env();
+  assert.is((await runAsync(after, ['images', 'pull', '--plain-http', '--skip-unpack', ref])).code, 0);
+  const m = join(after.root, 'mnt');
+  assert.is(after.run(['images', 'mount', ref, m]).code, 0);
+  after.run(['images', 'unmount', m]);
+  assert.equal(committed(live).sort(), committed(after).sort());
+  assert.is(committed(live).length, img.layers.length);
+});
+
 t('a layer corrupted in transit commits nothing: no blob, no snapshot, nothing half-built left', async () => {
   if (why) { console.log(`  skipped: ${why}`); return; }
   const img = await seedImage(reg, 'speed/corrupt', 'v1', makeLayeredImage({ layers: 1, layerBytes: 2 << 20 }));
