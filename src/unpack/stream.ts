@@ -105,25 +105,26 @@ export class StreamingUnpacker {
     this.busy = true;
     this.work.push(
       this.apply(i, how, applyTo, committed, on.fail ?? (() => {}))
-        .then(() => { this.next = i + 1; on.done(); })
+        .then((applied) => { this.next = i + 1; if (applied) on.done(); })
         .catch((e: unknown) => { this.stopped = true; this.opts.log?.(`unpack layer ${i + 1} ${how}: ${(e as Error).message}; unpacking from the store instead`); })
         .finally(() => { this.busy = false; on.always?.(); this.kick(); }),
     );
   }
 
-  /** Applies layer i into an extract snapshot and commits it once `committed` says the blob verified. */
-  private async apply(i: number, how: string, applyTo: ApplyTo, committed: Promise<boolean>, onFail: () => void): Promise<void> {
+  /** Applies layer i into an extract snapshot and commits it once `committed` says the blob verified; false: it was committed already. */
+  private async apply(i: number, how: string, applyTo: ApplyTo, committed: Promise<boolean>, onFail: () => void): Promise<boolean> {
     const diffIds = await this.opts.diffIds;
     const layers = this.opts.layers;
     if (diffIds.length !== layers.length) throw new Error(`image has ${layers.length} layers but ${diffIds.length} diff_ids`);
     const chain = chainIds(diffIds);
-    if (await this.isCommitted(chain[i]!)) return;
+    if (await this.isCommitted(chain[i]!)) return false;
     const key = `extract-${process.pid}-${randomBytes(4).toString('hex')} ${chain[i]}`;
     await this.sn.prepare(key, chain[i - 1], { labels: { [UNPACK_PID_LABEL]: String(process.pid) } });
     try {
       await applyTo(await this.sn.layerDirs(key), `layer ${i + 1}/${layers.length} ${layers[i]!.digest} (${how})`, diffIds[i]!);
       if (!(await committed)) throw new Error('the download did not complete or did not verify');
       await this.sn.commit(chain[i]!, key, { labels: { [UNCOMPRESSED_LABEL]: diffIds[i]! } });
+      return true;
     } catch (e) {
       onFail();
       await this.sn.remove(key).catch(() => {});
