@@ -18,7 +18,12 @@
  *
  * Request (stdin, native endianness): u32 magic "TSMN", u32 plan length,
  * i64 clone flags, u32 pid-namespace path length, u32 exit-file path length,
- * then the plan, the pid-namespace path (may be empty) and the exit-file path.
+ * u32 io mode, u32 log path length, u32 socket path length, u32 log KiB
+ * (monitor-io.h), then the plan, the pid-namespace path (may be empty), the
+ * exit-file path, the log path and the socket path; then u32 events-block length and the events block (monitor-events.c: where
+ * the events journal is, the container's id and namespace, its memory cgroup
+ * to watch for OOM kills). After reaping, /tasks/oom and /tasks/exit go to
+ * the journal before the exit file is written.
  * EOF on stdin instead of "g" aborts: the child is told to exit and reaped.
  */
 #define _GNU_SOURCE
@@ -34,6 +39,7 @@
 #include <unistd.h>
 
 #include "monitor-io.h"
+#include "monitor-events.h"
 
 #define MONITOR_MAGIC 0x4e4d5354u /* "TSMN" */
 
@@ -107,6 +113,10 @@ int main(void)
 	exit_path[req.exit_len] = 0;
 	log_path[req.log_len] = 0;
 	sock_path[req.sock_len] = 0;
+	uint32_t events_len;
+	static char events[16384];
+	if (read_full(0, &events_len, sizeof(events_len)) < 0 || events_len > sizeof(events) || read_full(0, events, events_len) < 0 || mon_events_configure(events, events_len) < 0)
+		return 2;
 	/* The CLI may be gone before the container exits: never die of its SIGPIPE or its terminal. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -168,7 +178,9 @@ int main(void)
 		dup2(devnull, 1);
 		dup2(devnull, 2);
 	}
+	mon_events_started(pid);
 	int status = mon_io_serve(pid, pidfd);
+	mon_events_exited(pid, status);
 	record_exit(exit_path, status);
 	mon_io_finish(status);
 	return 0;

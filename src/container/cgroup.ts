@@ -25,6 +25,23 @@ export interface ContainerCgroup {
   thawSettled(): Promise<void>;
   /** v2 cgroup.kill; false when there is none. */
   kill(): boolean;
+  /** Where OOM kills are reported (see oom.ts); undefined without a memory controller. */
+  oomSource(): OomSource | undefined;
+}
+
+/** v1: the memory hierarchy's directory (memory.oom_control); v2: the unified one (memory.events). */
+export interface OomSource { kind: 'v1' | 'v2'; dir: string }
+
+/**
+ * A v1 memory hierarchy wins (on hybrid it owns memory; the unified tree has no
+ * memory controller then); else the unified directory, on pure v2 or a hybrid
+ * whose unified tree has memory (memory.events is checked when it is opened).
+ */
+export function oomSourceOf(dirs: readonly { hierarchy: string; dir: string }[]): OomSource | undefined {
+  const v1 = dirs.find((d) => d.hierarchy.split(',').includes('memory'));
+  if (v1) return { kind: 'v1', dir: v1.dir };
+  const unified = dirs.find((d) => d.hierarchy === '');
+  return unified ? { kind: 'v2', dir: unified.dir } : undefined;
 }
 
 function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: string) => void): ContainerCgroup {
@@ -52,6 +69,7 @@ function wrap(m: CgroupManager, resources: Resources | undefined, notice: (l: st
       if (isFrozenState(st)) throw new CgroupError(`thaw ${m.path}: freezer still ${st} after 1s`, m.path);
     },
     kill: () => m.kill(),
+    oomSource: () => oomSourceOf(m.dirs),
     stats() {
       const s = m.stats();
       return [

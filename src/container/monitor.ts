@@ -40,6 +40,32 @@ export interface DetachedOptions {
   trace?: boolean;
   onStep?: (r: StepReport) => void;
   beforeStart: (pid: number) => void | Promise<void>;
+  /** The events the monitor journals for this task (/tasks/oom, /tasks/exit). */
+  events?: MonitorEvents;
+}
+
+export interface MonitorEvents {
+  /** <root>/events */
+  dir: string;
+  limit: number;
+  namespace: string;
+  id: string;
+  /** The memory cgroup to watch for OOM kills. */
+  oom?: { kind: 'v1' | 'v2'; dir: string };
+  /** Where the monitor writes the number of OOM kills it saw. */
+  oomFile?: string;
+}
+
+/** The request's events block: NUL-terminated key=value strings (native/monitor-events.c). */
+export function encodeEventsBlock(e: MonitorEvents | undefined): Buffer {
+  if (!e) return Buffer.alloc(0);
+  const kv: [string, string][] = [['dir', e.dir], ['limit', String(e.limit)], ['ns', e.namespace], ['id', e.id]];
+  if (e.oom) kv.push(['oom', e.oom.kind], ['oom_dir', e.oom.dir]);
+  if (e.oomFile) kv.push(['oom_file', e.oomFile]);
+  for (const [k, v] of kv) if (v.includes('\0') || Buffer.byteLength(v) > 4095) throw new Error(`monitor request: ${k} is too long or holds a NUL byte`);
+  const block = Buffer.from(kv.map(([k, v]) => `${k}=${v}\0`).join(''));
+  if (block.length > 16384) throw new Error('monitor request: events block over 16 KiB');
+  return block;
 }
 
 /** In the monitor, the container's stdio fds arrive as 3, 4 and 5. */
@@ -79,7 +105,10 @@ export async function launchDetached(ops: PlanOp[], o: DetachedOptions): Promise
     wake = undefined;
     return buf.length >= n;
   };
-  m.stdin!.write(Buffer.concat([head, plan, pidns, exit, log, sock]));
+  const events = encodeEventsBlock(o.events);
+  const eventsLen = Buffer.alloc(4);
+  eventsLen.writeUInt32LE(events.length);
+  m.stdin!.write(Buffer.concat([head, plan, pidns, exit, log, sock, eventsLen, events]));
   if (!(await need(4))) throw new Error(`tsctr-monitor exited (${await exited}) before starting the container`);
   const pid = buf.readInt32LE(0);
   buf = buf.subarray(4);

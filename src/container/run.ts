@@ -26,6 +26,8 @@ import { applySeccompFlags, applyUserFlag } from './process-options.js';
 import { applyNetworkToSpec, parseNetworkFlags, type NetworkFlags } from './network/attach.js';
 import { writeIdMaps } from '../oci/id-maps.js';
 import { recordEvent } from './events/index.js';
+import { eventsDir, journalLimit } from './events/journal.js';
+import { watchOom } from './oom.js';
 
 export interface RunRequest {
   root: string;
@@ -147,15 +149,17 @@ export async function runContainer(req: RunRequest): Promise<number> {
       // them, and serves them on the attach socket; stdin is /dev/null without -t.
       const dir = store.taskDir(flags.id);
       const exitFile = join(dir, 'exit');
+      const oomFile = join(dir, 'oom');
       const mio = monitorIoFor(dir, { tty: flags.tty });
       const plan = planFor(mio.plan);
       for (const w of plan.warnings) req.notice(`warning: ${w}`);
       const { pid, monitorPid } = await launchDetached(withLoopback(plan.ops, plan.cloneFlags), {
         cloneFlags: plan.cloneFlags, pidNamespacePath: plan.joinNamespaces[0]?.path, exitFile, io: mio.io,
         trace: !!req.trace, onStep: req.trace ? (r) => req.trace!(formatStep(r)) : undefined, beforeStart: beforeStart(plan),
+        events: { dir: eventsDir(req.root), limit: journalLimit(), namespace: req.namespace, id: flags.id, oom: cgroup.oomSource(), oomFile },
       });
       started = true;
-      store.saveTask({ ...taskBase, pid, startTime: processStartTime(pid) ?? '', detached: true, monitorPid, exitFile, logFile: mio.logFile, attachSocket: mio.socketPath, tty: flags.tty });
+      store.saveTask({ ...taskBase, pid, startTime: processStartTime(pid) ?? '', detached: true, monitorPid, exitFile, logFile: mio.logFile, attachSocket: mio.socketPath, tty: flags.tty, oomFile });
       await recordTaskStart(req, pid, { stdin: flags.tty ? mio.socketPath : '/dev/null', stdout: mio.logFile, stderr: mio.logFile, terminal: flags.tty });
       phase(`pid ${pid} running detached (monitor pid ${monitorPid}); output in ${mio.logFile}`);
       td.forget();
@@ -180,9 +184,19 @@ export async function runContainer(req: RunRequest): Promise<number> {
     const task: TaskState = { ...taskBase, pid, startTime: processStartTime(pid) ?? '' };
     store.saveTask(task);
     await recordTaskStart(req, pid, { stdin: '', stdout: '', stderr: '', terminal: flags.tty });
+    // OOM kills as they happen, each a /tasks/oom (in order before the exit) and a mark in the task's state.
+    let oomEvents = Promise.resolve();
+    const oom = watchOomIfLimited(cgroup, sys, () => {
+      task.oomKilled = true;
+      store.saveTask(task);
+      oomEvents = oomEvents.then(() => recordEvent(req.root, req.namespace, '/tasks/oom', { container_id: flags.id }));
+    }, req.notice);
+    td.push('stop OOM watch', () => oom?.stop());
     phase(`pid ${pid} running (launch took ${(Number(process.hrtime.bigint() - launchStart) / 1e6).toFixed(1)} ms)`);
     status = await superviseProcess(sys, launched, io, td);
     exitedAt = new Date().toISOString();
+    oom?.stop();
+    await oomEvents;
     await recordEvent(req.root, req.namespace, '/tasks/exit', { container_id: flags.id, id: flags.id, pid, exit_status: exitCodeOf(status), exited_at: exitedAt });
     phase(`exited: ${describeStatus(status)}`);
     return exitCodeOf(status);
@@ -199,6 +213,18 @@ async function recordTaskStart(req: RunRequest, pid: number, io: { stdin: string
   const id = req.flags.id;
   await recordEvent(req.root, req.namespace, '/tasks/create', { container_id: id, bundle: new ContainerStore(req.root, req.state, req.namespace).taskDir(id), rootfs: [], io, pid });
   await recordEvent(req.root, req.namespace, '/tasks/start', { container_id: id, pid });
+}
+
+/** A foreground task's OOM watch (oom.ts); a machine without a memory controller just has none. */
+function watchOomIfLimited(cgroup: ContainerCgroup, sys: Sys, onOom: () => void, notice: (l: string) => void) {
+  const src = cgroup.oomSource();
+  if (!src) return undefined;
+  try {
+    return watchOom(src, sys, onOom);
+  } catch (e) {
+    notice(`warning: OOM kills will not be reported: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /** run --rm, or a run that failed before its task started: the snapshot (when there was one) and the record are gone. */

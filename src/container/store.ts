@@ -47,6 +47,10 @@ export interface TaskState {
   /** run -d: the monitor's attach socket (tasks attach); tty when the task has a terminal. */
   attachSocket?: string;
   tty?: boolean;
+  /** run -d: where the monitor writes how many OOM kills it saw (absent: none). */
+  oomFile?: string;
+  /** Foreground run: the kernel OOM-killed a process of the task. */
+  oomKilled?: boolean;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;

@@ -17,6 +17,8 @@ export interface TaskFacts {
   monitor?: boolean;
   /** The status the monitor recorded. */
   exit?: WaitStatus;
+  /** The kernel OOM-killed a process of the task (the monitor's oom file, or the foreground run's record). */
+  oomKilled?: boolean;
 }
 
 export type TaskStatusName = 'RUNNING' | 'PAUSING' | 'PAUSED' | 'STOPPED' | 'UNKNOWN';
@@ -28,16 +30,26 @@ export interface TaskStatus {
   /** false when the monitor of a detached task is gone; null when not known or not detached. */
   monitor: boolean | null;
   exit: number | null;
+  /** Present (true) only when the kernel OOM-killed a process of the task. */
+  oomKilled?: true;
 }
 
 export function describeTask(f: TaskFacts): TaskStatus {
   const monitor = f.monitor === undefined ? null : f.monitor;
+  const oom = f.oomKilled ? { oomKilled: true as const } : {};
+  const notes = (...n: (string | false)[]) => { const k = n.filter(Boolean); return k.length ? ` (${k.join(', ')})` : ''; };
   if (f.alive) {
     const status: TaskStatusName = f.freezer === 'FREEZING' ? 'PAUSING' : isFrozenState(f.freezer) ? 'PAUSED' : 'RUNNING';
-    return { status, text: monitor === false ? `${status} (no monitor)` : status, monitor, exit: null };
+    return { status, text: status + notes(monitor === false && 'no monitor', !!f.oomKilled && 'a process was OOM-killed'), monitor, exit: null, ...oom };
   }
-  if (f.exit) return { status: 'STOPPED', text: `STOPPED (exit ${exitCodeOf(f.exit)})`, monitor, exit: exitCodeOf(f.exit) };
-  return { status: 'UNKNOWN', text: 'UNKNOWN (exit status lost)', monitor, exit: null };
+  if (f.exit) return { status: 'STOPPED', text: `STOPPED${notes(`exit ${exitCodeOf(f.exit)}`, !!f.oomKilled && 'OOM-killed')}`, monitor, exit: exitCodeOf(f.exit), ...oom };
+  return { status: 'UNKNOWN', text: `UNKNOWN${notes('exit status lost', !!f.oomKilled && 'OOM-killed')}`, monitor, exit: null, ...oom };
+}
+
+/** The number the monitor wrote to the task's oom file; 0 when there is none. */
+export function readOomFile(path: string | undefined): number {
+  if (!path) return 0;
+  try { const n = Number(readFileSync(path, 'utf8').trim()); return Number.isSafeInteger(n) && n > 0 ? n : 0; } catch { return 0; }
 }
 
 /** The parent pid of a process, or undefined when it is gone. */
@@ -61,5 +73,5 @@ export function readTaskFacts(t: TaskState): TaskFacts {
   const alive = isTaskAlive(t);
   let freezer: string | undefined;
   if (alive && t.cgroupsPath) { try { freezer = openCgroupByPath(t.cgroupsPath).freezerState(); } catch { freezer = undefined; } }
-  return { alive, freezer, monitor: monitorAlive(t), exit: t.exitFile ? readExitFile(t.exitFile) : undefined };
+  return { alive, freezer, monitor: monitorAlive(t), exit: t.exitFile ? readExitFile(t.exitFile) : undefined, oomKilled: !!t.oomKilled || readOomFile(t.oomFile) > 0 };
 }

@@ -23,7 +23,7 @@ export default function register(y: Argv): Argv {
         headers: ['CONTAINER', 'IMAGE', 'RUNTIME', 'STATUS', 'CREATED'],
         row: ({ record: r, task, stopped, state }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', containerStatus(task, stopped, state), formatAge(r.createdAt)],
         id: (c) => c.record.id,
-        json: ({ record, task, state }) => ({ ...record, spec: undefined, task: task && state ? { pid: task.pid, status: state.status.toLowerCase(), monitor: state.monitor } : null }),
+        json: ({ record, task, state }) => ({ ...record, spec: undefined, task: task && state ? { pid: task.pid, status: state.status.toLowerCase(), monitor: state.monitor, oomKilled: !!state.oomKilled } : null }),
       });
     })
     .command(['rm <id..>', 'remove', 'delete', 'del'], 'remove containers and their snapshots', (s) => s.positional('id', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
@@ -38,7 +38,11 @@ export default function register(y: Argv): Argv {
       const record = m.store.get(a.id);
       const { networkSummary } = await import('../../container/network/summary.js');
       const network = networkSummary(m.store.taskDir(a.id));
-      printJson(network ? { ...record, network } : record);
+      const { describeTask, readTaskFacts } = await import('../../container/task-state.js');
+      const t = m.store.getTask(a.id);
+      const s = t ? describeTask(readTaskFacts(t)) : undefined;
+      const task = t && s ? { pid: t.pid, status: s.status, text: s.text, exit: s.exit, oomKilled: !!s.oomKilled } : undefined;
+      printJson({ ...record, ...(network ? { network } : {}), ...(task ? { task } : {}) });
     })
     .demandCommand(1, 'name a subcommand: ls, rm, info');
 }

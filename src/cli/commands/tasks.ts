@@ -33,7 +33,7 @@ export default function register(y: Argv): Argv {
       const view = rows.map(({ task, stopped, state }) => {
         const t = (task ?? stopped!.task);
         return {
-          id: t.id, pid: t.pid, status: state!.status, detached: !!t.detached, monitor: state!.monitor, exit: state!.exit, text: state!.text,
+          id: t.id, pid: t.pid, status: state!.status, detached: !!t.detached, monitor: state!.monitor, exit: state!.exit, oomKilled: !!state!.oomKilled, text: state!.text,
           addresses: networkSummary(m.store.taskDir(t.id))?.addresses ?? [],
         };
       });

@@ -11,7 +11,7 @@ function fakeCgroup(log: string[], opts: { pids: number[]; hasKill?: boolean; fr
   let state = opts.frozen ? 'FROZEN' : 'THAWED';
   return {
     path: 'tsctr/default/x',
-    create() {}, join() {}, destroy: async () => false, mountSources: () => [], stats: () => [],
+    create() {}, join() {}, destroy: async () => false, mountSources: () => [], stats: () => [], oomSource: () => undefined,
     pids: () => { log.push('pids'); return opts.pids; },
     freeze: async () => { log.push('freeze'); state = 'FROZEN'; },
     thaw: () => { log.push('thaw'); state = 'THAWED'; },
