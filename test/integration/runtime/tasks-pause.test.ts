@@ -107,7 +107,7 @@ rootTest(test, 'a killed monitor: RUNNING (no monitor) while the container lives
   assert.is(env.run(['run', '-d', FIXTURE_REF, 'tasks-m1', 'sleep', '300']).code, 0);
   assert.equal(task('tasks-m1')?.monitor, true);
   const pid = await killMonitor('tasks-m1');
-  assert.equal({ ...task('tasks-m1'), pid: 0 }, { id: 'tasks-m1', pid: 0, status: 'RUNNING', detached: true, monitor: false, exit: null, addresses: [] } as unknown as Row);
+  assert.equal({ ...task('tasks-m1'), pid: 0 }, { id: 'tasks-m1', pid: 0, status: 'RUNNING', detached: true, monitor: false, exit: null, oomKilled: false, addresses: [] } as unknown as Row);
   assert.match(tableLine(['tasks', 'ls'], 'tasks-m1'), /RUNNING \(no monitor\)/);
   assert.match(tableLine(['containers', 'ls'], 'tasks-m1'), /running \(pid \d+, detached, no monitor\)/);
   assert.is(env.run(['tasks', 'kill', '-s', 'KILL', 'tasks-m1']).code, 0);
