@@ -512,9 +512,11 @@ static int listen_on(const char *path)
 	memcpy(a.sun_path, via, vl);
 	memcpy(a.sun_path + vl, b, strlen(b) + 1);
 	unlinkat(dfd, b, 0); /* a socket left by a killed monitor of the same id */
-	mode_t old = umask(077);
+	mode_t old = umask(077); /* never a moment with a wider mode; then 0600, as documented */
 	int rc = bind(s, (struct sockaddr *)&a, sizeof(a));
 	umask(old);
+	if (rc == 0)
+		rc = fchmodat(dfd, b, 0600, 0);
 	int e = errno;
 	close(dfd);
 	if (rc < 0 || listen(s, MAX_CLIENTS) < 0) {

@@ -30,9 +30,11 @@ export class PtySession {
   }
 
   /** Resizes the terminal, as a window manager would, and tells the program (SIGWINCH). */
-  resize(rows: number, cols: number): void {
+  resize(rows: number, cols: number, o: { group?: boolean } = {}): void {
     this.sys.setWinsize(this.master, rows, cols);
-    this.child.kill('SIGWINCH');
+    // group: the whole process group (the child leads it: spawned detached), for a program run by a wrapper shell.
+    if (o.group) process.kill(-this.child.pid!, 'SIGWINCH');
+    else this.child.kill('SIGWINCH');
   }
 
   send(text: string): void {
