@@ -26,9 +26,10 @@
  *                                        0x13 EXIT    i32 wait status (as waitpid)
  *
  * A client that sends an unknown type, a non-zero reserved byte or a length
- * over the limit is disconnected; nothing else is affected. A client that
- * falls more than OUT_CAP bytes (plus its socket buffer) behind is dropped
- * rather than slowing the container or the other clients; the log has it all.
+ * over the limit is disconnected; nothing else is affected. A slow client
+ * (a slow terminal) holds the container's output back once OUT_CAP bytes
+ * wait for it, as a terminal would; one that takes nothing for STALL_MS while
+ * full is dropped, so a client that never reads cannot stop the container.
  * Detach keys are the client's business: it just closes its socket.
  * No allocation: every buffer is static.
  */
@@ -46,6 +47,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "monitor-io.h"
@@ -57,6 +59,7 @@ enum { F_STDIN = 0x01, F_RESIZE = 0x02, F_HELLO = 0x10, F_STDOUT = 0x11, F_STDER
 #define OUT_CAP (64 * 1024)
 #define MAX_CLIENTS 16
 #define MAX_WATCH 40
+#define STALL_MS 5000
 
 /* ---- the loop ---------------------------------------------------------- */
 
@@ -137,6 +140,7 @@ struct client {
 	uint32_t in_len;
 	uint8_t in[HDR + MAX_IN];
 	uint32_t out_off, out_len;
+	uint64_t progress_ms; /* when it last took bytes, or its backlog began */
 	uint8_t out[OUT_CAP];
 };
 static struct client clients[MAX_CLIENTS];
@@ -153,9 +157,20 @@ static struct {
 	int exited, status;
 	pid_t pid;
 	int pidfd;
+	int gated;       /* outputs unwatched: some client cannot take another chunk */
+	int master_live; /* the master is watched for output (until EIO) */
 } io = { .listen_fd = -1, .master = -1, .out_rd = -1, .err_rd = -1, .in_wr = -1, .console_sock = -1, .log_fd = -1, .pidfd = -1 };
 
 static uint8_t chunk[HDR + CHUNK];
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void update_gate(void);
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -216,6 +231,7 @@ static void drop_client(struct client *c)
 	close(c->fd);
 	c->fd = -1;
 	c->in_len = c->out_len = c->out_off = 0;
+	update_gate();
 }
 
 static short client_events(const struct client *c)
@@ -249,6 +265,8 @@ static void send_frame(struct client *c, uint8_t type, const uint8_t *data, uint
 		drop_client(c);
 		return;
 	}
+	if (!c->out_len)
+		c->progress_ms = now_ms();
 	for (size_t i = sent; i < total; i++)
 		c->out[c->out_off + c->out_len++] = i < HDR ? h[i] : data[i - HDR];
 	mon_watch_events(&loop, c->fd, client_events(c));
@@ -359,10 +377,12 @@ static void on_client(struct mon_loop *l, int fd, short re, void *arg)
 		if (w > 0) {
 			c->out_off += (uint32_t)w;
 			c->out_len -= (uint32_t)w;
+			c->progress_ms = now_ms();
 			if (!c->out_len)
 				c->out_off = 0;
 		}
 		mon_watch_events(&loop, c->fd, client_events(c));
+		update_gate();
 	}
 	if (!(re & (POLLIN | POLLHUP | POLLERR)))
 		return;
@@ -436,6 +456,7 @@ static int pump(int fd, uint8_t type)
 		return 0; /* EIO on a master: no slave left */
 	log_write(chunk + HDR, (size_t)r);
 	broadcast(type, chunk + HDR, (uint32_t)r);
+	update_gate();
 	return 1;
 }
 
@@ -456,11 +477,46 @@ static void on_output(struct mon_loop *l, int fd, short re, void *arg)
 		on_input_writable(l, fd, re, NULL);
 	if ((re & (POLLIN | POLLHUP | POLLERR)) && !pump(fd, slot == &io.err_rd ? F_STDERR : F_STDOUT)) {
 		/* Keep the master open after EIO (a resize still works); only stop watching it. */
-		if (fd == io.master)
+		if (fd == io.master) {
 			mon_unwatch(l, fd);
-		else
+			io.master_live = 0;
+		} else
 			close_output(slot);
 	}
+}
+
+/*
+ * Backpressure: while some client cannot take another chunk, the outputs
+ * are not read (the container blocks on its pty or pipe, as on a slow
+ * terminal); a client that stays full for STALL_MS is dropped (evict_stalled).
+ */
+static void update_gate(void)
+{
+	int full = 0;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0 && OUT_CAP - clients[i].out_len < HDR + CHUNK)
+			full = 1;
+	if (full == io.gated || io.exited)
+		return;
+	io.gated = full;
+	int *outs[3] = { &io.master, &io.out_rd, &io.err_rd };
+	for (int i = 0; i < 3; i++) {
+		int fd = *outs[i];
+		if (fd < 0 || (fd == io.master && !io.master_live))
+			continue;
+		if (full)
+			mon_unwatch(&loop, fd);
+		else
+			mon_watch(&loop, fd, (short)(POLLIN | (fd == io.master && io.pending_len ? POLLOUT : 0)), on_output, outs[i]);
+	}
+}
+
+static void evict_stalled(void)
+{
+	uint64_t now = now_ms();
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0 && OUT_CAP - clients[i].out_len < HDR + CHUNK && now - clients[i].progress_ms > STALL_MS)
+			drop_client(&clients[i]);
 }
 
 static void on_exit_ready(struct mon_loop *l, int fd, short re, void *arg)
@@ -666,15 +722,20 @@ int mon_io_serve(pid_t pid, int pidfd)
 	}
 	mon_watch(&loop, pidfd, POLLIN, on_exit_ready, NULL);
 	mon_watch(&loop, io.listen_fd, POLLIN, on_listen, NULL);
-	if (io.master >= 0)
+	if (io.master >= 0) {
 		mon_watch(&loop, io.master, POLLIN, on_output, &io.master);
+		io.master_live = 1;
+	}
 	if (io.out_rd >= 0)
 		mon_watch(&loop, io.out_rd, POLLIN, on_output, &io.out_rd);
 	if (io.err_rd >= 0)
 		mon_watch(&loop, io.err_rd, POLLIN, on_output, &io.err_rd);
-	while (!loop.done)
-		if (run_once(&loop, -1) < 0)
+	while (!loop.done) {
+		if (run_once(&loop, io.gated ? 1000 : -1) < 0)
 			break;
+		if (io.gated)
+			evict_stalled();
+	}
 	if (!io.exited) { /* poll itself failed: still reap */
 		while (waitpid(pid, &io.status, 0) < 0 && errno == EINTR)
 			;
