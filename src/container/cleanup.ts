@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Sys } from '../sys/index.js';
 import { openCgroupByPath } from './cgroup.js';
 import { releaseRootfs } from './rootfs.js';
+import { recordEvent } from './events/index.js';
 import type { ContainerStore, TaskState } from './store.js';
 
 function isMounted(path: string): boolean {
@@ -37,14 +38,18 @@ export async function releaseTask(store: ContainerStore, t: TaskState, sys: Sys)
 /** Removes what a dead task left; returns a line for the user. */
 export async function cleanupLeftover(store: ContainerStore, t: TaskState, sys: Sys): Promise<string> {
   const done = await releaseTask(store, t, sys);
+  // Its tsctr died with it, so no /tasks/exit was written: the delete says the status is lost (255, as containerd).
+  await recordEvent(store.root, store.namespace, '/tasks/delete', { container_id: t.id, id: t.id, pid: t.pid, exit_status: 255, exited_at: new Date().toISOString() });
   const c = store.find(t.id);
   if (c?.removeOnExit) {
     if (c.snapshotter && c.snapshotKey) {
       const { getSnapshotter } = await import('../snapshot/index.js');
       await getSnapshotter(store.root, c.snapshotter, sys).withNamespace(store.namespace).remove(c.snapshotKey).catch(() => undefined);
       done.push('removed snapshot');
+      await recordEvent(store.root, store.namespace, '/snapshot/remove', { key: c.snapshotKey, snapshotter: c.snapshotter });
     }
     store.remove(t.id);
+    await recordEvent(store.root, store.namespace, '/containers/delete', { id: t.id });
     done.push('removed container (--rm)');
   }
   return `container "${t.id}": its tsctr (pid ${t.cliPid}) was killed; cleaned up: ${done.join(', ')}`;
