@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "monitor-events.h"
 #include "oom.h"
+#include "plan.h"
 
 static struct {
 	char dir[4096], ns[128], id[128], oom_dir[4096], oom_file[4096];
@@ -37,6 +38,9 @@ static struct {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	unsigned long long kills;
+	int failed; /* a step of the plan failed: the process never ran */
+	unsigned char partial[sizeof(struct tspl_report)];
+	size_t partial_len;
 } ev = { .stop = { -1, -1 }, .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static int take(char *dst, size_t n, const char *v)
@@ -134,10 +138,31 @@ static void *watch_oom(void *arg)
 	}
 }
 
+void mon_events_reports(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	while (len) {
+		size_t take_n = sizeof(ev.partial) - ev.partial_len;
+		if (take_n > len)
+			take_n = len;
+		memcpy(ev.partial + ev.partial_len, p, take_n);
+		ev.partial_len += take_n;
+		p += take_n;
+		len -= take_n;
+		if (ev.partial_len == sizeof(ev.partial)) {
+			struct tspl_report r;
+			memcpy(&r, ev.partial, sizeof(r));
+			if (r.err > 0)
+				ev.failed = 1;
+			ev.partial_len = 0;
+		}
+	}
+}
+
 void mon_events_started(int pid)
 {
 	(void)pid;
-	if (!ev.oom_kind || !ev.oom_dir[0])
+	if (ev.failed || !ev.oom_kind || !ev.oom_dir[0])
 		return;
 	if (tsctr_oom_open(&ev.oom, ev.oom_kind, ev.oom_dir) < 0)
 		return;
@@ -166,6 +191,6 @@ void mon_events_exited(int pid, int status)
 		close(ev.stop[1]);
 		ev.watching = 0;
 	}
-	if (ev.dir[0])
+	if (ev.dir[0] && !ev.failed)
 		tsctr_journal_task_exit(&ev.j, pid, status);
 }

@@ -6,6 +6,8 @@
 
 /* The request's events block: NUL-terminated key=value strings (see monitor.c). 0, or -1 when malformed. */
 int mon_events_configure(const char *block, size_t len);
+/* The step reports relayed from the child (plan.h): a failed step means it never ran, so no events. */
+void mon_events_reports(const void *buf, size_t len);
 /* The container runs: start watching its cgroup for OOM kills (in a thread of its own). */
 void mon_events_started(int pid);
 /* The container was reaped: last OOM check, then /tasks/oom (if any) and /tasks/exit, before the exit file. */

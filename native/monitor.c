@@ -167,6 +167,7 @@ int main(void)
 			continue;
 		if (r <= 0)
 			break;
+		mon_events_reports(buf, (size_t)r);
 		write_full(1, buf, (size_t)r); /* the CLI may have gone; the container must not care */
 	}
 	close(report_fd);
