@@ -2,7 +2,7 @@
 // file and say what the kernel refused.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { TsctrError } from '../../errors.js';
+import { FailedPreconditionError, TsctrError } from '../../errors.js';
 
 export class CgroupError extends TsctrError {
   readonly path: string;
@@ -91,4 +91,10 @@ export function readFlatKeyed(dir: string, file: string): Map<string, number> {
 
 export function readPids(dir: string): number[] {
   return (tryReadCgroupFile(dir, 'cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
+}
+
+/** Writes a file this kernel may lack; without it the field is refused, naming it, not ignored. */
+export function writeOrRefuse(dir: string, file: string, value: string | number, field: string): void {
+  if (!hasCgroupFile(dir, file)) throw new FailedPreconditionError(`linux.resources.${field}: this kernel has no ${file}; refused, not ignored`, { hint: `remove linux.resources.${field} from config.json` });
+  writeCgroupFile(dir, file, value);
 }

@@ -3,7 +3,7 @@
 import type { DeviceCgroupRule, Resources } from '../spec/types.js';
 import { FailedPreconditionError } from '../../errors.js';
 import { applyBlkioV1, hasBlockIO } from './blkio.js';
-import { CgroupError, hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
+import { CgroupError, writeOrRefuse, hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
 
 /** controller name → the directory of the hierarchy that carries it. */
 export type V1Dirs = Map<string, string>;
@@ -28,6 +28,8 @@ export function applyV1(dirs: V1Dirs, r: Resources): string[] {
     if (mem.swappiness !== undefined) writeCgroupFile(memDir, 'memory.swappiness', mem.swappiness);
     if (mem.disableOOMKiller) writeCgroupFile(memDir, 'memory.oom_control', 1);
     if (mem.kernel !== undefined) warnings.push('linux.resources.memory.kernel: kernel memory limits are deprecated and not set');
+    if (mem.kernelTCP !== undefined) writeOrRefuse(memDir, 'memory.kmem.tcp.limit_in_bytes', mem.kernelTCP, 'memory.kernelTCP');
+    if (mem.useHierarchy !== undefined) writeOrRefuse(memDir, 'memory.use_hierarchy', mem.useHierarchy ? 1 : 0, 'memory.useHierarchy');
   } else if (mem) warnings.push('linux.resources.memory: no memory hierarchy is mounted; not enforced');
 
   const cpu = r.cpu;
@@ -37,6 +39,9 @@ export function applyV1(dirs: V1Dirs, r: Resources): string[] {
     // The period first: a quota is checked against the current period.
     if (cpu.period !== undefined) writeCgroupFile(cpuDir, 'cpu.cfs_period_us', cpu.period);
     if (cpu.quota !== undefined) writeCgroupFile(cpuDir, 'cpu.cfs_quota_us', cpu.quota);
+    if (cpu.burst !== undefined) writeOrRefuse(cpuDir, 'cpu.cfs_burst_us', cpu.burst, 'cpu.burst');
+    // cpu.idle came to v1 in Linux 5.15; 0 is the default and needs no file.
+    if (cpu.idle) writeOrRefuse(cpuDir, 'cpu.idle', cpu.idle, 'cpu.idle');
     if (cpu.realtimePeriod !== undefined) writeCgroupFile(cpuDir, 'cpu.rt_period_us', cpu.realtimePeriod);
     if (cpu.realtimeRuntime !== undefined) writeCgroupFile(cpuDir, 'cpu.rt_runtime_us', cpu.realtimeRuntime);
   }
@@ -123,3 +128,4 @@ export function applyNetwork(dirs: V1Dirs, net: Resources['network']): void {
   if (net.classID !== undefined) writeCgroupFile(need('classID', 'net_cls'), 'net_cls.classid', net.classID);
   for (const p of net.priorities ?? []) writeCgroupFile(need('priorities', 'net_prio'), 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
 }
+

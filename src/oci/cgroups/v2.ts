@@ -3,7 +3,7 @@
 import type { Resources } from '../spec/types.js';
 import { FailedPreconditionError } from '../../errors.js';
 import { applyIoV2, hasBlockIO } from './blkio.js';
-import { hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
+import { writeOrRefuse, hasCgroupFile, readCgroupFile, tryReadCgroupFile, writeCgroupFile } from './files.js';
 
 /** cpu.shares (2..262144) → cpu.weight (1..10000), runc's ConvertCPUSharesToCgroupV2Value. */
 export function convertSharesToWeight(shares: number): number {
@@ -71,6 +71,9 @@ export function applyV2(dir: string, r: Resources, available: Set<string>): stri
     }
     if (mem.swappiness !== undefined) warnings.push('linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness; ignored');
     if (mem.disableOOMKiller) warnings.push('linux.resources.memory.disableOOMKiller: not available on cgroup v2; ignored');
+    // v2 has no per-cgroup TCP buffer limit (memory.max accounts sockets) and is always hierarchical.
+    if (mem.kernelTCP !== undefined) throw new FailedPreconditionError('linux.resources.memory.kernelTCP: cgroup v2 has no kernel TCP memory limit; refused, not ignored', { hint: 'remove linux.resources.memory.kernelTCP from config.json' });
+    if (mem.useHierarchy === false) throw new FailedPreconditionError('linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical; false is refused', { hint: 'remove linux.resources.memory.useHierarchy from config.json' });
   }
   const cpu = r.cpu;
   if (cpu && has('cpu')) {
@@ -80,7 +83,8 @@ export function applyV2(dir: string, r: Resources, available: Set<string>): stri
       const quota = cpu.quota === undefined ? cur[0] : cpu.quota > 0 ? String(cpu.quota) : 'max';
       writeCgroupFile(dir, 'cpu.max', `${quota} ${cpu.period ?? cur[1]}`);
     }
-    if (cpu.idle !== undefined && hasCgroupFile(dir, 'cpu.idle')) writeCgroupFile(dir, 'cpu.idle', cpu.idle);
+    if (cpu.burst !== undefined) writeOrRefuse(dir, 'cpu.max.burst', cpu.burst, 'cpu.burst');
+    if (cpu.idle) writeOrRefuse(dir, 'cpu.idle', cpu.idle, 'cpu.idle');
   }
   if (cpu && has('cpuset')) {
     if (cpu.cpus) writeCgroupFile(dir, 'cpuset.cpus', cpu.cpus);

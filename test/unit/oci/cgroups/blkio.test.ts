@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyBlkioV1, applyIoV2 } from '../../../../src/oci/cgroups/blkio.js';
+import { applyV1 } from '../../../../src/oci/cgroups/v1.js';
+import { applyV2 } from '../../../../src/oci/cgroups/v2.js';
 import type { BlockIO } from '../../../../src/oci/spec/index.js';
 
 let dir = '';
@@ -71,6 +73,26 @@ test('v2: io.bfq.weight keeps the v1 range, io.weight converts; throttles become
   rmSync(join(dir, 'io.max'));
   assert.throws(() => applyIoV2(dir, { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] }), /throttleReadBpsDevice: no io\.max/);
   assert.not.ok(existsSync(join(dir, 'io.max')));
+});
+
+test('cpu.burst, cpu.idle, memory.kernelTCP, memory.useHierarchy: written where the file is, refused by name where not', () => {
+  files('cpu.cfs_burst_us', 'cpu.idle', 'memory.kmem.tcp.limit_in_bytes', 'memory.use_hierarchy');
+  const dirs = new Map([['cpu', dir], ['memory', dir]]);
+  applyV1(dirs, { cpu: { burst: 1000, idle: 1 }, memory: { kernelTCP: 1 << 20, useHierarchy: true } });
+  assert.is(read('cpu.cfs_burst_us'), '1000');
+  assert.is(read('cpu.idle'), '1');
+  assert.is(read('memory.kmem.tcp.limit_in_bytes'), String(1 << 20));
+  assert.is(read('memory.use_hierarchy'), '1');
+  rmSync(join(dir, 'cpu.cfs_burst_us'));
+  assert.throws(() => applyV1(dirs, { cpu: { burst: 1000 } }), /linux\.resources\.cpu\.burst: this kernel has no cpu\.cfs_burst_us; refused/);
+  rmSync(join(dir, 'cpu.idle'));
+  applyV1(dirs, { cpu: { idle: 0 } }); // the default needs no file
+  assert.throws(() => applyV1(dirs, { cpu: { idle: 1 } }), /cpu\.idle/);
+  files('cpu.max', 'cpu.max.burst', 'memory.max');
+  applyV2(dir, { cpu: { burst: 500 } }, new Set(['cpu', 'memory']));
+  assert.is(read('cpu.max.burst'), '500');
+  assert.throws(() => applyV2(dir, { memory: { kernelTCP: 1 } }, new Set(['memory'])), /memory\.kernelTCP: cgroup v2 has no kernel TCP memory limit/);
+  assert.throws(() => applyV2(dir, { memory: { useHierarchy: false } }, new Set(['memory'])), /memory\.useHierarchy/);
 });
 
 test.run();
