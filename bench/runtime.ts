@@ -97,13 +97,17 @@ function lifecycleOnce(r: RuncLike, stateDir: string, bundle: string, id: string
   for (const verb of LIFECYCLE) (into[`${r.name} ${verb}`] ??= []).push(measure(r.bin, [...r.pre, ...argv[verb]], { leavesProcess: true }));
 }
 
-/** The verbs as rows, one column per runtime, medians in ms. */
-function lifecycleTable(lifecycle: Record<string, Sample[]>, names: string[], floor: number, nsenter?: number): void {
-  const med = (k: string) => (lifecycle[k]?.length ? summarize(k, lifecycle[k]!).median.toFixed(1) : '-');
-  console.log(`\nmedians (ms), ${runs} runs, interleaved; node -e 0: ${floor.toFixed(1)} ms${nsenter !== undefined ? `; nsenter --mount=F true: ${nsenter.toFixed(1)} ms (included in crun's figures)` : ''}`);
+/** The verbs as rows, one column per runtime: median wall / median CPU, in ms. */
+function lifecycleTable(lifecycle: Record<string, Sample[]>, names: string[], floor: Sample[], nsenter: Sample[]): void {
+  const cell = (k: string, v: Sample[] | undefined) => {
+    if (!v?.length) return '-';
+    const st = summarize(k, v);
+    return `${st.median.toFixed(0)} / ${st.cpuMedian !== undefined ? st.cpuMedian.toFixed(0) : '-'}`;
+  };
+  console.log(`\nmedian wall / CPU (ms), ${runs} runs, interleaved; node -e 0: ${cell('node', floor)}${nsenter.length ? `; nsenter --mount=F true: ${cell('nsenter', nsenter)} (included in crun's)` : ''}`);
   console.log(`  | verb | ${names.join(' | ')} |`);
   console.log(`  |---|${names.map(() => '---|').join('')}`);
-  for (const v of LIFECYCLE) console.log(`  | ${v} | ${names.map((n) => med(`${n} ${v}`)).join(' | ')} |`);
+  for (const v of LIFECYCLE) console.log(`  | ${v} | ${names.map((n) => cell(`${n} ${v}`, lifecycle[`${n} ${v}`])).join(' | ')} |`);
 }
 
 async function lifecycleMain(): Promise<void> {
@@ -119,8 +123,9 @@ async function lifecycleMain(): Promise<void> {
       if (crunNs) nsenter.push(measure('nsenter', [`--mount=${crunNs}`, 'true']));
       for (const r of peers) lifecycleOnce(r, join(tmp, `lc-${r.name}`), sleepBundle, `lc${i}`, lifecycle);
     }
-    report(`runc command line, one verb at a time (sleep 30 bundle; ratio to runc create)`, Object.entries(lifecycle).map(([k, v]) => summarize(k, v)), 'runc create');
-    lifecycleTable(lifecycle, peers.map((p) => p.name), summarize('node', floor).median, crunNs ? summarize('nsenter', nsenter).median : undefined);
+    const extra = [summarize('node -e 0', floor), ...(nsenter.length ? [summarize('nsenter --mount=F true', nsenter)] : [])];
+    report(`runc command line, one verb at a time (sleep 30 bundle; ratio to node -e 0)`, [...extra, ...Object.entries(lifecycle).map(([k, v]) => summarize(k, v))], 'node -e 0');
+    lifecycleTable(lifecycle, peers.map((p) => p.name), floor, nsenter);
   } finally {
     if (crunNs) spawnSync('umount', [crunNs]);
   }

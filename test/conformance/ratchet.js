@@ -13,7 +13,7 @@ const repo = join(here, '../..');
 const expected = JSON.parse(readFileSync(join(here, 'expected.json'), 'utf8'));
 const script = [process.env.TSCTR_CONFORMANCE, join(repo, '../shared/conformance/runtime-tools/run.sh'), '/work/shared/conformance/runtime-tools/run.sh'].find((p) => p && existsSync(p));
 if (!script) { console.log('conformance: skipped (no ../shared/conformance/runtime-tools/run.sh)'); process.exit(0); }
-const r = spawnSync(script, [join(repo, 'bin/tsctr-runc'), ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { T_TIMEOUT: '30', ...process.env } });
+const r = spawnSync(script, [join(repo, 'bin/tsctr-runc'), ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { T_TIMEOUT: '120', ...process.env } });
 process.stdout.write(r.stdout);
 const m = /runtime-tools: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) crashed/.exec(r.stdout ?? '');
 if (!m) { console.error('conformance: no summary line from run.sh'); process.exit(2); }
