@@ -10,7 +10,8 @@ import { exitCodeOf } from '../sys/types.js';
 import type { Sys } from '../sys/index.js';
 import { decodeWaitStatus } from '../sys/index.js';
 import { DetachScanner, encodeResize, encodeStdin, FrameDecoder, ProtocolError, type MonitorFrame } from './attach-protocol.js';
-import type { ContainerStore, TaskState } from './store.js';
+import type { ContainerStore } from './store.js';
+import type { Task } from './task.js';
 import { describeTask, readTaskFacts } from './task-state.js';
 
 export interface AttachOptions {
@@ -49,7 +50,7 @@ export async function attachTask(o: AttachOptions): Promise<number> {
 }
 
 /** The task, if it is one we can attach to; else one clear error. */
-function attachableTask(store: ContainerStore, id: string): TaskState {
+function attachableTask(store: ContainerStore, id: string): Task {
   const t = store.getTask(id);
   if (!t) {
     store.get(id); // NotFound for a container that does not exist at all

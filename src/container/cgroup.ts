@@ -1,7 +1,7 @@
 // The container's cgroup, as run/cleanup/tasks need it, over the cgroup
 // manager (v1, hybrid and v2 alike).
 import { statSync } from 'node:fs';
-import { CgroupError, createCgroupManager, type BpfSys, type CgroupManager } from '../oci/cgroups/index.js';
+import { CgroupError, createCgroupManager, type BpfSys, type CgroupLayout, type CgroupManager } from '../oci/cgroups/index.js';
 import type { CgroupMountSource } from '../oci/plan/index.js';
 import type { Resources, Spec } from '../oci/spec/index.js';
 
@@ -101,6 +101,7 @@ export function openCgroup(spec: Spec, notice: (l: string) => void, opts: { sys?
   return wrap(createCgroupManager(path, spec.linux?.resources ?? {}, opts), spec.linux?.resources, notice);
 }
 
-export function openCgroupByPath(path: string): ContainerCgroup {
-  return wrap(createCgroupManager(path), undefined, () => {});
+/** layout: the hierarchies as the task's create saw them (its record's cgroupLayout); a relative path is below them. */
+export function openCgroupByPath(path: string, layout?: CgroupLayout): ContainerCgroup {
+  return wrap(createCgroupManager(path, {}, { layout }), undefined, () => {});
 }

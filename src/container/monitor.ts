@@ -1,13 +1,20 @@
-// Launching a detached container through tsctr-monitor (native/monitor.c,
-// whose header draws the protocol): the monitor spawns the container with
-// the executor and outlives us to reap it and record its exit status.
+// The monitor as the container's parent (the core's Parent, oci/parent.ts):
+// `run -d` and `tasks start -d`. The core compiles and encodes the plan as
+// for any container; tsctr-monitor (native/monitor.c, whose header draws the
+// exchange) clones the child from it, relays the child's step reports
+// unchanged, stays its parent after we exit, reaps it and writes the exit
+// status into the core's state directory (<state>/<id>/exit).
+//
+// Our ends of the monitor's stdin and stdout are plain pipes, so the core's
+// launch() reads and writes them exactly as it does the executor's own sync
+// and report pipes. fds the plan refers to (stdio, the exec fifo) are passed
+// to the monitor at fixed slots 3, 4, …: the child inherits them from it.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SysError, decodeWaitStatus, type WaitStatus } from '../sys/index.js';
-import { LaunchError, withOps, type StepReport } from '../oci/launcher.js';
-import { decodeStepReports, encodePlan, PLAN_ABI, type PlanOp } from '../oci/launch-plan.js';
+import { SysError, type Sys } from '../sys/index.js';
+import type { Parent, SpawnRequest, SpawnedChild } from '../oci/parent.js';
 
 const MAGIC = 0x4e4d5354;
 
@@ -31,18 +38,12 @@ export type MonitorIo =
 /** Bytes per log segment: "log" is renamed to "log.1" when it reaches this, so the last 1 to 2 MiB are kept. */
 export const LOG_SEGMENT_KIB = 1024;
 
-export interface DetachedOptions {
-  cloneFlags: number;
-  pidNamespacePath?: string;
-  /** Where the monitor writes the container's raw wait status when it exits. */
-  exitFile: string;
-  io: MonitorIo;
-  trace?: boolean;
-  onStep?: (r: StepReport) => void;
-  beforeStart: (pid: number) => void | Promise<void>;
-  /** The events the monitor journals for this task (/tasks/oom, /tasks/exit). */
-  events?: MonitorEvents;
-}
+/** In the monitor, the container's stdio fds are 3, 4 and 5. */
+export const MONITOR_STDIO = { stdin: 3, stdout: 4, stderr: 5 } as const;
+/** With io mode 'tty': the plan's open_pty sends the master on this fd of the monitor's. */
+export const MONITOR_CONSOLE_FD = 3;
+/** The first fd of the monitor's that carries one of ours (the exec fifo): after the stdio slots. */
+const FIRST_SLOT = 6;
 
 export interface MonitorEvents {
   /** <root>/events */
@@ -68,104 +69,125 @@ export function encodeEventsBlock(e: MonitorEvents | undefined): Buffer {
   return block;
 }
 
-/** In the monitor, the container's stdio fds arrive as 3, 4 and 5. */
-export const MONITOR_STDIO = { stdin: 3, stdout: 4, stderr: 5 } as const;
-/** With io mode 'tty': the plan's open_pty sends the master on this fd of the monitor's. */
-export const MONITOR_CONSOLE_FD = 3;
-
-/** Starts the container under a monitor; resolves once it has exec'd, with its pid and the monitor's. */
-export async function launchDetached(ops: PlanOp[], o: DetachedOptions): Promise<{ pid: number; monitorPid: number }> {
-  const plan = encodePlan(ops, { trace: o.trace });
-  const pidns = Buffer.from(o.pidNamespacePath ?? '');
-  const exit = Buffer.from(o.exitFile);
-  const io = o.io;
+/** The request the monitor reads on stdin (native/monitor.c): header, plan, pid-namespace path, exit-file path, log path, socket path, the events block (u32 length first). */
+export function encodeMonitorRequest(plan: Buffer, cloneFlags: number, pidnsPath: string, exitFile: string, io: MonitorIo, events?: MonitorEvents): Buffer {
+  const pidns = Buffer.from(pidnsPath);
+  const exit = Buffer.from(exitFile);
   const log = Buffer.from(io.mode === 'pass' ? '' : io.logFile);
   const sock = Buffer.from(io.mode === 'pass' ? '' : io.socketPath);
   const head = Buffer.alloc(40);
   head.writeUInt32LE(MAGIC, 0);
   head.writeUInt32LE(plan.length, 4);
-  head.writeBigInt64LE(BigInt(o.cloneFlags), 8);
+  head.writeBigInt64LE(BigInt(cloneFlags), 8);
   head.writeUInt32LE(pidns.length, 16);
   head.writeUInt32LE(exit.length, 20);
   head.writeUInt32LE(io.mode === 'pass' ? 0 : io.mode === 'pipes' ? 1 | (io.stdinOpen ? 0x100 : 0) : 2, 24);
   head.writeUInt32LE(log.length, 28);
   head.writeUInt32LE(sock.length, 32);
   head.writeUInt32LE(LOG_SEGMENT_KIB, 36);
-  // setsid: the monitor and its container leave our session and terminal. Except in 'pass' mode, it makes fds 3-5 itself.
-  const stdio = io.mode === 'pass' ? io.stdio : [];
-  const m = spawn(monitorPath(), [], { detached: true, stdio: ['pipe', 'pipe', 'ignore', ...stdio] });
-  const exited = new Promise<number | null>((r) => m.on('exit', (c) => r(c)));
-  let buf = Buffer.alloc(0);
-  let ended = false;
-  let wake: (() => void) | undefined;
-  m.stdout!.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); wake?.(); });
-  m.stdout!.on('end', () => { ended = true; wake?.(); });
-  const need = async (n: number) => {
-    while (buf.length < n && !ended) await new Promise<void>((r) => { wake = r; });
-    wake = undefined;
-    return buf.length >= n;
-  };
-  const events = encodeEventsBlock(o.events);
-  const eventsLen = Buffer.alloc(4);
-  eventsLen.writeUInt32LE(events.length);
-  m.stdin!.write(Buffer.concat([head, plan, pidns, exit, log, sock, eventsLen, events]));
-  if (!(await need(4))) throw new Error(`tsctr-monitor exited (${await exited}) before starting the container`);
-  const pid = buf.readInt32LE(0);
-  buf = buf.subarray(4);
-  if (pid < 0) throw new SysError('clone', -pid);
-  try {
-    await o.beforeStart(pid);
-  } catch (e) {
-    m.stdin!.end(); // the monitor aborts the child and reaps it
-    throw e;
-  }
-  m.stdin!.end('g');
-  const steps: StepReport[] = [];
-  while (await need(PLAN_ABI.reportSize)) {
-    const { records, rest } = decodeStepReports(buf);
-    buf = rest;
-    for (const r of withOps(records, ops)) {
-      steps.push(r);
-      o.onStep?.(r);
+  const ev = encodeEventsBlock(events);
+  const evLen = Buffer.alloc(4);
+  evLen.writeUInt32LE(ev.length);
+  return Buffer.concat([head, plan, pidns, exit, log, sock, evLen, ev]);
+}
+
+function writeAll(fd: number, b: Buffer): void {
+  for (let off = 0; off < b.length;) off += writeSync(fd, b, off);
+}
+
+function readExactly(fd: number, n: number): Buffer | undefined {
+  const b = Buffer.alloc(n);
+  let off = 0;
+  while (off < n) {
+    let r: number;
+    try {
+      r = readSync(fd, b, off, n - off, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN' || (e as NodeJS.ErrnoException).code === 'EINTR') continue;
+      throw e;
     }
+    if (r === 0) return undefined;
+    off += r;
   }
-  const failed = steps.find((s) => s.errno !== 0);
-  if (failed) {
-    await exited;
-    throw new LaunchError(failed.step, failed.op, failed.errno);
-  }
-  m.unref();
-  (m.stdout as unknown as { unref?: () => void }).unref?.();
-  return { pid, monitorPid: m.pid! };
+  return b;
 }
 
-/** The exit status the monitor recorded, or undefined while the container runs. */
-export function readExitFile(path: string): WaitStatus | undefined {
-  try {
-    return decodeWaitStatus(Number(readFileSync(path, 'utf8').trim()));
-  } catch {
-    return undefined;
-  }
+/**
+ * A parent that is tsctr-monitor; the container outlives us under it. io:
+ * how the monitor keeps the container's stdio (it decides the plan's stdio:
+ * childStdio). Our fds the plan names go to the monitor at 6, 7, …
+ * events: what the monitor journals for the task (/tasks/oom, /tasks/exit).
+ */
+export function monitorParent(sys: Sys, io: MonitorIo, events?: MonitorEvents): Parent & { monitorPid(): number | undefined } {
+  const slots: number[] = [];
+  let monitorPid: number | undefined;
+  const childStdio = io.mode === 'tty'
+    ? { stdio: 'pty' as const, consoleSocket: { fd: MONITOR_CONSOLE_FD } }
+    : { stdio: MONITOR_STDIO };
+  return {
+    kind: 'monitor' as const,
+    get pid() { return monitorPid ?? 0; },
+    monitorPid: () => monitorPid,
+    childStdio,
+    fd(ours: number): number {
+      const i = slots.indexOf(ours);
+      if (i >= 0) return FIRST_SLOT + i;
+      slots.push(ours);
+      return FIRST_SLOT + slots.length - 1;
+    },
+    adjust: (ops) => ops,
+    async spawn(plan: Buffer, req: SpawnRequest): Promise<SpawnedChild> {
+      const [inR, inW] = sys.pipe(true);
+      const [outR, outW] = sys.pipe(true);
+      // 3-5: the stdio we pass, or (pipes, tty) left free for the monitor to make itself.
+      const stdio3to5 = io.mode === 'pass' ? io.stdio : ['ignore', 'ignore', 'ignore'] as const;
+      let m;
+      try {
+        // setsid: the monitor and its container leave our session and terminal.
+        m = spawn(monitorPath(), [], { detached: true, stdio: [inR, outW, 'ignore', ...stdio3to5, ...slots] });
+      } finally {
+        closeSync(inR);
+        closeSync(outW);
+      }
+      const exited = new Promise<void>((r) => { if (m.exitCode !== null) r(); else m.once('exit', () => r()); });
+      m.unref();
+      monitorPid = m.pid;
+      const fail = (e: Error) => { closeSync(inW); closeSync(outR); return e; };
+      try {
+        writeAll(inW, encodeMonitorRequest(plan, req.cloneFlags, req.pidnsPath ?? '', req.exitFile, io, events));
+      } catch (e) {
+        throw fail(new Error(`tsctr-monitor did not take the request: ${(e as Error).message}`));
+      }
+      const head = readExactly(outR, 4);
+      if (!head) throw fail(new Error('tsctr-monitor exited before starting the container'));
+      const pid = head.readInt32LE(0);
+      if (pid < 0) throw fail(new SysError('clone', -pid));
+      let pidfd: number;
+      try {
+        pidfd = sys.pidfdOpen(pid);
+      } catch (e) {
+        throw fail(e as Error);
+      }
+      // EOF on its stdin (launch() closes syncFd) makes the monitor abort the child and reap it.
+      // unref'd so a detached start does not wait for it; a failed one waits for it to reap the child.
+      return { pid, pidfd, syncFd: inW, reportFd: outR, syncPoints: false, reap: () => { m.ref(); return exited; } };
+    },
+  };
 }
 
-/** Where a detached task's log and attach socket live: its state directory. */
+/** Where a detached task's log and attach socket live: its bundle directory. */
 export function attachSocketPath(taskDir: string): string { return join(taskDir, 'attach.sock'); }
 
 /**
- * What `run -d` (and `tasks start -d`) hand to createPlan and launchDetached
- * for a task kept by the monitor: with tty, the pty is opened in the container
- * and its master sent to the monitor (fd 3); without, the monitor holds pipes
- * (stdin a pipe only with stdinOpen, else /dev/null). Either way the output is
- * logged to <taskDir>/log (last 1-2 MiB) and served on <taskDir>/attach.sock.
+ * How `run -d` and `tasks start -d` keep a task's stdio under the monitor:
+ * with tty, the pty is opened in the container and its master sent to the
+ * monitor (fd 3); without, the monitor holds pipes (stdin a pipe only with
+ * stdinOpen, else /dev/null). Either way the output is logged to
+ * <taskDir>/log (last 1-2 MiB) and served on <taskDir>/attach.sock.
  */
-export function monitorIoFor(taskDir: string, o: { tty: boolean; stdinOpen?: boolean }): {
-  plan: { stdio: 'pty'; consoleSocket: { fd: number } } | { stdio: typeof MONITOR_STDIO };
-  io: MonitorIo;
-  logFile: string;
-  socketPath: string;
-} {
+export function monitorIoFor(taskDir: string, o: { tty: boolean; stdinOpen?: boolean }): { io: MonitorIo; logFile: string; socketPath: string } {
   const logFile = join(taskDir, 'log');
   const socketPath = attachSocketPath(taskDir);
-  if (o.tty) return { plan: { stdio: 'pty', consoleSocket: { fd: MONITOR_CONSOLE_FD } }, io: { mode: 'tty', logFile, socketPath }, logFile, socketPath };
-  return { plan: { stdio: MONITOR_STDIO }, io: { mode: 'pipes', stdinOpen: !!o.stdinOpen, logFile, socketPath }, logFile, socketPath };
+  if (o.tty) return { io: { mode: 'tty', logFile, socketPath }, logFile, socketPath };
+  return { io: { mode: 'pipes', stdinOpen: !!o.stdinOpen, logFile, socketPath }, logFile, socketPath };
 }

@@ -1,78 +1,60 @@
 // The container's root filesystem: an active snapshot on top of the image's
-// committed layers (unpacked first when they are not), mounted under the
-// task's state directory; or, with --rootfs, a directory the user gives.
+// committed layers (unpacked first when they are not), prepared when the
+// container is created and mounted into the task's bundle when it starts;
+// or, with --rootfs, a directory the user gives.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import type { ImageConfig } from '../image/manifest.js';
 import type { Sys } from '../sys/index.js';
 
-export interface PreparedRootfs {
-  /** The host path the container's root will be. */
-  path: string;
-  imageConfig?: ImageConfig['config'];
-  snapshotter: string | null;
-  snapshotKey: string | null;
-  /** The committed snapshot the active one is prepared on (the image's chain ID), once mounted. */
-  parent?: string;
-  /** Creates the active snapshot and mounts it at path; false when there was nothing to mount. */
-  mount(): Promise<boolean>;
-  /** Removes the active snapshot (run --rm, containers rm). */
-  remove(): Promise<void>;
-  mounted: boolean;
+export function checkRootfsDir(dir: string): void {
+  let st;
+  try { st = statSync(dir); } catch { throw new NotFoundError(`--rootfs "${dir}": no such directory`); }
+  if (!st.isDirectory()) throw new InvalidArgumentError(`--rootfs "${dir}": not a directory`);
 }
 
-export interface RootfsRequest {
+export interface SnapshotRequest {
   root: string;
   namespace: string;
-  image?: string;
-  rootfsDir?: string;
-  snapshotter: string;
-  id: string;
   sys: Sys;
-  target: string;
-  dryRun: boolean;
+  image: string;
+  snapshotter: string;
+  key: string;
 }
 
-export async function prepareRootfs(req: RootfsRequest): Promise<PreparedRootfs> {
-  if (req.rootfsDir) {
-    let st;
-    try { st = statSync(req.rootfsDir); } catch { throw new NotFoundError(`--rootfs "${req.rootfsDir}": no such directory`); }
-    if (!st.isDirectory()) throw new InvalidArgumentError(`--rootfs "${req.rootfsDir}": not a directory`);
-    return { path: req.rootfsDir, snapshotter: null, snapshotKey: null, mount: async () => false, remove: async () => {}, mounted: false };
-  }
-  if (!req.image) throw new InvalidArgumentError('name an image, or give --rootfs DIR');
+/** Unpacks the image when needed and prepares the active snapshot `key` on it; returns its parent (the image's chain ID). */
+export async function prepareSnapshot(req: SnapshotRequest): Promise<string> {
   const { loadImage } = await import('../image/image.js');
-  const { getSnapshotter, mountAll, unmountAll } = await import('../snapshot/index.js');
+  const { getSnapshotter } = await import('../snapshot/index.js');
   const { unpackImage } = await import('../unpack/index.js');
   const image = await loadImage(req.root, req.namespace, req.image);
+  const { chainId } = await unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys });
   const sn = getSnapshotter(req.root, req.snapshotter, req.sys).withNamespace(req.namespace);
-  const r: PreparedRootfs = {
-    path: req.target,
-    imageConfig: image.config.config,
-    snapshotter: req.snapshotter,
-    snapshotKey: req.id,
-    mounted: false,
-    async mount() {
-      const { chainId } = await unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys });
-      const mounts = await sn.prepare(req.id, chainId, { labels: { 'tsctr/container': req.id } });
-      r.parent = chainId;
-      try {
-        mkdirSync(req.target, { recursive: true });
-        mountAll(mounts, req.target, req.sys);
-      } catch (e) {
-        // The snapshot is ours (prepare made it): a failed mount leaves neither a mount nor it behind.
-        try { if (existsSync(req.target)) unmountAll(req.target, req.sys); } catch { /* nothing was mounted */ }
-        await sn.remove(req.id).catch(() => undefined);
-        throw e;
-      }
-      r.mounted = true;
-      return true;
-    },
-    async remove() {
-      await sn.remove(req.id);
-    },
-  };
-  return r;
+  await sn.prepare(req.key, chainId, { labels: { 'tsctr/container': req.key } });
+  return chainId;
+}
+
+/**
+ * Mounts the active snapshot at target. A container whose create was killed
+ * before its snapshot was prepared gets it prepared now.
+ */
+export async function mountSnapshot(req: SnapshotRequest & { target: string }): Promise<void> {
+  const { getSnapshotter, mountAll, unmountAll } = await import('../snapshot/index.js');
+  const sn = getSnapshotter(req.root, req.snapshotter, req.sys).withNamespace(req.namespace);
+  let mounts;
+  try {
+    mounts = await sn.mounts(req.key);
+  } catch (e) {
+    if (!(e instanceof NotFoundError) && !/not found|does not exist/i.test((e as Error).message)) throw e;
+    await prepareSnapshot(req);
+    mounts = await sn.mounts(req.key);
+  }
+  mkdirSync(req.target, { recursive: true });
+  try {
+    mountAll(mounts, req.target, req.sys);
+  } catch (e) {
+    try { if (existsSync(req.target)) unmountAll(req.target, req.sys); } catch { /* nothing was mounted */ }
+    throw e;
+  }
 }
 
 /** Unmounts the rootfs when we mounted it. A rootfs that is not mounted any more is fine. */

@@ -16,7 +16,7 @@ import { closeSync } from 'node:fs';
 import { NotFoundError } from '../errors.js';
 import type { Sys } from '../sys/index.js';
 import { isFrozenState, type ContainerCgroup } from './cgroup.js';
-import { processStartTime, type TaskState } from './store.js';
+import { processStartTime } from './store.js';
 
 const isEsrch = (e: unknown) => (e as { code?: string }).code === 'ESRCH';
 
@@ -47,7 +47,7 @@ export function sendByPidfd(sys: Sys, pidfd: number, sig: number): boolean {
 }
 
 /** Signals the task's init; throws NotFound when it is gone or its pid now names another process. */
-export function signalTask(sys: Sys, t: Pick<TaskState, 'id' | 'pid' | 'startTime'>, sig: number): void {
+export function signalTask(sys: Sys, t: { id: string; pid: number; startTime: string }, sig: number): void {
   const fd = openPidfdChecked(sys, t.pid, t.startTime);
   const gone = () => new NotFoundError(`container "${t.id}" has no running task: pid ${t.pid} is gone or is now another process (start time differs from the recorded ${t.startTime})`, { hint: 'list tasks with tsctr tasks ls' });
   if (fd === undefined) throw gone();

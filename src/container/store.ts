@@ -1,13 +1,18 @@
-// Containers (metadata under --root, per namespace) and their tasks (runtime
-// state under --state). A container is what `run` creates; its task is the
-// running process. A task whose recorded pid is gone — its tsctr was killed
-// — is a leftover: findLeftover() spots it and the caller cleans it up.
+// Containers: metadata under --root, per namespace (what `containers create`
+// and `run` record: image, snapshot, spec, labels, network). A container's
+// task is the runtime core's: its one record lives in the core's state
+// directory, <state>/.runtime/<ns>/<id>/ (task.ts reads it); the task's
+// bundle (config.json, the mounted rootfs, network files, log) is
+// <state>/<ns>/<id>/.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../util/fs.js';
 import { withLock, type SysProvider } from '../content/lock.js';
 import type { Spec } from '../oci/spec/index.js';
+import type { ParsedNetworkFlags } from './network/attach.js';
+import { StateDir } from '../oci/state.js';
+import { readTask, type Task } from './task.js';
 
 export interface ContainerRecord {
   id: string;
@@ -21,36 +26,13 @@ export interface ContainerRecord {
   /** Remove the container when its task ends (run --rm). */
   removeOnExit: boolean;
   labels: Record<string, string>;
-}
-
-export interface TaskState {
-  id: string;
-  pid: number;
-  /** /proc/<pid>/stat field 22: tells a reused pid from ours. */
-  startTime: string;
-  status: 'created' | 'running' | 'stopped';
-  rootfs: string;
-  /** True when the rootfs was mounted by us and must be unmounted. */
-  rootfsMounted: boolean;
-  cgroupsPath?: string;
-  cliPid: number;
-  cliStartTime: string;
-  startedAt: string;
-  exitStatus?: number;
-  /** Set by tasks pause, cleared by resume: a record only; listings read the freezer (task-state.ts). */
-  paused?: boolean;
-  /** run -d: kept by tsctr-monitor, which records the exit status in exitFile; output goes to logFile. */
-  detached?: boolean;
-  monitorPid?: number;
-  exitFile?: string;
-  logFile?: string;
-  /** run -d: the monitor's attach socket (tasks attach); tty when the task has a terminal. */
-  attachSocket?: string;
-  tty?: boolean;
-  /** run -d: where the monitor writes how many OOM kills it saw (absent: none). */
-  oomFile?: string;
-  /** Foreground run: the kernel OOM-killed a process of the task. */
-  oomKilled?: boolean;
+  /** --user, resolved against the image's /etc/passwd when the task starts (the rootfs is mounted then). */
+  user?: string;
+  /** --cni/--net/-p/--dns: the network each task of this container joins. */
+  network?: ParsedNetworkFlags;
+  noPivot?: boolean;
+  /** The snapshot's files were shifted to the user namespace's ids (--uidmap): done once, by the first start. */
+  idShifted?: boolean;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,75}$/;
@@ -63,7 +45,8 @@ export class ContainerStore {
 
   private recordPath(id: string) { return join(this.root, 'metadata', this.namespace, 'containers', `${id}.json`); }
   taskDir(id: string) { return join(this.stateRoot, this.namespace, id); }
-  private taskPath(id: string) { return join(this.taskDir(id), 'state.json'); }
+  /** Where tsctr before the core-backed tasks kept a task's state (read only to clean it up). */
+  legacyTaskPath(id: string) { return join(this.taskDir(id), 'state.json'); }
 
   get(id: string): ContainerRecord {
     const r = readJson<ContainerRecord>(this.recordPath(id));
@@ -87,6 +70,17 @@ export class ContainerStore {
     }, { sys });
   }
   update(r: ContainerRecord): void { writeJsonAtomic(this.recordPath(r.id), r); }
+
+  /** containers label: KEY=VALUE sets, KEY= (empty value) removes, under the namespace's lock; returns the labels now. */
+  async setLabels(id: string, changes: Record<string, string>, sys?: SysProvider): Promise<Record<string, string>> {
+    return withLock(this.lockPath(), () => {
+      const r = this.get(id);
+      const labels = { ...r.labels };
+      for (const [k, v] of Object.entries(changes)) { if (v === '') delete labels[k]; else labels[k] = v; }
+      if (Object.keys(changes).length) this.update({ ...r, labels });
+      return labels;
+    }, { sys });
+  }
   remove(id: string): void { rmSync(this.recordPath(id), { force: true }); }
 
   list(): ContainerRecord[] {
@@ -95,14 +89,13 @@ export class ContainerStore {
     return readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).map((f) => readJson<ContainerRecord>(join(dir, f))!).filter(Boolean);
   }
 
-  getTask(id: string): TaskState | undefined { return readJson<TaskState>(this.taskPath(id)); }
-  saveTask(t: TaskState): void { writeJsonAtomic(this.taskPath(t.id), t); }
-  removeTask(id: string): void { rmSync(this.taskDir(id), { recursive: true, force: true }); }
-  listTasks(): TaskState[] {
-    const dir = join(this.stateRoot, this.namespace);
-    if (!existsSync(dir)) return [];
-    return readdirSync(dir).map((id) => this.getTask(id)).filter((t): t is TaskState => t !== undefined);
-  }
+  /** The container's task as recorded by the runtime core (task.ts), or undefined. */
+  getTask(id: string): Task | undefined { return readTask(this, id); }
+
+  /** The runtime core's state directory of this namespace: one record per task (oci/state.ts). */
+  runtime(): StateDir { return new StateDir(join(this.stateRoot, '.runtime', this.namespace)); }
+  /** The lock a starting (and a foreground) task holds: nobody else sets up or cleans its bundle meanwhile. */
+  taskLockPath(id: string) { return join(this.root, 'locks', `task-${this.namespace}-${id}.lock`); }
 }
 
 /** The start time of a process (clock ticks since boot), or undefined when it is gone. */
@@ -116,13 +109,3 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-export function isTaskAlive(t: TaskState): boolean {
-  return t.pid > 0 && processStartTime(t.pid) === t.startTime;
-}
-
-/** True when the tsctr that ran this task is gone (killed) while its record remains. */
-export function isLeftover(t: TaskState): boolean {
-  // A detached task outlives its tsctr by design: once stopped it waits for `tasks rm`.
-  if (t.detached) return false;
-  return !isTaskAlive(t) && processStartTime(t.cliPid) !== t.cliStartTime;
-}

@@ -1,13 +1,15 @@
-// What run and exec share once a plan exists: launch it with the parent's
-// part done while the child waits, then supervise the process in the
-// foreground (signals forwarded, terminal copied) until it exits.
+// Supervising a foreground process we are the parent of (a task started by
+// start.ts through the core; a tasks exec process): signals forwarded,
+// terminal copied, until it exits. startProcess launches an exec plan.
 import { closeSync, openSync } from 'node:fs';
 export { lastCap } from '../oci/host-caps.js';
 import { FailedPreconditionError } from '../errors.js';
-import { PR, SIGNALS } from '../sys/constants.js';
+import { SIGNALS } from '../sys/constants.js';
 import { exitCodeOf, type Sys, type WaitStatus } from '../sys/index.js';
 import { launch, type Launched, type StepReport } from '../oci/launcher.js';
 import { describeOp, type PlanOp } from '../oci/launch-plan.js';
+import { withParentDeathSignal } from '../oci/parent.js';
+export { withParentDeathSignal };
 import type { ContainerIo } from './io.js';
 import type { Teardown } from './teardown.js';
 
@@ -19,18 +21,6 @@ export interface StartOptions {
   pidNamespacePath?: string;
   trace?: (line: string) => void;
   beforeStart: (pid: number) => void | Promise<void>;
-}
-
-/**
- * A foreground process dies with its tsctr rather than run unsupervised. Set
- * late: a credential change clears it. Then check_parent: had tsctr died
- * before the prctl, no signal would ever come (runc checks the same way).
- */
-export function withParentDeathSignal(ops: PlanOp[]): PlanOp[] {
-  const capset = ops.findIndex((o) => o.op === 'capset');
-  const seccomp = ops.findIndex((o, i) => o.op === 'seccomp' && i > capset);
-  const i = seccomp >= 0 ? seccomp : ops.findIndex((o) => o.op === 'execve');
-  return [...ops.slice(0, i), { op: 'prctl', option: PR.SET_PDEATHSIG, args: [9, 0, 0, 0] }, { op: 'check_parent' }, ...ops.slice(i)];
 }
 
 export async function startProcess(sys: Sys, ops: PlanOp[], o: StartOptions): Promise<Launched> {

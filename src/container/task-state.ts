@@ -1,27 +1,29 @@
 // What a task's state is, told from facts read now rather than from what was
-// recorded: the process (pid + start time), the freezer file of its cgroup,
-// its monitor (run -d: the container's parent) and the exit file the monitor
-// writes. describeTask() is pure; readTaskFacts() reads /proc and cgroupfs.
-import { readFileSync } from 'node:fs';
-import { exitCodeOf } from '../sys/types.js';
+// recorded: the process (pid + start time), the exec fifo (created, not yet
+// started), the freezer file of its cgroup, its monitor (run -d: the
+// container's parent) and the exit status its parent wrote. describeTask()
+// is pure; readTaskFacts() reads /proc, cgroupfs and the core's state dir.
+import { existsSync, readFileSync } from 'node:fs';
+import { decodeWaitStatus, exitCodeOf } from '../sys/types.js';
 import type { WaitStatus } from '../sys/index.js';
 import { isFrozenState, openCgroupByPath } from './cgroup.js';
-import { readExitFile } from './monitor.js';
-import { isTaskAlive, type TaskState } from './store.js';
+import { isTaskAlive, type Task } from './task.js';
 
 export interface TaskFacts {
   alive: boolean;
+  /** Waiting on the exec fifo: created, not started. */
+  created?: boolean;
   /** freezer.state (v1) or frozen/thawed (v2); undefined without a freezer or cgroup. */
   freezer?: string;
   /** run -d only: is the monitor still the container's parent? undefined for a foreground task. */
   monitor?: boolean;
-  /** The status the monitor recorded. */
+  /** The status its parent recorded. */
   exit?: WaitStatus;
-  /** The kernel OOM-killed a process of the task (the monitor's oom file, or the foreground run's record). */
+  /** The kernel OOM-killed a process of the task (the oom file in its bundle: the monitor's, or the foreground tsctr's). */
   oomKilled?: boolean;
 }
 
-export type TaskStatusName = 'RUNNING' | 'PAUSING' | 'PAUSED' | 'STOPPED' | 'UNKNOWN';
+export type TaskStatusName = 'CREATED' | 'RUNNING' | 'PAUSING' | 'PAUSED' | 'STOPPED' | 'UNKNOWN';
 
 export interface TaskStatus {
   status: TaskStatusName;
@@ -39,14 +41,14 @@ export function describeTask(f: TaskFacts): TaskStatus {
   const oom = f.oomKilled ? { oomKilled: true as const } : {};
   const notes = (...n: (string | false)[]) => { const k = n.filter(Boolean); return k.length ? ` (${k.join(', ')})` : ''; };
   if (f.alive) {
-    const status: TaskStatusName = f.freezer === 'FREEZING' ? 'PAUSING' : isFrozenState(f.freezer) ? 'PAUSED' : 'RUNNING';
+    const status: TaskStatusName = f.created ? 'CREATED' : f.freezer === 'FREEZING' ? 'PAUSING' : isFrozenState(f.freezer) ? 'PAUSED' : 'RUNNING';
     return { status, text: status + notes(monitor === false && 'no monitor', !!f.oomKilled && 'a process was OOM-killed'), monitor, exit: null, ...oom };
   }
   if (f.exit) return { status: 'STOPPED', text: `STOPPED${notes(`exit ${exitCodeOf(f.exit)}`, !!f.oomKilled && 'OOM-killed')}`, monitor, exit: exitCodeOf(f.exit), ...oom };
   return { status: 'UNKNOWN', text: `UNKNOWN${notes('exit status lost', !!f.oomKilled && 'OOM-killed')}`, monitor, exit: null, ...oom };
 }
 
-/** The number the monitor wrote to the task's oom file; 0 when there is none. */
+/** The number the monitor (or a foreground tsctr) wrote to the task's oom file; 0 when there is none. */
 export function readOomFile(path: string | undefined): number {
   if (!path) return 0;
   try { const n = Number(readFileSync(path, 'utf8').trim()); return Number.isSafeInteger(n) && n > 0 ? n : 0; } catch { return 0; }
@@ -63,15 +65,25 @@ export function parentPid(pid: number): number | undefined {
 }
 
 /** The monitor spawned the container: while it lives, it is the container's parent; once killed, the container is reparented. */
-export function monitorAlive(t: TaskState): boolean | undefined {
+export function monitorAlive(t: Task): boolean | undefined {
   if (!t.detached || !t.monitorPid) return undefined;
   if (isTaskAlive(t)) return parentPid(t.pid) === t.monitorPid;
   return undefined;
 }
 
-export function readTaskFacts(t: TaskState): TaskFacts {
+export function readTaskFacts(t: Task): TaskFacts {
   const alive = isTaskAlive(t);
   let freezer: string | undefined;
-  if (alive && t.cgroupsPath) { try { freezer = openCgroupByPath(t.cgroupsPath).freezerState(); } catch { freezer = undefined; } }
-  return { alive, freezer, monitor: monitorAlive(t), exit: t.exitFile ? readExitFile(t.exitFile) : undefined, oomKilled: !!t.oomKilled || readOomFile(t.oomFile) > 0 };
+  if (alive && t.cgroupsPath) { try { freezer = openCgroupByPath(t.cgroupsPath, t.oci.cgroupLayout).freezerState(); } catch { freezer = undefined; } }
+  const raw = readRawExit(t.exitFile);
+  return { alive, created: alive && existsSync(t.fifo), freezer, monitor: monitorAlive(t), exit: raw === undefined ? undefined : decodeWaitStatus(raw), oomKilled: readOomFile(t.oomFile) > 0 };
+}
+
+function readRawExit(file: string): number | undefined {
+  try {
+    const s = readFileSync(file, 'utf8').trim();
+    return /^\d+$/.test(s) ? Number(s) : undefined;
+  } catch {
+    return undefined;
+  }
 }

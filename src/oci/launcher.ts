@@ -5,7 +5,9 @@
 // at a sync point / waiting for start / EOF = exec'd.
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { SysError, errnoName, type Sys } from '../sys/index.js';
+import { FailedPreconditionError } from '../errors.js';
 import { decodeStepReports, describeOp, encodePlan, hintForStep, PLAN_ABI, REPORT, type PlanOp, type StepRecord } from './launch-plan.js';
+import type { SpawnedChild } from './parent.js';
 
 export interface StepReport extends StepRecord {
   op: PlanOp;
@@ -45,6 +47,8 @@ export interface LaunchOptions {
   onSync?: (pid: number) => void | Promise<void>;
   /** Resolve when the child reports it waits for start (a wait_start op), not at execve. */
   untilWaiting?: boolean;
+  /** Who clones the child (parent.ts); default: we do, with sys.spawn. */
+  spawn?: (plan: Buffer) => Promise<SpawnedChild>;
 }
 
 export interface Launched {
@@ -63,10 +67,16 @@ export interface Launched {
  */
 export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Promise<Launched> {
   const plan = encodePlan(ops, { trace: opts.trace });
-  const child = sys.spawn(plan, opts.cloneFlags, opts.pidnsFd ?? -1);
-  let syncOpen = true;
   const laterSyncs = ops.some((o) => o.op === 'sync_reported');
+  let child: SpawnedChild;
+  if (opts.spawn) child = await opts.spawn(plan);
+  else {
+    const c = sys.spawn(plan, opts.cloneFlags, opts.pidnsFd ?? -1);
+    child = { ...c, syncPoints: true, reap: async () => { await sys.wait(c.pid).catch(() => undefined); } };
+  }
+  let syncOpen = true;
   try {
+    if (laterSyncs && !child.syncPoints) throw new FailedPreconditionError('this parent cannot answer the plan\'s sync points (prestart, createRuntime, createContainer hooks)', { hint: 'run the container in the foreground, or without those hooks' });
     if (opts.beforeStart) await opts.beforeStart(child.pid);
     writeSync(child.syncFd, Buffer.from('g'));
     if (!laterSyncs) {
@@ -92,7 +102,7 @@ export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Prom
     if (syncOpen) { closeSync(child.syncFd); syncOpen = false; }
     const failed = steps.find((s) => s.errno !== 0);
     if (failed) {
-      await sys.wait(child.pid).catch(() => undefined);
+      await child.reap();
       closeSync(child.pidfd);
       throw new LaunchError(failed.step, failed.op, failed.errno);
     }
@@ -101,7 +111,7 @@ export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Prom
     if (syncOpen) {
       // Closing the sync pipe unblocks the child, which exits 126 (or fails its sync step).
       closeSync(child.syncFd);
-      await sys.wait(child.pid).catch(() => undefined);
+      await child.reap();
       closeSync(child.pidfd);
     }
     throw err;

@@ -43,3 +43,11 @@ function syncIndex(ops: PlanOp[]): number {
   const first = ops.findIndex((x) => x.op !== 'setns' && x.op !== 'unshare' && x.op !== 'setresuid' && x.op !== 'setresgid');
   return first < 0 ? ops.length : first;
 }
+
+/** A new network namespace gets lo up, right after the namespaces are entered (needs CAP_NET_ADMIN there). */
+export function withLoopback(ops: PlanOp[], cloneFlags: number): PlanOp[] {
+  const NEWNET = 0x40000000;
+  if (!(cloneFlags & NEWNET) && !ops.some((o) => o.op === 'unshare' && o.flags & NEWNET)) return ops;
+  const i = ops.findIndex((o) => o.op !== 'setns' && o.op !== 'unshare');
+  return [...ops.slice(0, i), { op: 'loopback_up' }, ...ops.slice(i)];
+}

@@ -10,12 +10,13 @@ import { createCgroupManager, type CgroupManager } from './cgroups/index.js';
 import { defaultDeviceRules, type IdMapping, type Resources, type Spec } from './spec/index.js';
 import { lastCap } from './host-caps.js';
 import { hostIdOf, writeIdMaps } from './id-maps.js';
-import { launch } from './launcher.js';
+import { launch, type StepReport } from './launcher.js';
+import { inProcessParent, type Parent } from './parent.js';
 import { createPlan, statSourceIsDir, type Stdio } from './plan/index.js';
 import type { ConsoleSocket } from './plan/process.js';
 import { loadBundle } from './bundle.js';
 import { runHookInMountNs, runHooks, runHostHook } from './hooks.js';
-import { addLifecycleOps } from './lifecycle-ops.js';
+import { addLifecycleOps, withLoopback } from './lifecycle-ops.js';
 import { isAlive, ociState, procStat, StateDir, statusOf, type ContainerRecord, type OciState, type Status } from './state.js';
 
 export interface Runtime {
@@ -36,7 +37,16 @@ export interface CreateOptions {
   stdio?: Stdio;
   consoleFd?: number;
   consolePath?: string;
+  /** The pty is opened inside the container and its master sent to this socket (our fd). */
   consoleSocket?: Omit<ConsoleSocket, 'uid'>;
+  /** Who clones and reaps the process (parent.ts); default: we do, and the process outlives us. */
+  parent?: Parent;
+  /** Bring lo up in a new network namespace (tsctr's containers; runc leaves it to CNI). */
+  loopback?: boolean;
+  /** Receives the launched child's pidfd (ours to close); without it, create closes it. */
+  onLaunched?: (child: { pid: number; pidfd: number }) => void;
+  /** Step reports (--trace): each op as it runs, with its time. */
+  onStep?: (r: StepReport) => void;
 }
 
 const O_PATH = 0o10000000;
@@ -67,26 +77,31 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
     sys.mknod(dir.fifo(o.id), S_IF.IFO | 0o622, 0, 0);
     fifoFd = openSync(dir.fifo(o.id), O_PATH);
     const resources = effectiveResources(spec);
-    cgroup = createCgroupManager(cgroupPathOf({ id: o.id, spec }), resources);
+    const parent = o.parent ?? inProcessParent(sys);
+    cgroup = createCgroupManager(cgroupPathOf({ id: o.id, spec }), resources, { sys });
     for (const w of cgroup.create()) rt.warn(`warning: ${w}`);
     for (const w of cgroup.apply(resources)) rt.warn(`warning: ${w}`);
     const plan = createPlan(spec, {
       rootfs: bundle.rootfs, noPivot: o.noPivot, lastCap: lastCap(), cgroupMounts: cgroup.mountSources(),
       sourceIsDir: statSourceIsDir,
-      stdio: o.stdio, consoleFd: o.consoleFd, consoleSlavePath: o.consolePath, consoleSocket: o.consoleSocket,
+      ...(parent.childStdio ?? {
+        stdio: mapStdio(o.stdio, parent), consoleFd: o.consoleFd === undefined ? undefined : parent.fd(o.consoleFd), consoleSlavePath: o.consolePath,
+        consoleSocket: o.consoleSocket && { ...o.consoleSocket, fd: parent.fd(o.consoleSocket.fd) },
+      }),
     });
     // The process opens the fifo for reading as its own user, which in a user
     // namespace is a host uid of the maps: root's fifo is not its to read
     // (CAP_DAC_OVERRIDE there does not cover unmapped owners). runc chowns it too.
     chownFifo(dir.fifo(o.id), spec, plan);
     for (const w of plan.warnings) rt.warn(`warning: ${w}`);
-    const ops = addLifecycleOps(plan.ops, { fifoFd, hooks: spec.hooks, preserveFds: o.preserveFds ?? 0 });
+    const base = parent.adjust(o.loopback ? withLoopback(plan.ops, plan.cloneFlags) : plan.ops);
+    const ops = addLifecycleOps(base, { fifoFd: parent.fd(fifoFd), hooks: spec.hooks, preserveFds: o.preserveFds ?? 0 });
     const creating = (p: number): OciState => ({ ...ociState({ id: o.id, bundle: bundle.dir, annotations: spec.annotations ?? {}, pid: p } as ContainerRecord, 'creating') });
     const pidnsPath = plan.joinNamespaces.find((n) => n.type === 'pid')?.path;
-    const pidnsFd = pidnsPath ? openSync(pidnsPath, 'r') : undefined;
-    try {
+    {
       const launched = await launch(sys, ops, {
-        cloneFlags: plan.cloneFlags, pidnsFd, untilWaiting: true,
+        cloneFlags: plan.cloneFlags, untilWaiting: true, trace: !!o.onStep, onStep: o.onStep,
+        spawn: (encoded) => parent.spawn(encoded, { cloneFlags: plan.cloneFlags, pidnsPath, exitFile: dir.exitFile(o.id) }),
         beforeStart: (p) => { pid = p; writeIdMaps(p, plan.uidMappings, plan.gidMappings); cgroup!.join(p); },
         onSync: async (p) => {
           const state = creating(p);
@@ -95,13 +110,13 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
           await runHooks('createContainer', spec.hooks, (h) => runHookInMountNs(sys, 'createContainer', h, p, state));
         },
       });
-      closeSync(launched.pidfd);
-    } finally {
-      if (pidnsFd !== undefined) closeSync(pidnsFd);
+      if (o.onLaunched) o.onLaunched({ pid: launched.pid, pidfd: launched.pidfd });
+      else closeSync(launched.pidfd);
     }
     const record: ContainerRecord = {
       id: o.id, pid, startTime: procStat(pid)?.startTime ?? '', bundle: bundle.dir, rootfs: bundle.rootfs,
       created: new Date().toISOString(), annotations: spec.annotations ?? {}, cgroupsPath: cgroup.path, cgroupLayout: cgroup.layout, spec,
+      parent: { kind: parent.kind, pid: parent.pid, startTime: procStat(parent.pid)?.startTime ?? '' },
     };
     dir.write(record);
     if (o.pidFile) writePidFile(o.pidFile, pid);
@@ -116,6 +131,11 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
     if (fifoFd !== undefined) closeSync(fifoFd);
     unlock();
   }
+}
+
+function mapStdio(s: Stdio | undefined, parent: Parent): Stdio | undefined {
+  if (s === undefined || s === 'pty') return s;
+  return { stdin: parent.fd(s.stdin), stdout: parent.fd(s.stdout), stderr: parent.fd(s.stderr) };
 }
 
 /**
@@ -153,15 +173,19 @@ export async function start(rt: Runtime, id: string): Promise<void> {
     const status = statusOf(dir, record);
     if (status === 'stopped') throw new FailedPreconditionError('cannot start a container that has stopped');
     if (status !== 'created') throw new FailedPreconditionError(`cannot start an already ${status} container`);
-    let fd: number;
-    try {
-      // Non-blocking: ENXIO says nobody waits at the other end (the process died).
-      fd = openSync(dir.fifo(id), fsc.O_WRONLY | fsc.O_NONBLOCK);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENXIO') throw new FailedPreconditionError('cannot start a container that has stopped');
-      if (code === 'ENOENT') throw new FailedPreconditionError('cannot start an already running container');
-      throw e;
+    let fd: number | undefined;
+    // Non-blocking: ENXIO says nobody waits at the other end: the process died, or it has
+    // reported "waiting" (native/lifecycle.c) but not yet reached its open() of the fifo.
+    for (let i = 0; fd === undefined; i++) {
+      try {
+        fd = openSync(dir.fifo(id), fsc.O_WRONLY | fsc.O_NONBLOCK);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENXIO' && isAlive(record) && i < 5000) { await sleep(1); continue; }
+        if (code === 'ENXIO') throw new FailedPreconditionError('cannot start a container that has stopped');
+        if (code === 'ENOENT') throw new FailedPreconditionError('cannot start an already running container');
+        throw e;
+      }
     }
     try {
       await writeAll(fd, Buffer.from(JSON.stringify(ociState(record, 'running'))));

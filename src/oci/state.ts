@@ -4,6 +4,8 @@
 //   <root>/<id>/            created by mkdir (EEXIST: the id is taken); flock'd while a command works on it
 //   <root>/<id>/state.json  written to a temp file and renamed, so a reader never sees half of it
 //   <root>/<id>/exec.fifo   exists from create until start consumes it (runc's exec fifo)
+//   <root>/<id>/exit        the raw wait status, written (temp + rename) by whoever reaped
+//                           the process: a monitor, or the foreground tsctr that was its parent
 //
 // Status is derived, never stored: the pid alive with its recorded start
 // time (a reused pid has another), then "created" while the fifo exists,
@@ -39,6 +41,8 @@ export interface ContainerRecord {
   spec: Spec;
   /** Set by start once the fifo is consumed (the fifo's absence says the same; this also dates it). */
   started?: string;
+  /** The container's parent as create spawned it (parent.ts): the creating process, or a monitor. */
+  parent?: { kind: 'process' | 'monitor'; pid: number; startTime: string };
 }
 
 /** The runtime-spec state (runtime.md "State"), as `state` prints it and hooks read on stdin. */
@@ -64,6 +68,24 @@ export class StateDir {
 
   dir(id: string): string { checkId(id); return join(this.root, id); }
   fifo(id: string): string { return join(this.dir(id), 'exec.fifo'); }
+  exitFile(id: string): string { return join(this.dir(id), 'exit'); }
+
+  /** The raw wait status the parent recorded, or undefined (still running, or nobody could record it). */
+  readExit(id: string): number | undefined {
+    try {
+      const t = readFileSync(this.exitFile(id), 'utf8').trim();
+      return /^\d+$/.test(t) ? Number(t) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** What a parent that reaped the process writes (the monitor writes the same, native/monitor.c). */
+  writeExit(id: string, rawStatus: number): void {
+    const tmp = `${this.exitFile(id)}.tmp-${process.pid}`;
+    writeFileSync(tmp, `${rawStatus}\n`);
+    renameSync(tmp, this.exitFile(id));
+  }
   private file(id: string): string { return join(this.dir(id), 'state.json'); }
 
   /** Takes the id: mkdir fails when it exists. */

@@ -1,14 +1,25 @@
 import type { Argv } from 'yargs';
 import { openManager } from '../container-manager.js';
-import type { GlobalArgs } from '../context.js';
-import { addListFlags, listFormatOf, type ListArgs } from '../flags.js';
+import { setOperation, type GlobalArgs } from '../context.js';
+import { addListFlags, listFormatOf, listOf, parseLabels, type ListArgs } from '../flags.js';
+import { addContainerFlags, containerRequestOf, insertDashDash, positionalsOf, type ContainerArgs } from '../flags-run.js';
 import { formatAge, printJson, printList } from '../render.js';
 
+
+/** `containers create [flags] IMAGE ID [CMD…]`: the container's words start at the image, as in run. */
+export function prepareArgv(argv: string[], commandIndex: number): string[] {
+  const sub = argv.findIndex((a, i) => i > commandIndex && !a.startsWith('-'));
+  if (sub < 0 || argv[sub] !== 'create') return argv;
+  return insertDashDash(argv, sub + 1);
+}
+
+const CREATE_USAGE = 'tsctr containers create [flags] IMAGE ID [COMMAND]';
 
 type Row = Awaited<ReturnType<typeof import('../../container/manage.js').listContainers>>[number];
 
 /** running (pid 12, detached) · paused (pid 12) · running (pid 12, no monitor) · stopped (task not deleted) · unknown (exit status lost) */
 function containerStatus(task: Row['task'], stopped: Row['stopped'], state: Row['state']): string {
+  if (task && state?.status === 'CREATED') return `created (pid ${task.pid} waits for start${task.detached ? ', detached' : ''})`;
   if (task && state) return `${state.status.toLowerCase()} (pid ${task.pid}${task.detached ? ', detached' : ''}${state.monitor === false ? ', no monitor' : ''})`;
   if (stopped) return state?.status === 'UNKNOWN' ? 'unknown (exit status lost, task not deleted)' : 'stopped (task not deleted)';
   return 'stopped';
@@ -16,6 +27,24 @@ function containerStatus(task: Row['task'], stopped: Row['stopped'], state: Row[
 
 export default function register(y: Argv): Argv {
   return y
+    .command('create', 'record a container and prepare its snapshot; runs nothing (tsctr tasks start runs it)', (s) => addContainerFlags(s)
+      .usage(`${CREATE_USAGE} [ARG...]\ntsctr containers create [flags] --rootfs DIR ID [COMMAND] [ARG...]\n\nTakes run's flags; start the task with tsctr tasks start [-d] ID.`), async (argv) => {
+      const a = argv as unknown as ContainerArgs;
+      const p = positionalsOf(a, CREATE_USAGE);
+      setOperation(`containers create ${p.id}`);
+      const { loadSys } = await import('../../sys/index.js');
+      const { createContainer } = await import('../../container/create.js');
+      const labels = Object.fromEntries(Object.entries(parseLabels(listOf(a.label))).filter(([, v]) => v !== ''));
+      await createContainer({ ...containerRequestOf(a, p, labels), sys: await loadSys(), rm: false });
+    })
+    .command('label <id> [labels..]', 'set labels KEY=VALUE on a container (KEY= removes one); prints its labels', (s) => s
+      .positional('id', { type: 'string', demandOption: true }).positional('labels', { type: 'string', array: true, default: [] }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string; labels: string[] };
+      setOperation(`containers label ${a.id}`);
+      const m = await openManager(a);
+      const labels = await m.store.setLabels(a.id, parseLabels(a.labels.map(String)));
+      process.stdout.write(Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',') + '\n');
+    })
     .command(['ls', 'list'], 'list containers', (s) => addListFlags(s), async (argv) => {
       const a = argv as unknown as GlobalArgs & ListArgs;
       const { listContainers } = await import('../../container/manage.js');
@@ -44,5 +73,5 @@ export default function register(y: Argv): Argv {
       const task = t && s ? { pid: t.pid, status: s.status, text: s.text, exit: s.exit, oomKilled: !!s.oomKilled } : undefined;
       printJson({ ...record, ...(network ? { network } : {}), ...(task ? { task } : {}) });
     })
-    .demandCommand(1, 'name a subcommand: ls, rm, info');
+    .demandCommand(1, 'name a subcommand: create, ls, rm, info, label');
 }

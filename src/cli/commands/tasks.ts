@@ -39,6 +39,16 @@ export default function register(y: Argv): Argv {
       });
       printList(listFormatOf(a), view, { headers: ['TASK', 'PID', 'STATUS', 'ADDRESS'], row: (t) => [t.id, t.pid, t.text, t.addresses.join(',') || '-'], id: (t) => t.id, json: ({ text: _text, ...t }) => t });
     })
+    .command('start <id>', 'start a container\'s task; waits for it and exits with its code unless -d', (s) => s.positional('id', { type: 'string', demandOption: true })
+      .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'leave the task running under tsctr-monitor (output in its log)' })
+      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a terminal (also when the container was created without -t)' })
+      .option('trace', { type: 'boolean', default: false, describe: 'print each launch step as it runs' }), async (argv) => {
+      const a = argv as unknown as GlobalArgs & { id: string; detach: boolean; tty: boolean; trace: boolean };
+      setOperation(`tasks start ${a.id}`);
+      const { startTask } = await import('../../container/start.js');
+      const m = await openManager(a);
+      process.exitCode = await startTask({ store: m.store, sys: m.sys, id: a.id, detach: a.detach, tty: a.tty, notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined });
+    })
     .command(['rm <id>', 'delete', 'del', 'remove'], 'delete a stopped task (release its mounts and cgroup); prints its exit status', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string; force: boolean };
@@ -120,5 +130,5 @@ export default function register(y: Argv): Argv {
         tty: a.tty, env: ([] as string[]).concat(a.env ?? []), cwd: a.cwd, user: a.user, execId: a['exec-id'], notice: m.notice, trace: a.trace ? (l) => process.stderr.write(l + '\n') : undefined,
       });
     })
-    .demandCommand(1, 'name a subcommand: ls, attach, exec, kill, pause, resume, ps, metrics, logs, rm');
+    .demandCommand(1, 'name a subcommand: start, ls, attach, exec, kill, pause, resume, ps, metrics, logs, rm');
 }

@@ -49,7 +49,7 @@ rootTest(test, 'a recorded pid now held by another process: tasks kill refuses a
   // The recorded pid now points at a live process of ours that started at another time.
   const impostor = startSleep();
   await until(() => processStartTime(impostor.pid!), 'the sleep to start');
-  const file = join(env.state, 'default', 'killpid-1', 'state.json');
+  const file = join(env.state, '.runtime', 'default', 'killpid-1', 'state.json');
   const state = JSON.parse(readFileSync(file, 'utf8'));
   assert.is.not(processStartTime(impostor.pid!), state.startTime);
   writeFileSync(file, JSON.stringify({ ...state, pid: impostor.pid }));

@@ -78,7 +78,7 @@ rootTest(test, 'a missing program is one line, exit 127, and nothing is left beh
   const r = env.run(['run', '--rm', FIXTURE_REF, 'm1', 'no-such-program']);
   assert.is(r.code, 127);
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, /^tsctr: run m1: step \d+ execve\("no-such-program".*ENOENT.*hint:/);
+  assert.match(r.stderr, /^tsctr: run m1: step \d+ (execve|lookup-exec)\("no-such-program".*ENOENT.*hint:/);
   assert.not.match(r.stderr, /    at /, 'no stack trace');
   assert.is(env.run(['containers', 'ls', '-q']).stdout.trim(), '');
   assert.equal(mountsUnder(env.state), []);

@@ -43,7 +43,7 @@ rootTest(test, 'two run -d with one id at once: exactly one runs, the other fail
     assert.is(tasks.find((t) => t.id === id)?.status, 'RUNNING');
     assert.ok(env.run(['containers', 'ls', '-q']).stdout.split('\n').includes(id));
     assert.ok(snapshotKeys().includes(id), 'the winner\'s snapshot is there');
-    assert.ok(existsSync(join(env.state, 'default', id, 'state.json')), 'the winner\'s task state is there');
+    assert.ok(existsSync(join(env.state, '.runtime', 'default', id, 'state.json')), 'the winner\'s task state is there');
     assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(join(env.state, 'default', id, 'rootfs')));
     assert.is(env.run(['tasks', 'exec', id, 'hostname']).stdout, `${id}\n`);
   }

@@ -23,7 +23,11 @@ type Row = { id: string; pid: number; status: string; monitor: boolean | null; e
 const tasks = (): Row[] => JSON.parse(env.run(['tasks', 'ls', '--format', 'json']).stdout || '[]');
 const task = (id: string) => tasks().find((t) => t.id === id);
 const tableLine = (args: string[], id: string) => env.run(args).stdout.split('\n').find((l) => l.startsWith(id + ' ')) ?? '';
-const state = (id: string) => JSON.parse(readFileSync(join(env.state, 'default', id, 'state.json'), 'utf8'));
+// The task's one record is the runtime core's (src/oci/state.ts); its parent is the monitor for run -d.
+const state = (id: string) => {
+  const r = JSON.parse(readFileSync(join(env.state, '.runtime', 'default', id, 'state.json'), 'utf8'));
+  return { ...r, monitorPid: r.parent?.kind === 'monitor' ? r.parent.pid : undefined };
+};
 const mountsOf = (id: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(join(env.state, 'default', id)));
 const cgroupDirsOf = (id: string) => readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, 'tsctr', 'default', id)).filter((d) => existsSync(d));
 const ppidOf = (pid: number) => { try { return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]); } catch { return undefined; } };
@@ -52,7 +56,6 @@ rootTest(test, 'pause stops the container (its file stops growing), shows PAUSED
   assert.match(tableLine(['containers', 'ls'], 'tasks-p1'), /paused \(pid \d+, detached\)/);
   const c = JSON.parse(env.run(['containers', 'ls', '--format', 'json']).stdout).find((x: { id: string }) => x.id === 'tasks-p1');
   assert.is(c.task.status, 'paused');
-  assert.is(state('tasks-p1').paused, true, 'the record says paused too');
   const frozenSize = statSync(file).size;
   await sleep(600);
   assert.is(statSync(file).size, frozenSize, 'nothing runs while paused');
@@ -66,7 +69,6 @@ rootTest(test, 'pause stops the container (its file stops growing), shows PAUSED
   assert.is(env.run(['tasks', 'resume', 'tasks-p1']).code, 0);
   await until(() => statSync(file).size > frozenSize, 'the file to grow after resume');
   assert.is(task('tasks-p1')?.status, 'RUNNING');
-  assert.is(state('tasks-p1').paused, false);
   assert.match(env.run(['tasks', 'resume', 'tasks-p1']).stderr, /not paused/);
 });
 
