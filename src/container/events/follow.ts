@@ -31,6 +31,8 @@ const CHUNK = 64 * 1024;
 class Cursor {
   fd?: number;
   ino?: number;
+  /** Generations (inodes) read or passed over on purpose: never read again. */
+  readonly seen = new Set<string>();
   pos = 0;
   private splitter?: LineSplitter;
   private file = '';
@@ -52,6 +54,7 @@ class Cursor {
   attach(fd: number, file: string, pos: number): void {
     this.fd = fd;
     this.ino = fstatSync(fd).ino;
+    this.seen.add(fileId(fstatSync(fd, { bigint: true })));
     this.pos = pos;
     this.splitter = this.splitterFor(file);
   }
@@ -81,6 +84,7 @@ class Cursor {
     try { fd = openSync(path, 'r'); } catch { return; }
     const c = new Cursor(this.o, this.bad);
     c.attach(fd, path, 0);
+    this.seen.add(fileId(fstatSync(fd, { bigint: true })));
     c.drain();
     c.close(true);
   }
@@ -88,6 +92,15 @@ class Cursor {
 
 function inoOf(path: string): number | undefined {
   try { return statSync(path).ino; } catch { return undefined; }
+}
+
+/** A generation's identity: the inode number with its birth time, since a freed inode number is soon reused. */
+function fileId(st: { ino: bigint; birthtimeNs: bigint }): string {
+  return `${st.ino}:${st.birthtimeNs}`;
+}
+
+function idOf(path: string): string | undefined {
+  try { return fileId(statSync(path, { bigint: true })); } catch { return undefined; }
 }
 
 /** Reads, then follows; resolves when o.signal aborts (or at once with noFollow). */
@@ -116,6 +129,10 @@ export async function followJournal(o: FollowOptions): Promise<{ malformed: numb
       // journal.1 is older than the journal we hold, unless a rotation made our fd journal.1 just now.
       const prev = inoOf(previousPath(o.root));
       if (prev !== undefined && (fd === undefined || prev !== fstatSync(fd).ino)) cur.readWhole(previousPath(o.root));
+    } else {
+      // Only what comes from now on: the previous generation as it is now is old news.
+      const prev = idOf(previousPath(o.root));
+      if (prev !== undefined) cur.seen.add(prev);
     }
     if (fd !== undefined) cur.attach(fd, journalPath(o.root), o.sinceNs === undefined ? fstatSync(fd).size : 0);
     step(cur);
@@ -143,12 +160,13 @@ function step(cur: Cursor): void {
     if (now === undefined && cur.fd === undefined) return;
     if (cur.fd !== undefined) {
       // Rotated: nothing more can be written to the old inode; read it to the end.
-      const old = cur.ino;
       cur.drain();
       cur.close(true);
-      const prev = inoOf(previousPath(o.root));
-      if (prev !== undefined && prev !== old && prev !== now) cur.readWhole(previousPath(o.root));
     }
+    // A generation we never saw (we slept through two rotations, or the journal was
+    // created and rotated before we first looked) is journal.1 now: read it first.
+    const prev = idOf(previousPath(o.root));
+    if (prev !== undefined && prev !== idOf(journalPath(o.root)) && !cur.seen.has(prev)) cur.readWhole(previousPath(o.root));
     if (now === undefined) return; // renamed away; the next append creates it
     let fd: number;
     try { fd = openSync(journalPath(o.root), 'r'); } catch { return; }
