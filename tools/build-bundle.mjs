@@ -32,8 +32,15 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
 const out = join(dist, 'bundle');
 const nodeRequire = createRequire(import.meta.url);
-// Required from node_modules at run time, never bundled: native addons.
-const EXTERNAL = ['ffi-rs'];
+// Required from node_modules at run time, never bundled: native addons (ffi-rs's
+// binding for each platform; its index.js, which picks one, is bundled).
+const EXTERNAL = ['@yuuang/*'];
+// ffi-rs's index.js asks process.report.getReport() whether node runs on glibc:
+// that builds a whole diagnostic report (every handle, library and variable),
+// ~8 ms of every command that loads the sys layer. In the bundle it reads the
+// libraries mapped into this process instead: glibc's libc.so.6 is there or not.
+const FFI_RS_MUSL = /const \{ glibcVersionRuntime \} = process\.report\.getReport\(\)\.header\s*\n\s*return !glibcVersionRuntime/;
+const FFI_RS_MUSL_CHEAP = `try { return !/\\/libc\\.so\\.6$/m.test(readFileSync('/proc/self/maps', 'utf8')) } catch { return !process.report.getReport().header.glibcVersionRuntime }`;
 // Built-ins are loaded on their first use, not when a module that imports them
 // is evaluated: `images ls` has no use for crypto, streams or http, whose
 // loading (~25 internal modules for crypto alone) cost more than its work.
@@ -63,6 +70,11 @@ const rewrite = {
       const keys = Object.keys(nodeRequire(`node:${a.path}`));
       const getters = keys.map((k) => `Object.defineProperty(module.exports, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`);
       return { contents: `let m; const load = () => (m ??= require(${JSON.stringify('node:' + a.path)}));\n${getters.join('\n')}\n`, loader: 'js' };
+    });
+    b.onLoad({ filter: /\/node_modules\/ffi-rs\/index\.js$/ }, (a) => {
+      const src = readFileSync(a.path, 'utf8');
+      if (!FFI_RS_MUSL.test(src)) console.log('build-bundle: ffi-rs/index.js no longer asks process.report about glibc; bundled as it is');
+      return { contents: src.replace(FFI_RS_MUSL, FFI_RS_MUSL_CHEAP), loader: 'js', resolveDir: dirname(a.path) };
     });
     b.onLoad({ filter: /\.js$/ }, (a) => {
       if (!a.path.startsWith(dist + '/')) return undefined;
