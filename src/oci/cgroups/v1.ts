@@ -30,7 +30,7 @@ export function applyV1(dirs: V1Dirs, r: Resources): string[] {
     if (mem.kernel !== undefined) warnings.push('linux.resources.memory.kernel: kernel memory limits are deprecated and not set');
     if (mem.kernelTCP !== undefined) writeOrRefuse(memDir, 'memory.kmem.tcp.limit_in_bytes', mem.kernelTCP, 'memory.kernelTCP');
     if (mem.useHierarchy !== undefined) writeOrRefuse(memDir, 'memory.use_hierarchy', mem.useHierarchy ? 1 : 0, 'memory.useHierarchy');
-  } else if (mem) warnings.push('linux.resources.memory: no memory hierarchy is mounted; not enforced');
+  } else if (mem && Object.values(mem).some((v) => v !== undefined)) throw noController('memory');
 
   const cpu = r.cpu;
   const cpuDir = dir('cpu');
@@ -52,7 +52,7 @@ export function applyV1(dirs: V1Dirs, r: Resources): string[] {
   }
   const pidsDir = dir('pids');
   if (r.pids && pidsDir) writeCgroupFile(pidsDir, 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max');
-  else if (r.pids) warnings.push('linux.resources.pids: no pids hierarchy is mounted; not enforced');
+  else if (r.pids) throw noController('pids');
 
   const devDir = dir('devices');
   if (r.devices?.length && devDir) {
@@ -129,3 +129,8 @@ export function applyNetwork(dirs: V1Dirs, net: Resources['network']): void {
   for (const p of net.priorities ?? []) writeCgroupFile(need('priorities', 'net_prio'), 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
 }
 
+
+/** A limit asked for whose controller this host does not mount: refused, not ignored (runtime-spec: a controller that is not present is an error). */
+function noController(c: string): FailedPreconditionError {
+  return new FailedPreconditionError(`linux.resources.${c}: no ${c} cgroup hierarchy is mounted on this host; refused, not ignored`, { hint: `remove linux.resources.${c} from config.json, or mount the ${c} controller` });
+}

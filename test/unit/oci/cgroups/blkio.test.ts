@@ -95,4 +95,10 @@ test('cpu.burst, cpu.idle, memory.kernelTCP, memory.useHierarchy: written where 
   assert.throws(() => applyV2(dir, { memory: { useHierarchy: false } }, new Set(['memory'])), /memory\.useHierarchy/);
 });
 
+test('memory or pids limits on a host without that hierarchy: refused by name (they were a warning)', () => {
+  assert.throws(() => applyV1(new Map(), { memory: { limit: 1 << 20 } }), /linux\.resources\.memory: no memory cgroup hierarchy is mounted on this host; refused/);
+  assert.throws(() => applyV1(new Map(), { pids: { limit: 10 } }), /linux\.resources\.pids: no pids cgroup hierarchy/);
+  applyV1(new Map(), { memory: {} }); // an empty object asks for nothing
+});
+
 test.run();
