@@ -42,6 +42,7 @@ export const runcGlobals = (): RuncGlobals => globals;
 export async function main(argv: string[]): Promise<void> {
   const name = commandWord(argv);
   globals = { ...globals, ...logFlags(argv) };
+  argv = joinDashValues(argv);
   const mods = new Map<() => Promise<CommandModule>, CommandModule>();
   const loader = name ? COMMANDS[name] : undefined;
   if (loader) mods.set(loader, await loader());
@@ -110,6 +111,17 @@ export function logFlags(argv: string[]): Partial<RuncGlobals> {
     if (inline === undefined && VALUED.includes(flag)) i++;
   }
   return r;
+}
+
+/** yargs reads a lone "-" as a positional, never as a flag's value: `update -r -` (stdin) becomes `-r=-`. */
+export function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const prev = out[out.length - 1];
+    if (a === '-' && (prev === '--resources' || prev === '-r')) out[out.length - 1] = `${prev}=-`;
+    else out.push(a);
+  }
+  return out;
 }
 
 export class RuncUsageError extends Error {}
