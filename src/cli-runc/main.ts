@@ -42,7 +42,7 @@ export const runcGlobals = (): RuncGlobals => globals;
 export async function main(argv: string[]): Promise<void> {
   const name = commandWord(argv);
   globals = { ...globals, ...logFlags(argv) };
-  argv = joinDashValues(argv);
+  if (name === 'update') argv = joinDashValues(argv);
   const mods = new Map<() => Promise<CommandModule>, CommandModule>();
   const loader = name ? COMMANDS[name] : undefined;
   if (loader) mods.set(loader, await loader());
