@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,8 @@ function bundle(fs: TestRootfs, args: string[], edit: (s: Spec) => void = () => 
 /** A running container for one test; removed (and its cgroup) whatever happens. */
 async function withContainer(id: string, fn: (fs: TestRootfs) => Promise<void>, edit?: (s: Spec) => void): Promise<void> {
   const fs = makeBusyboxRootfs('exec-');
+  // mkdtemp makes 0700: a user namespace's root (a host uid of its own) must be able to reach the rootfs.
+  chmodSync(fs.dir, 0o755);
   try {
     const r = runc('run', '--detach', '--bundle', bundle(fs, ['sleep', '1000'], edit), id);
     assert.is(r.code, 0, r.err);
@@ -154,6 +156,23 @@ test('exec --process FILE: the process JSON is honoured; a hostile one is refuse
     assert.match(oneLine(runc('exec', '--process', p, 'exec-3').err), /process\.apparmorProfile: is not supported/);
     assert.match(oneLine(runc('exec', '--apparmor', 'x', 'exec-3', 'true').err), /--apparmor is not supported/);
     assert.match(oneLine(runc('exec', '--process-label', 'x', 'exec-3', 'true').err), /--process-label is not supported/);
+  });
+});
+
+test('exec into a container with its own user namespace: joined first (through the caller\'s fd), root there, the mapped ids', async () => {
+  if (skip) return;
+  await withContainer('exec-6', async () => {
+    const r = runc('exec', 'exec-6', 'sh', '-c', 'id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user');
+    assert.is(r.code, 0, r.err);
+    const [uid, map, userns] = r.out.trim().split('\n');
+    assert.is(uid, '0');
+    assert.equal(map!.trim().split(/\s+/), ['0', '100000', '65536']);
+    assert.is(userns, spawnSync('readlink', [`/proc/${state('exec-6').pid}/ns/user`], { encoding: 'utf8' }).stdout.trim());
+  }, (s) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.mounts = s.mounts!.filter((m) => !m.destination.startsWith('/sys'));
   });
 });
 
