@@ -144,7 +144,10 @@ export function parseLabels(list: string[]): Record<string, string> {
   for (const s of list) {
     const i = s.indexOf('=');
     if (i <= 0) throw new InvalidArgumentError(`invalid label "${s}"`, { hint: 'use key=value (key= removes the label)' });
-    out[s.slice(0, i)] = s.slice(i + 1);
+    const key = s.slice(0, i);
+    // An assignment to "__proto__" would be dropped silently (or reach the prototype): refuse it by name.
+    if (key === '__proto__') throw new InvalidArgumentError(`invalid label key "${key}"`, { hint: 'pick another key' });
+    out[key] = s.slice(i + 1);
   }
   return out;
 }

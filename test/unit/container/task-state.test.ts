@@ -27,4 +27,11 @@ test('a dead task: STOPPED with the recorded exit, UNKNOWN when nobody recorded 
   assert.is(describeTask({ alive: false, freezer: 'FROZEN' }).status, 'UNKNOWN');
 });
 
+test('created by the core and not started (waiting on the exec fifo): CREATED, with or without its monitor', () => {
+  assert.equal(describeTask({ alive: true, created: true }), { status: 'CREATED', text: 'CREATED', monitor: null, exit: null });
+  assert.is(describeTask({ alive: true, created: true, monitor: false }).text, 'CREATED (no monitor)');
+  // A dead process is never CREATED, whatever the fifo says.
+  assert.is(describeTask({ alive: false, created: true }).status, 'UNKNOWN');
+});
+
 test.run();
