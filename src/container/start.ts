@@ -16,7 +16,7 @@
 //               then CNI DEL, unmount, rm bundle (and with --rm the container)
 //   -d:         return; the monitor is the parent, reaps and writes <rt>/<id>/exit;
 //               `tasks rm` later does delete + the rest.
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openCgroupByPath, type OomSource } from './cgroup.js';
 import { watchOom } from './oom.js';
@@ -133,7 +133,12 @@ async function prepareBundle(req: StartRequest, c: ContainerRecord, td: Teardown
     // Before the plan: the container joins a namespace that CNI has already wired up.
     const { setupContainerNetwork } = await import('./network/index.js');
     const net = c.network;
-    const n = await setupContainerNetwork({ root: store.root, state: store.stateRoot, confDir: net.confDir, namespace: store.namespace, id, hostname: spec.hostname ?? id, taskDir: dir, sys, networks: net.networks, binDirs: net.binDirs, publish: net.publish, dns: net.dns, notice: req.notice, trace: req.trace });
+    const n = await setupContainerNetwork({ root: store.root, state: store.stateRoot, confDir: net.confDir, namespace: store.namespace, id, hostname: spec.hostname ?? id, taskDir: dir, sys, networks: net.networks, binDirs: net.binDirs, publish: net.publish, dns: net.dns, notice: req.notice, trace: req.trace })
+      .catch((e: Error) => {
+        // A failed set-up has undone itself as far as it could (and said so): its record is not retried.
+        rmSync(join(dir, 'network.json'), { force: true });
+        throw e;
+      });
     applyNetworkToSpec(spec, n.netns, n.mounts);
     phase(`network set up: ${n.addresses.join(', ') || 'no address'}`);
   }
