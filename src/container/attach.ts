@@ -56,8 +56,9 @@ function attachableTask(store: ContainerStore, id: string): Task {
     store.get(id); // NotFound for a container that does not exist at all
     throw new NotFoundError(`container "${id}" has no task`, { hint: `start one with tsctr run -d -t IMAGE ${id}` });
   }
-  if (!t.attachSocket) throw new FailedPreconditionError(`task "${id}" has no attach socket: it was not started detached by this tsctr`, { hint: 'tasks attach works with tasks started by run -d' });
+  // Stopped first: the monitor removes the socket when the task exits.
   refuseStopped(store, id);
+  if (!t.attachSocket) throw new FailedPreconditionError(`task "${id}" has no attach socket: it was not started detached (run -d, tasks start -d)`, { hint: 'a foreground task is attached to the terminal that started it' });
   return t;
 }
 

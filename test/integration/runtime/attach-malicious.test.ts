@@ -32,7 +32,10 @@ test.after(() => {
   env.cleanup();
 });
 
-const state = () => JSON.parse(readFileSync(join(env.state, 'default', 'attach-mal1', 'state.json'), 'utf8')) as { monitorPid: number; attachSocket: string };
+const state = () => {
+  const r = JSON.parse(readFileSync(join(env.state, '.runtime', 'default', 'attach-mal1', 'state.json'), 'utf8')) as { parent?: { kind: string; pid: number } };
+  return { monitorPid: r.parent!.pid, attachSocket: join(env.state, 'default', 'attach-mal1', 'attach.sock') };
+};
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z';
 const pssKiB = (pid: number) => Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]);
 

@@ -29,7 +29,12 @@ test.after(() => {
 
 type Row = { id: string; status: string; exit?: number | null };
 const task = (id: string): Row | undefined => (JSON.parse(env.run(['tasks', 'ls', '--json']).stdout || '[]') as Row[]).find((t) => t.id === id);
-const state = (id: string) => JSON.parse(readFileSync(join(env.state, 'default', id, 'state.json'), 'utf8')) as { monitorPid: number; pid: number; attachSocket: string };
+/** The monitor is the task's parent in the runtime core's record; the socket is in the task's bundle directory. */
+const state = (id: string) => {
+  const r = JSON.parse(readFileSync(join(env.state, '.runtime', 'default', id, 'state.json'), 'utf8')) as { pid: number; parent?: { kind: string; pid: number } };
+  assert.is(r.parent?.kind, 'monitor');
+  return { pid: r.pid, monitorPid: r.parent!.pid, attachSocket: join(env.state, 'default', id, 'attach.sock') };
+};
 
 async function until<T>(f: () => T | undefined, what: string, ms = 15000): Promise<T> {
   const end = Date.now() + ms;
