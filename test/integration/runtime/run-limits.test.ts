@@ -50,6 +50,8 @@ rootTest(test, 'limits are readable from inside and through tasks metrics', asyn
   try {
     let m: Record<string, number> | undefined;
     let units: Record<string, string> = {};
+    // Once it runs: a task is listed from the core's create on, before its process has exec'd.
+    for (let i = 0; i < 200 && !/met1\s+\d+\s+RUNNING/.test(env.run(['tasks', 'ls']).stdout); i++) await new Promise((res) => setTimeout(res, 50));
     for (let i = 0; i < 200 && !m; i++) {
       const r = env.run(['tasks', 'metrics', '--json', 'met1']);
       if (r.code === 0) {

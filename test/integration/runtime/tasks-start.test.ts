@@ -128,14 +128,16 @@ rootTest(test, 'a tsctr killed after create, or while its foreground task runs: 
   // Killed after create: the record and the snapshot are there, nothing runs.
   const p = env.spawn(['containers', 'create', FIXTURE_REF, 'core-k1', 'sh', '-c', 'exit 3'], { stdio: 'ignore' });
   await new Promise((r) => p.on('exit', r));
+  // (that create ran to its end: "killed after create" is a CLI gone with the record written)
   const start = env.run(['tasks', 'start', 'core-k1']);
   assert.is(start.code, 3, start.stderr);
   // Killed while the task runs in the foreground: the process dies with it (parent-death signal).
   assert.is(env.run(['containers', 'create', FIXTURE_REF, 'core-k2', 'sleep', '300']).code, 0);
   const fg = env.spawn(['tasks', 'start', 'core-k2'], { stdio: 'ignore' });
+  const fgExited = new Promise((r) => fg.on('exit', r));
   const t = await until(() => tasks().find((x) => x.id === 'core-k2' && x.status === 'RUNNING'), 'core-k2 to run');
   fg.kill('SIGKILL');
-  await new Promise((r) => fg.on('exit', r));
+  await fgExited;
   await until(() => !existsSync(`/proc/${t.pid}`), 'the task to die with its tsctr');
   const again = env.run(['tasks', 'start', '-d', 'core-k2']);
   assert.is(again.code, 0, again.stderr);
@@ -149,9 +151,11 @@ rootTest(test, 'a tsctr killed after create, or while its foreground task runs: 
 rootTest(test, 'a create killed at any point: what is recorded can be removed, or started', async () => {
   for (const ms of [40, 150, 400, 900]) {
     const p = env.spawn(['containers', 'create', FIXTURE_REF, 'core-k3', 'true'], { stdio: 'ignore' });
+    // Listened for at once: a create quicker than ms has exited before the kill.
+    const exited = new Promise((r) => p.on('exit', r));
     await new Promise((r) => setTimeout(r, ms));
     p.kill('SIGKILL');
-    await new Promise((r) => p.on('exit', r));
+    await exited;
     const listed = env.run(['containers', 'ls', '-q']).stdout.split('\n').includes('core-k3');
     if (listed && ms >= 400) {
       const r = env.run(['tasks', 'start', 'core-k3']);
