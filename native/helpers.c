@@ -291,50 +291,6 @@ int tsctr_bpf_prog_get_fd_by_id(int32_t id)
 	return (int)tsctr_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
 }
 
-/*
- * Connects to the unix socket at path and sends fd with SCM_RIGHTS, the
- * message being name (runc's utils.SendFd, as --console-socket expects).
- * Returns 0 or -errno.
- */
-int tsctr_send_fd(const char *path, const char *name, int32_t fd)
-{
-	struct sockaddr_un sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	int sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sk < 0)
-		return -errno;
-	if (connect(sk, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(sk);
-		return -e;
-	}
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof(cbuf));
-	struct iovec iov = { (void *)name, strlen(name) };
-	struct msghdr msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ssize_t w;
-	do
-		w = sendmsg(sk, &msg, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	int e = errno;
-	close(sk);
-	return w < 0 ? -e : 0;
-}
-
 /* eventfd(2) for cgroup v1 notifications (cgroup.event_control); close-on-exec. */
 int tsctr_eventfd(void)
 {

@@ -57,7 +57,6 @@ export class FakeSys implements Sys {
   socketpair(): [number, number] { this.rec('socketpair', []); return [210, 211]; }
   recvFd(sock: number) { this.rec('recvFd', [sock]); return { fd: 220, name: '/dev/pts/0' }; }
   pidfdOpen(pid: number) { this.rec('pidfdOpen', [pid]); return 230; }
-  sendFd(socketPath: string, name: string, fd: number) { this.rec('sendFd', [socketPath, name, fd], socketPath); }
   pidfdSendSignal(pidfd: number, signal: number) { this.rec('pidfdSendSignal', [pidfd, signal]); }
   close(fd: number) { this.rec('close', [fd]); }
   eventfd() { this.rec('eventfd', []); return 240; }

@@ -68,7 +68,6 @@ const native = define({
   tsctr_validate_plan: { library: 'tsctr', retType: I32, paramsType: [BUF, I32, BUF, I32] },
   tsctr_open_in_root: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
   tsctr_shift_ownership: { library: 'tsctr', retType: I64, paramsType: [S, BUF, I32, I32, BUF, I32] },
-  tsctr_send_fd: { library: 'tsctr', retType: I32, paramsType: [S, S, I32] },
   tsctr_eventfd: { library: 'tsctr', retType: I32, paramsType: [] },
   tsctr_poll3: { library: 'tsctr', retType: I32, paramsType: [I32, I32, I32, I32], runInNewThread: true },
   tsctr_connect_unix: { library: 'tsctr', retType: I32, paramsType: [S] },
@@ -244,9 +243,6 @@ export const libcSys: Sys = {
   },
   buildId() {
     return native.tsctr_build_id([]) as string;
-  },
-  sendFd(socketPath, name, fd) {
-    checkNeg(native.tsctr_send_fd([socketPath, name, fd]) as number, 'sendmsg SCM_RIGHTS', socketPath);
   },
   connectUnix(socketPath) {
     return checkNeg(native.tsctr_connect_unix([socketPath]) as number, 'connect', socketPath);

@@ -69,8 +69,6 @@ export interface Sys {
   /** null when the child is still running. */
   waitNoHang(pid: number): WaitStatus | null;
   buildId(): string;
-  /** Connects to a unix socket and sends fd with SCM_RIGHTS, name as the message (runc's --console-socket). */
-  sendFd(socketPath: string, name: string, fd: number): void;
   /** A unix stream socket connected to socketPath (close-on-exec): runc's --console-socket, for the open_pty op. */
   connectUnix(socketPath: string): number;
   /** A unix stream socketpair, both ends close-on-exec. */

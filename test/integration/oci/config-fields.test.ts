@@ -5,32 +5,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { defaultSpec, type Spec } from '../../../src/oci/spec/index.js';
-import { hasBusybox, makeBusyboxRootfs, type TestRootfs } from '../runtime/rootfs-helper.js';
+import { join } from 'node:path';
+import type { Spec } from '../../../src/oci/spec/index.js';
+import { hasBusybox, makeBusyboxRootfs } from '../runtime/rootfs-helper.js';
+import { runcAt, sleep, writeBundle } from './runc-helper.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/tsctr-runc');
 const root = mkdtempSync(join(tmpdir(), 'audit-state-'));
 const skip = process.geteuid?.() !== 0 ? 'needs root' : !hasBusybox ? 'needs a static /bin/busybox' : undefined;
 if (skip) console.log(`oci/config-fields: skipped (${skip})`);
 
-function runc(...args: string[]) {
-  const r = spawnSync(BIN, ['--root', root, ...args], { encoding: 'utf8', timeout: 60000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const runc = runcAt(root, 60000);
 
-function bundle(fs: TestRootfs, args: string[], edit: (s: Spec) => void = () => {}): string {
-  const spec = defaultSpec({ args });
-  spec.root = { path: fs.rootfs, readonly: false };
-  spec.process!.terminal = false;
-  delete spec.linux!.cgroupsPath;
-  edit(spec);
-  writeFileSync(join(fs.dir, 'config.json'), JSON.stringify(spec));
-  return fs.dir;
-}
+const bundle = writeBundle;
 
 /** runc run (foreground): the container's output and exit code. */
 function run(id: string, args: string[], edit: (s: Spec) => void = () => {}) {

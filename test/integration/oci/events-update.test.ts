@@ -8,37 +8,24 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { defaultSpec, type Spec } from '../../../src/oci/spec/index.js';
+import { join } from 'node:path';
+import type { Spec } from '../../../src/oci/spec/index.js';
 import { hasBusybox, makeBusyboxRootfs, type TestRootfs } from '../runtime/rootfs-helper.js';
+import { RUNC_BIN, runcAt, sleep, writeBundle, until as waitUntil } from './runc-helper.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/tsctr-runc');
 const root = mkdtempSync(join(tmpdir(), 'events-update-state-'));
 const skip = process.geteuid?.() !== 0 ? 'needs root' : !hasBusybox ? 'needs a static /bin/busybox' : undefined;
 if (skip) console.log(`oci/events-update: skipped (${skip})`);
 const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
 
-function runc(...args: string[]) {
-  const r = spawnSync(BIN, ['--root', root, ...args], { encoding: 'utf8', timeout: 30000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(f: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 400; i++) { if (f()) return true; await sleep(25); }
-  return false;
-}
+const runc = runcAt(root);
+const until = (f: () => boolean) => waitUntil(f, 400);
 
-function bundle(fs: TestRootfs, args: string[], edit: (s: Spec) => void = () => {}): string {
-  const spec = defaultSpec({ args });
-  spec.root = { path: fs.rootfs, readonly: false };
-  spec.process!.terminal = false;
-  delete spec.linux!.cgroupsPath;
-  spec.linux!.resources = { ...spec.linux!.resources, memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 100 } };
-  edit(spec);
-  writeFileSync(join(fs.dir, 'config.json'), JSON.stringify(spec));
-  return fs.dir;
-}
+/** The shared bundle with memory and pids limits, so update and the stats have cgroup files to show. */
+const bundle = (fs: TestRootfs, args: string[], edit: (s: Spec) => void = () => {}) => writeBundle(fs, args, (s) => {
+  s.linux!.resources = { ...s.linux!.resources, memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 100 } };
+  edit(s);
+});
 
 /** The container's v1 memory directory (or its cgroup2 one), from the recorded state. */
 function memoryFile(id: string, v1: string, v2: string): string {
@@ -50,7 +37,7 @@ const recorded = (id: string) => (JSON.parse(readFileSync(join(root, id, 'state.
 
 /** events as a child: its stdout lines parsed as they come. */
 function follow(...args: string[]) {
-  const p = spawn(BIN, ['--root', root, 'events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(RUNC_BIN, ['--root', root, 'events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: { type: string; id: string; data?: Record<string, any> }[] = [];
   let buf = '', err = '';
   p.stdout.on('data', (d: Buffer) => {
@@ -82,7 +69,7 @@ test('update --memory: the cgroup file, the recorded state and events --stats al
     assert.is(ev.data.memory.usage.limit, 48 * 1024 * 1024);
     assert.equal(ev.data.pids, { current: 1, limit: 50 });
     // --resources from stdin, laid over what the container has.
-    const stdin = spawnSync(BIN, ['--root', root, 'update', '--resources', '-', 'events-update-1'], { input: '{"memory":{"limit":40000000},"cpu":{"shares":0}}', encoding: 'utf8' });
+    const stdin = spawnSync(RUNC_BIN, ['--root', root, 'update', '--resources', '-', 'events-update-1'], { input: '{"memory":{"limit":40000000},"cpu":{"shares":0}}', encoding: 'utf8' });
     assert.is(stdin.status, 0, stdin.stderr);
     assert.is(readFileSync(limitFile, 'utf8').trim(), String(Math.floor(40000000 / 4096) * 4096), 'the kernel rounds to pages');
     assert.equal(recorded('events-update-1').pids, { limit: 50 }, 'earlier updates stay recorded');
@@ -113,7 +100,7 @@ test('update: a value the kernel refuses names the file and errno, and what was 
     assert.match(bad.err, /invalid value "12q" for --memory/);
     const kmem = runc('update', '--kernel-memory', '1m', 'events-update-2');
     assert.match(kmem.err, /--kernel-memory: kernel memory limits are deprecated/);
-    const json = spawnSync(BIN, ['--root', root, 'update', '-r', '-', 'events-update-2'], { input: '{"memory":{"limit":-7},"bogus":1}', encoding: 'utf8' });
+    const json = spawnSync(RUNC_BIN, ['--root', root, 'update', '-r', '-', 'events-update-2'], { input: '{"memory":{"limit":-7},"bogus":1}', encoding: 'utf8' });
     assert.is(json.status, 1);
     assert.match(json.stderr, /memory\.limit: -7 is out of range/);
     assert.match(json.stderr, /bogus: unknown field/);

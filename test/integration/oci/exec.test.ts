@@ -9,39 +9,22 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { defaultSpec, type Spec } from '../../../src/oci/spec/index.js';
+import { join } from 'node:path';
+import type { Spec } from '../../../src/oci/spec/index.js';
 import { loadSys } from '../../../src/sys/index.js';
 import { hasBusybox, makeBusyboxRootfs, type TestRootfs } from '../runtime/rootfs-helper.js';
+import { RUNC_BIN, runcAt, until, writeBundle } from './runc-helper.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/tsctr-runc');
 const root = mkdtempSync(join(tmpdir(), 'exec-state-'));
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 const skip = process.geteuid?.() !== 0 ? 'needs root' : !hasBusybox ? 'needs a static /bin/busybox' : !has('python3') ? 'needs python3 (the console receiver)' : undefined;
 if (skip) console.log(`oci/exec: skipped (${skip})`);
 
-function runc(...args: string[]) {
-  const r = spawnSync(BIN, ['--root', root, ...args], { encoding: 'utf8', timeout: 30000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const runc = runcAt(root);
 const state = (id: string) => JSON.parse(runc('state', id).out) as { status: string; pid: number };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(f: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 200; i++) { if (f()) return true; await sleep(25); }
-  return false;
-}
 const oneLine = (err: string) => { const l = err.trim().split('\n').filter((x) => !x.startsWith('warning:')); assert.is(l.length, 1, `one line: ${err}`); assert.not.match(err, /\n\s+at /); return l[0]!; };
 
-function bundle(fs: TestRootfs, args: string[], edit: (s: Spec) => void = () => {}): string {
-  const spec = defaultSpec({ args });
-  spec.root = { path: fs.rootfs, readonly: false };
-  spec.process!.terminal = false;
-  delete spec.linux!.cgroupsPath;
-  edit(spec);
-  writeFileSync(join(fs.dir, 'config.json'), JSON.stringify(spec));
-  return fs.dir;
-}
+const bundle = writeBundle;
 
 /** A running container for one test; removed (and its cgroup) whatever happens. */
 async function withContainer(id: string, fn: (fs: TestRootfs) => Promise<void>, edit?: (s: Spec) => void): Promise<void> {
@@ -250,7 +233,7 @@ test('console socket: exec -t, run and create+start send a master opened in the 
     const b = bundle(fs, ['sleep', '1000'], (s) => { s.process!.consoleSize = { height: 33, width: 111 }; });
     assert.is(runc('run', '--detach', '--bundle', b, 'exec-c1').code, 0);
     let r = await recv('s1', script);
-    const ex = spawnSync(BIN, ['--root', root, 'exec', '--tty', '--console-socket', r.path, 'exec-c1', 'sh'], { encoding: 'utf8', timeout: 30000 });
+    const ex = spawnSync(RUNC_BIN, ['--root', root, 'exec', '--tty', '--console-socket', r.path, 'exec-c1', 'sh'], { encoding: 'utf8', timeout: 30000 });
     await r.done;
     assert.is(ex.status, 3, ex.stderr);
     assert.match(r.output, /^MESSAGE=\/dev\/ptmx FDS=1\n/, 'one fd, runc\'s message');
@@ -268,7 +251,7 @@ test('console socket: exec -t, run and create+start send a master opened in the 
     // run in the foreground with the config's terminal: a pts of the container's devpts (tty prints /dev/pts/N, as under runc), consoleSize, exit 3 from run.
     const tb = bundle(fs, ['sh'], (s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 33, width: 111 }; });
     r = await recv('s3', script);
-    const run = spawnSync(BIN, ['--root', root, 'run', '--console-socket', r.path, '--bundle', tb, 'exec-c2'], { encoding: 'utf8', timeout: 30000 });
+    const run = spawnSync(RUNC_BIN, ['--root', root, 'run', '--console-socket', r.path, '--bundle', tb, 'exec-c2'], { encoding: 'utf8', timeout: 30000 });
     await r.done;
     assert.is(run.status, 3, run.stderr);
     assert.match(r.output, /\/dev\/pts\/\d+\r?\n33 111\r?\nhi/, r.output);

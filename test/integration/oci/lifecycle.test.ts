@@ -3,38 +3,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { defaultSpec, type Spec } from '../../../src/oci/spec/index.js';
-import { hasBusybox, makeBusyboxRootfs, type TestRootfs } from '../runtime/rootfs-helper.js';
+import { join } from 'node:path';
+import { hasBusybox, makeBusyboxRootfs } from '../runtime/rootfs-helper.js';
+import { RUNC_BIN, runcAt, sleep, until, writeBundle } from './runc-helper.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/tsctr-runc');
 const root = mkdtempSync(join(tmpdir(), 'lifecycle-state-'));
 const skip = process.geteuid?.() !== 0 ? 'needs root' : !hasBusybox ? 'needs a static /bin/busybox' : undefined;
 if (skip) console.log(`oci/lifecycle: skipped (${skip})`);
 
-function runc(...args: string[]) {
-  const r = spawnSync(BIN, ['--root', root, ...args], { encoding: 'utf8', timeout: 30000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const runc = runcAt(root);
 const state = (id: string) => JSON.parse(runc('state', id).out) as { status: string; pid: number };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(f: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 200; i++) { if (f()) return true; await sleep(25); }
-  return false;
-}
 
-function bundle(fs: TestRootfs, args: string[], edit: (s: Spec) => void = () => {}): string {
-  const spec = defaultSpec({ args });
-  spec.root = { path: fs.rootfs, readonly: false };
-  spec.process!.terminal = false;
-  delete spec.linux!.cgroupsPath;
-  edit(spec);
-  writeFileSync(join(fs.dir, 'config.json'), JSON.stringify(spec));
-  return fs.dir;
-}
+const bundle = writeBundle;
 
 test('create waits, start runs, kill stops, delete leaves nothing', async () => {
   if (skip) return;
@@ -83,7 +65,7 @@ test('create of a missing program fails before waiting, and leaves nothing', () 
 test('--log-format json: the error as a {level, msg, time} line', () => {
   if (skip) return;
   const log = join(root, 'log.json');
-  const r = spawnSync(BIN, ['--root', root, '--log', log, '--log-format', 'json', 'start', 'lifecycle-none'], { encoding: 'utf8' });
+  const r = spawnSync(RUNC_BIN, ['--root', root, '--log', log, '--log-format', 'json', 'start', 'lifecycle-none'], { encoding: 'utf8' });
   assert.is(r.status, 1);
   const line = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!) as { level: string; msg: string; time: string };
   assert.is(line.level, 'error');
