@@ -12,7 +12,7 @@ export interface ConsoleChannel {
   /** For the plan (createPlan/createExecPlan opts.consoleSocket): the child's end and our terminal's size. */
   socket: Omit<ConsoleSocket, 'uid'>;
   /** After launch: takes the master the child sent and returns the terminal to supervise with. */
-  receive(launched: Launched): Promise<ContainerIo>;
+  receive(launched: Pick<Launched, 'pid' | 'pidfd'>): Promise<ContainerIo>;
 }
 
 export function openConsoleChannel(sys: Sys, td: Teardown): ConsoleChannel {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { Sys } from '../sys/index.js';
-import { createExecPlan } from '../oci/plan/exec.js';
+import { execProcess } from '../oci/exec.js';
 import type { Process } from '../oci/spec/index.js';
 import { isFrozenState, openCgroupByPath } from './cgroup.js';
 import { openConsoleChannel } from './console.js';
@@ -14,7 +14,8 @@ import { liveTask } from './manage.js';
 import { applyUserFlag } from './process-options.js';
 import { mergeEnv } from './spec-builder.js';
 import { ContainerStore } from './store.js';
-import { describeStatus, exitCodeOf, lastCap, requireRoot, startProcess, superviseProcess } from './supervise.js';
+import { describeStatus, exitCodeOf, formatStep, requireRoot, superviseProcess } from './supervise.js';
+import { runtimeOf } from './task.js';
 import { Teardown } from './teardown.js';
 import { recordEvent } from './events/index.js';
 
@@ -59,13 +60,15 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
     // mount namespace, and sends us the master; nothing of the container's
     // tree is opened from the host.
     const term = req.tty ? openConsoleChannel(req.sys, td) : undefined;
-    const plan = createExecPlan(spec, { pid: task.pid, process: spec.process, stdio: req.tty ? 'pty' : undefined, consoleSocket: term?.socket, lastCap: lastCap() });
-    for (const w of plan.warnings) req.notice(`warning: ${w}`);
-    const launched = await startProcess(req.sys, plan.ops, {
-      cloneFlags: 0,
-      pidNamespacePath: plan.pidNamespace,
-      trace: req.trace,
-      beforeStart: (pid) => { if (task.cgroupsPath) openCgroupByPath(task.cgroupsPath).join(pid); },
+    // The runtime core's exec, as tsctr-runc exec: the container's namespaces
+    // opened from its init while its start time still says it is ours, its
+    // cgroup joined before the process runs.
+    const launched = await execProcess(runtimeOf(store, req.sys, req.notice), {
+      id: req.id,
+      process: spec.process,
+      console: term?.socket,
+      dieWithParent: true,
+      onStep: req.trace ? (r) => req.trace!(formatStep(r)) : undefined,
     });
     const io = term ? await term.receive(launched) : passThroughIo();
     req.trace?.(`exec pid ${launched.pid} running in container ${req.id}`);

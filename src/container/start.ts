@@ -189,7 +189,7 @@ async function startForeground(req: StartRequest, spec: Spec, td: Teardown, phas
     ...(term ? { stdio: 'pty' as const, consoleSocket: term.socket } : {}),
     onLaunched: (l) => { launched = l; },
   });
-  const io: ContainerIo = term ? await term.receive({ ...launched!, steps: [], waiting: true }) : passThroughIo();
+  const io: ContainerIo = term ? await term.receive(launched!) : passThroughIo();
   await recordTaskCreate(req, r.pid, { stdin: '', stdout: '', stderr: '', terminal: !!term });
   await start(rt, id);
   await recordEvent(store.root, store.namespace, '/tasks/start', { container_id: id, pid: r.pid });
@@ -203,7 +203,7 @@ async function startForeground(req: StartRequest, spec: Spec, td: Teardown, phas
     oomEvents = oomEvents.then(() => recordEvent(store.root, store.namespace, '/tasks/oom', { container_id: id }));
   }, req.notice);
   td.push('stop OOM watch', () => oom?.stop());
-  const status = await superviseProcess(sys, { ...launched!, steps: [], waiting: false }, io, td);
+  const status = await superviseProcess(sys, launched!, io, td);
   oom?.stop();
   await oomEvents;
   rt.dir.writeExit(id, rawWaitStatus(status));

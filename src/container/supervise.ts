@@ -1,45 +1,20 @@
 // Supervising a foreground process we are the parent of (a task started by
 // start.ts through the core; a tasks exec process): signals forwarded,
-// terminal copied, until it exits. startProcess launches an exec plan.
-import { closeSync, openSync } from 'node:fs';
+// terminal copied, until it exits.
+import { closeSync } from 'node:fs';
 export { lastCap } from '../oci/host-caps.js';
 import { FailedPreconditionError } from '../errors.js';
 import { SIGNALS } from '../sys/constants.js';
 import { exitCodeOf, type Sys, type WaitStatus } from '../sys/index.js';
-import { launch, type Launched, type StepReport } from '../oci/launcher.js';
-import { describeOp, type PlanOp } from '../oci/launch-plan.js';
-import { withParentDeathSignal } from '../oci/parent.js';
-export { withParentDeathSignal };
+import type { Launched, StepReport } from '../oci/launcher.js';
+import { describeOp } from '../oci/launch-plan.js';
 import type { ContainerIo } from './io.js';
 import type { Teardown } from './teardown.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
-export interface StartOptions {
-  cloneFlags: number;
-  /** A pid namespace to create the child in (opened here, passed to clone). */
-  pidNamespacePath?: string;
-  trace?: (line: string) => void;
-  beforeStart: (pid: number) => void | Promise<void>;
-}
-
-export async function startProcess(sys: Sys, ops: PlanOp[], o: StartOptions): Promise<Launched> {
-  const pidnsFd = o.pidNamespacePath ? openSync(o.pidNamespacePath, 'r') : undefined;
-  try {
-    return await launch(sys, withParentDeathSignal(ops), {
-      cloneFlags: o.cloneFlags,
-      pidnsFd,
-      trace: !!o.trace,
-      onStep: o.trace ? (r) => o.trace!(formatStep(r)) : undefined,
-      beforeStart: o.beforeStart,
-    });
-  } finally {
-    if (pidnsFd !== undefined) closeSync(pidnsFd);
-  }
-}
-
 /** Forwards signals and copies the terminal until the process exits; returns its status. */
-export async function superviseProcess(sys: Sys, launched: Launched, io: ContainerIo, td: Teardown): Promise<WaitStatus> {
+export async function superviseProcess(sys: Sys, launched: Pick<Launched, 'pid' | 'pidfd'>, io: ContainerIo, td: Teardown): Promise<WaitStatus> {
   const { pid } = launched;
   io.started();
   // Through the pidfd clone() gave us, and only until the child is reaped: after that its pid may be someone else's.

@@ -21,10 +21,12 @@ import { NAMESPACE_PROC_FILE, type NamespaceType } from '../sys/constants.js';
 import type { WaitStatus } from '../sys/types.js';
 import { checkConsoleFlags, connectConsoleSocket } from './console.js';
 import { lastCap } from './host-caps.js';
-import { launch } from './launcher.js';
+import { launch, type StepReport } from './launcher.js';
+import { withParentDeathSignal } from './parent.js';
 import { cgroupOf, stateOf, writePidFile, type Runtime } from './lifecycle.js';
 import type { PlanOp } from './launch-plan.js';
 import { createExecPlan } from './plan/exec.js';
+import type { ConsoleSocket } from './plan/process.js';
 import type { Process } from './spec/index.js';
 import { isAlive, type ContainerRecord } from './state.js';
 
@@ -34,6 +36,12 @@ export interface ExecOptions {
   process: Process;
   /** With process.terminal: the unix socket that receives the pty master (SCM_RIGHTS). */
   consoleSocket?: string;
+  /** Or a socket already connected by the caller (tsctr tasks exec's socketpair); the caller closes it. */
+  console?: Omit<ConsoleSocket, 'uid'>;
+  /** The process gets SIGKILL when the caller dies (a foreground tasks exec, which relays its terminal). */
+  dieWithParent?: boolean;
+  /** Each step of the plan as the child reports it (--trace). */
+  onStep?: (r: StepReport) => void;
   pidFile?: string;
   detach?: boolean;
   /** Pass fds 3 .. 3+N-1 of ours on to the process. */
@@ -52,7 +60,7 @@ export function checkExecRequest(o: ExecOptions, status: string): void {
   if (status === 'paused' && !o.ignorePaused) throw new FailedPreconditionError('cannot exec in a paused container (use --ignore-paused to override)');
   if (status === 'creating') throw new FailedPreconditionError('cannot exec in a container that is still being created');
   if (!o.process.args?.length) throw new InvalidArgumentError('exec: args must not be empty', { hint: 'name a program after the container id, or set "args" in --process' });
-  checkConsoleFlags(o.process, o.consoleSocket, !!o.detach, 'exec');
+  if (!o.console) checkConsoleFlags(o.process, o.consoleSocket, !!o.detach, 'exec');
   const n = o.preserveFds ?? 0;
   if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError(`--preserve-fds: must be a count from 0 to 1000, got ${n}`);
 }
@@ -118,8 +126,8 @@ export async function execProcess(rt: Runtime, o: ExecOptions): Promise<Execed> 
   const nsFds = openNamespaces(rt, record);
   let socket: number | undefined;
   try {
-    const console = o.consoleSocket ? connectConsoleSocket(sys, o.consoleSocket, o.process) : undefined;
-    socket = console?.fd;
+    const console = o.console ?? (o.consoleSocket ? connectConsoleSocket(sys, o.consoleSocket, o.process) : undefined);
+    if (!o.console) socket = console?.fd;
     const namespacePaths = Object.fromEntries([...nsFds].map(([t, fd]) => [t, `/proc/self/fd/${fd}`]));
     const plan = createExecPlan(record.spec, {
       pid: record.pid, process: o.process, lastCap: lastCap(), namespacePaths,
@@ -128,9 +136,12 @@ export async function execProcess(rt: Runtime, o: ExecOptions): Promise<Execed> 
     });
     for (const w of plan.warnings) rt.warn(`warning: ${w}`);
     const cgroup = cgroupOf(record);
-    const launched = await launch(sys, preserveFds(plan.ops, o.preserveFds ?? 0), {
+    const ops = preserveFds(plan.ops, o.preserveFds ?? 0);
+    const launched = await launch(sys, o.dieWithParent ? withParentDeathSignal(ops) : ops, {
       cloneFlags: 0,
       pidnsFd: nsFds.get('pid'),
+      trace: !!o.onStep,
+      onStep: o.onStep,
       beforeStart: (pid) => cgroup.join(pid),
     });
     if (o.pidFile) {
