@@ -148,3 +148,10 @@ export async function taskMetrics(m: Manager, id: string): Promise<Metric[]> {
   if (!t.cgroupsPath) throw new FailedPreconditionError(`container "${id}" has no cgroup`);
   return openCgroupByPath(t.cgroupsPath, t.oci.cgroupLayout).stats();
 }
+
+/** containers label: KEY=VALUE sets, KEY= removes; a change is journalled as /containers/update. Returns the labels now. */
+export async function labelContainer(m: { store: ContainerStore }, id: string, changes: Record<string, string>): Promise<Record<string, string>> {
+  const labels = await m.store.setLabels(id, changes);
+  if (Object.keys(changes).length) await recordEvent(m.store.root, m.store.namespace, '/containers/update', { id, labels });
+  return labels;
+}

@@ -42,7 +42,8 @@ export default function register(y: Argv): Argv {
       const a = argv as unknown as GlobalArgs & { id: string; labels: string[] };
       setOperation(`containers label ${a.id}`);
       const m = await openManager(a);
-      const labels = await m.store.setLabels(a.id, parseLabels(a.labels.map(String)));
+      const { labelContainer } = await import('../../container/manage.js');
+      const labels = await labelContainer(m, a.id, parseLabels(a.labels.map(String)));
       process.stdout.write(Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',') + '\n');
     })
     .command(['ls', 'list'], 'list containers', (s) => addListFlags(s), async (argv) => {

@@ -55,6 +55,12 @@ rootTest(test, 'containers create runs nothing; label sets and removes; tasks st
   assert.is(env.run(['containers', 'label', 'core-c1', 'a=1', 'b=2']).stdout, 'a=1,b=2,team=core\n');
   assert.is(env.run(['containers', 'label', 'core-c1', 'a=']).stdout, 'b=2,team=core\n');
   assert.equal(JSON.parse(env.run(['containers', 'info', 'core-c1']).stdout).labels, { b: '2', team: 'core' });
+  // Each change is a /containers/update in the journal, with the labels as they are after it.
+  const updates = env.run(['events', '--no-follow', '--since', '1h', '--format', 'json', '--filter', 'topic==/containers/update']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { topic: string; event: { id: string; labels: Record<string, string> } });
+  assert.equal(updates.map((u) => [u.topic, u.event.id, u.event.labels]), [
+    ['/containers/update', 'core-c1', { a: '1', b: '2', team: 'core' }],
+    ['/containers/update', 'core-c1', { b: '2', team: 'core' }],
+  ]);
   const bad = env.run(['containers', 'label', 'core-c1', 'novalue']);
   assert.is(bad.code, 1);
   assert.match(bad.stderr, /^tsctr: containers label core-c1: invalid label "novalue" \(hint: use key=value/);
