@@ -25,7 +25,7 @@ export function insertDashDash(argv: string[], from: number): string[] {
 }
 
 export interface ContainerArgs extends GlobalArgs, NetworkArgs {
-  tty: boolean; env: string[]; 'env-file': string[]; mount: string[]; 'net-host': boolean; hostname?: string; cwd?: string;
+  tty: boolean; interactive: boolean; env: string[]; 'env-file': string[]; mount: string[]; 'net-host': boolean; hostname?: string; cwd?: string;
   user?: string; privileged: boolean; 'read-only': boolean; 'cap-add': string[]; 'cap-drop': string[]; 'memory-limit'?: string;
   cpus?: number; 'pids-limit'?: number; seccomp: boolean; 'seccomp-profile'?: string; uidmap: string[]; gidmap: string[];
   rootfs?: string; 'with-ns': string[]; 'no-pivot': boolean; snapshotter: string; trace: boolean; label?: string | string[]; '--'?: string[];
@@ -36,6 +36,7 @@ export function addContainerFlags<T>(y: Argv<T>) {
     // --no-pivot is a flag of its own (ctr's), not the negation of a --pivot.
     .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false, 'boolean-negation': false })
     .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a terminal (pty) for the container' })
+    .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open for a detached task (-d without -t): tasks attach forwards its input. A foreground run always reads the caller\'s stdin' })
     .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'set an environment variable NAME=value (repeatable)' })
     .option('env-file', { type: 'string', array: true, default: [], describe: 'read NAME=value lines from a file' })
     .option('mount', { type: 'string', array: true, default: [], describe: 'add a mount: type=bind,src=/a,dst=/b,options=rbind:ro' })
@@ -78,7 +79,7 @@ export function containerRequestOf(a: ContainerArgs, p: { image?: string; id: st
   return {
     root: a.root, state: a.state, namespace: a.namespace, image: p.image, rootfsDir: a.rootfs, snapshotter: a.snapshotter,
     flags: {
-      id: p.id, namespace: a.namespace, args: p.cmd, tty: a.tty, env: a.env, envFileLines: a['env-file'].flatMap(readLines), mounts: a.mount,
+      id: p.id, namespace: a.namespace, args: p.cmd, tty: a.tty, interactive: a.interactive, env: a.env, envFileLines: a['env-file'].flatMap(readLines), mounts: a.mount,
       netHost: a['net-host'], hostname: a.hostname, cwd: a.cwd, privileged: a.privileged, readOnly: a['read-only'], capAdd: a['cap-add'], capDrop: a['cap-drop'],
       memoryLimit: a['memory-limit'] !== undefined ? parseSize(a['memory-limit'], '--memory-limit') : undefined, cpus: a.cpus, pidsLimit: a['pids-limit'],
       uidmap: a.uidmap, gidmap: a.gidmap, withNs: a['with-ns'],

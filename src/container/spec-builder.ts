@@ -17,6 +17,8 @@ export interface RunFlags {
   namespace: string;
   args: string[];
   tty: boolean;
+  /** -i: a detached task without a terminal gets a stdin pipe the monitor feeds from attach clients (STDIN_ANNOTATION). */
+  interactive?: boolean;
   env: string[];
   /** Lines of --env-file files, already read. */
   envFileLines: string[];
@@ -35,6 +37,12 @@ export interface RunFlags {
   gidmap: string[];
   withNs: string[];
 }
+
+/** Set to "open" by -i; read when the task starts detached (start.ts), so a later `tasks start -d` keeps it. */
+export const STDIN_ANNOTATION = 'io.tsctr.stdin';
+
+/** Whether a task of this spec gets an open stdin pipe when detached without a terminal. */
+export const stdinOpenOf = (spec: Spec): boolean => spec.annotations?.[STDIN_ANNOTATION] === 'open';
 
 const ALL_CAPS = Object.keys(CAPABILITIES);
 
@@ -136,6 +144,7 @@ export function buildSpec(image: ImageProcessConfig | undefined, f: RunFlags, ho
   const linux = spec.linux!;
   proc.terminal = f.tty;
   if (f.tty && !proc.env!.some((e) => e.startsWith('TERM='))) proc.env!.push('TERM=xterm');
+  if (f.interactive) spec.annotations = { ...spec.annotations, [STDIN_ANNOTATION]: 'open' };
   applyCaps(spec, f, hostCaps);
   // The defaults too may name a capability the host lacks: keep only what it can give.
   for (const k of ['bounding', 'effective', 'permitted'] as const) proc.capabilities![k] = proc.capabilities![k]!.filter((c) => hostCaps.includes(c));

@@ -42,6 +42,7 @@ import { describeStatus, exitCodeOf, formatStep, requireRoot, superviseProcess }
 import { coreStatus, isTaskAlive, runtimeOf } from './task.js';
 import { Teardown } from './teardown.js';
 import { applyNetworkToSpec } from './network/attach.js';
+import { stdinOpenOf } from './spec-builder.js';
 
 export interface StartRequest {
   store: ContainerStore;
@@ -156,14 +157,16 @@ async function startDetached(req: StartRequest, spec: Spec, td: Teardown, phase:
   const c = store.get(id);
   const rt = runtimeOf(store, sys, req.notice);
   // The monitor keeps the container: it holds its terminal (-t) or its output pipes, logs
-  // them, and serves them on the attach socket; stdin is /dev/null without -t.
+  // them, and serves them on the attach socket. Without -t, stdin is a pipe the monitor
+  // feeds from attach clients if the container was created with -i, else /dev/null.
   const tty = !!spec.process!.terminal;
-  const mio = monitorIoFor(store.taskDir(id), { tty });
+  const stdinOpen = !tty && stdinOpenOf(spec);
+  const mio = monitorIoFor(store.taskDir(id), { tty, stdinOpen });
   // The monitor journals the task's /tasks/oom and /tasks/exit, and counts OOM kills in <bundle>/oom.
   const oom = spec.linux?.cgroupsPath ? openCgroupByPath(spec.linux.cgroupsPath).oomSource() : undefined;
   const parent = monitorParent(sys, mio.io, { dir: eventsDir(store.root), limit: journalLimit(), namespace: store.namespace, id, oom, oomFile: join(store.taskDir(id), 'oom') });
   const r = await create(rt, coreOptions(req, c, parent));
-  await recordTaskCreate(req, r.pid, { stdin: tty ? mio.socketPath : '/dev/null', stdout: mio.logFile, stderr: mio.logFile, terminal: tty });
+  await recordTaskCreate(req, r.pid, { stdin: tty || stdinOpen ? mio.socketPath : '/dev/null', stdout: mio.logFile, stderr: mio.logFile, terminal: tty });
   await start(rt, id);
   await recordEvent(store.root, store.namespace, '/tasks/start', { container_id: id, pid: r.pid });
   phase(`pid ${r.pid} running detached (monitor pid ${parent.monitorPid()}); output in ${mio.logFile}`);

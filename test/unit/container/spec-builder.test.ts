@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildSpec, mergeEnv, parseIdMap, parseMountFlag, parseWithNs, resolveArgs, type RunFlags } from '../../../src/container/spec-builder.js';
+import { buildSpec, mergeEnv, stdinOpenOf, parseIdMap, parseMountFlag, parseWithNs, resolveArgs, type RunFlags } from '../../../src/container/spec-builder.js';
 
 const base: RunFlags = {
   id: 'c1', namespace: 'default', args: [], tty: false, env: [], envFileLines: [], mounts: [], netHost: false,
@@ -29,6 +29,14 @@ test('hostname defaults to the id, cwd to the image WorkingDir, tty adds TERM', 
   assert.ok(s.process!.terminal);
   assert.ok(s.process!.env!.includes('TERM=xterm'));
   assert.is(buildSpec(image, { ...base, hostname: 'h', cwd: '/tmp' }).hostname, 'h');
+});
+
+test('-i records an open stdin as an annotation; without it there is none', () => {
+  const s = buildSpec(image, { ...base, interactive: true });
+  assert.equal(s.annotations, { 'io.tsctr.stdin': 'open' });
+  assert.ok(stdinOpenOf(s));
+  assert.not.ok(stdinOpenOf(buildSpec(image, base)));
+  assert.not.ok(stdinOpenOf({ ...s, annotations: { 'io.tsctr.stdin': 'closed' } }), 'only "open" opens it');
 });
 
 test('--mount parses ctr syntax', () => {
