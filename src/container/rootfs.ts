@@ -26,8 +26,9 @@ export async function prepareSnapshot(req: SnapshotRequest): Promise<string> {
   const { loadImage } = await import('../image/image.js');
   const { getSnapshotter } = await import('../snapshot/index.js');
   const { unpackImage } = await import('../unpack/index.js');
+  const { journalSnapshots } = await import('./events/index.js');
   const image = await loadImage(req.root, req.namespace, req.image);
-  const { chainId } = await unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys });
+  const { chainId } = await unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys, onSnapshot: journalSnapshots(req.root, req.namespace) });
   const sn = getSnapshotter(req.root, req.snapshotter, req.sys).withNamespace(req.namespace);
   await sn.prepare(req.key, chainId, { labels: { 'tsctr/container': req.key } });
   return chainId;

@@ -35,7 +35,17 @@ export interface UnpackOptions {
   diffIds: string[];
   sys: Sys;
   onProgress?: (e: UnpackProgress) => void;
+  /** Told of each layer snapshot this unpack prepares, commits, or removes (the caller journals them; src/unpack does not). */
+  onSnapshot?: OnSnapshot;
 }
+
+/** The snapshot changes an unpack makes, with the payloads the events journal has for them. */
+export interface SnapshotEvents {
+  '/snapshot/prepare': { key: string; parent: string; snapshotter: string };
+  '/snapshot/commit': { key: string; name: string; snapshotter: string };
+  '/snapshot/remove': { key: string; snapshotter: string };
+}
+export type OnSnapshot = <T extends keyof SnapshotEvents>(topic: T, payload: SnapshotEvents[T]) => Promise<void> | void;
 
 export function blobPath(root: string, digest: string): string {
   const [alg, hex] = digest.split(':');
@@ -48,7 +58,7 @@ export async function unpackImage(opts: UnpackOptions): Promise<{ chainId: strin
   if (layers.length !== diffIds.length) throw new InvalidArgumentError(`image has ${layers.length} layers but ${diffIds.length} diff_ids`);
   if (layers.length === 0) throw new InvalidArgumentError('image has no layers');
   const sn = getSnapshotter(opts.root, opts.snapshotter, sys, opts.namespace);
-  await removeStaleExtracts(sn);
+  await removeStaleExtracts(sn, opts.onSnapshot);
   const chain = chainIds(diffIds);
   let unpacked = 0;
   let reused = 0;
@@ -63,19 +73,33 @@ export async function unpackImage(opts: UnpackOptions): Promise<{ chainId: strin
     const key = `extract-${process.pid}-${randomBytes(4).toString('hex')} ${chain[i]}`;
     await sn.prepare(key, chain[i - 1], { labels: { [UNPACK_PID_LABEL]: String(process.pid) } });
     let result: LayerResult;
+    let journalled = false;
     try {
+      await opts.onSnapshot?.('/snapshot/prepare', { key, parent: chain[i - 1] ?? '', snapshotter: opts.snapshotter });
+      journalled = true;
       result = await applyLayer(blobPath(opts.root, layers[i].digest), await sn.layerDirs(key), sys, diffIds[i]);
       await sn.commit(chain[i], key, { labels: { [UNCOMPRESSED_LABEL]: diffIds[i] } });
     } catch (e) {
-      await sn.remove(key).catch(() => {});
+      await removeExtract(sn, key, journalled ? opts.onSnapshot : undefined);
       // Someone else committed the same layer meanwhile: theirs is as good as ours.
       if (isKind(e, 'AlreadyExists') && (await isCommitted(sn, chain[i]))) { reused++; continue; }
       throw wrap(e, `unpack layer ${i + 1}/${layers.length} ${layers[i].digest}`);
     }
+    await opts.onSnapshot?.('/snapshot/commit', { key, name: chain[i], snapshotter: opts.snapshotter });
     unpacked++;
     opts.onProgress?.({ ...base, status: 'done', result });
   }
   return { chainId: chain[chain.length - 1], unpacked, reused };
+}
+
+/** Removes an extract snapshot, best effort; journals the removal through onSnapshot when it happened. */
+export async function removeExtract(sn: Snapshotter, key: string, onSnapshot?: OnSnapshot): Promise<void> {
+  try {
+    await sn.remove(key);
+  } catch {
+    return;
+  }
+  await Promise.resolve(onSnapshot?.('/snapshot/remove', { key, snapshotter: sn.name })).catch(() => {});
 }
 
 async function isCommitted(sn: Snapshotter, key: string): Promise<boolean> {
@@ -88,12 +112,12 @@ async function isCommitted(sn: Snapshotter, key: string): Promise<boolean> {
 }
 
 /** Extract snapshots whose unpacking process is gone (killed mid-layer), and half-built directories. */
-async function removeStaleExtracts(sn: Snapshotter): Promise<void> {
+async function removeStaleExtracts(sn: Snapshotter, onSnapshot?: OnSnapshot): Promise<void> {
   await sn.cleanup();
   for (const info of await sn.list()) {
     const pid = Number(info.labels[UNPACK_PID_LABEL]);
     if (info.kind !== 'active' || !pid || pidAlive(pid)) continue;
-    await sn.remove(info.name).catch(() => {});
+    await removeExtract(sn, info.name, onSnapshot);
   }
 }
 

@@ -27,7 +27,7 @@ import type { LayerSink } from '../image/pull.js';
 import { getSnapshotter, type Snapshotter, type SnapshotterName } from '../snapshot/index.js';
 import type { Sys } from '../sys/index.js';
 import { chainIds } from './chain-id.js';
-import { blobPath, UNCOMPRESSED_LABEL, UNPACK_PID_LABEL } from './index.js';
+import { blobPath, removeExtract, UNCOMPRESSED_LABEL, UNPACK_PID_LABEL, type OnSnapshot } from './index.js';
 import { applyLayer, applyLayerStream } from './layer.js';
 
 type ApplyTo = (dirs: { upper: string; lowers: string[] }, name: string, diffId: string) => Promise<unknown>;
@@ -41,6 +41,8 @@ export interface StreamingUnpackOptions {
   diffIds: Promise<string[]>;
   layers: Descriptor[];
   log?: (line: string) => void;
+  /** Told of each layer snapshot prepared, committed or removed here (as UnpackOptions.onSnapshot). */
+  onSnapshot?: OnSnapshot;
 }
 
 export class StreamingUnpacker {
@@ -120,16 +122,21 @@ export class StreamingUnpacker {
     if (await this.isCommitted(chain[i]!)) return false;
     const key = `extract-${process.pid}-${randomBytes(4).toString('hex')} ${chain[i]}`;
     await this.sn.prepare(key, chain[i - 1], { labels: { [UNPACK_PID_LABEL]: String(process.pid) } });
+    const onSnapshot = this.opts.onSnapshot;
+    let journalled = false;
     try {
+      await onSnapshot?.('/snapshot/prepare', { key, parent: chain[i - 1] ?? '', snapshotter: this.sn.name });
+      journalled = true;
       await applyTo(await this.sn.layerDirs(key), `layer ${i + 1}/${layers.length} ${layers[i]!.digest} (${how})`, diffIds[i]!);
       if (!(await committed)) throw new Error('the download did not complete or did not verify');
       await this.sn.commit(chain[i]!, key, { labels: { [UNCOMPRESSED_LABEL]: diffIds[i]! } });
-      return true;
     } catch (e) {
       onFail();
-      await this.sn.remove(key).catch(() => {});
+      await removeExtract(this.sn, key, journalled ? onSnapshot : undefined);
       throw e;
     }
+    await onSnapshot?.('/snapshot/commit', { key, name: chain[i]!, snapshotter: this.sn.name });
+    return true;
   }
 
   private async isCommitted(key: string): Promise<boolean> {

@@ -44,7 +44,7 @@ export function registerImageMount(y: Argv): Argv {
 async function mountCommand(a: A<{ ref: string; target: string; rw: boolean }>): Promise<void> {
   const d = await deps(a);
   const image = await d.loadImage(a.root, a.namespace, a.ref);
-  const { chainId } = await d.unpack.unpackImage({ root: a.root, namespace: a.namespace, snapshotter: a.snapshotter as 'overlayfs', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: d.sys });
+  const { chainId } = await d.unpack.unpackImage({ root: a.root, namespace: a.namespace, snapshotter: a.snapshotter as 'overlayfs', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: d.sys, onSnapshot: (await import('../../container/events/index.js')).journalSnapshots(a.root, a.namespace) });
   const target = resolve(a.target);
   fs.mkdirSync(target, { recursive: true });
   const labels = { 'tsctr.io/image': image.name };

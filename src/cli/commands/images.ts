@@ -6,7 +6,7 @@ import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, l
 import { formatSize, printJson, printList } from '../render.js';
 import { Progress } from '../progress.js';
 import type { Platform } from '../../descriptor/index.js';
-import { recordEvent } from '../../container/events/index.js';
+import { journalSnapshots, recordEvent } from '../../container/events/index.js';
 
 type A<T = object> = GlobalArgs & T;
 // Only the two stores: image/index.js would also load tar and the registry client.
@@ -98,7 +98,7 @@ async function pullCommand(a: A<RegistryArgs & PlatformArgs & { ref: string; 'sk
 async function unpackWhilePulling(a: A<{ snapshotter: string }>, store: { readBlob(d: string): Promise<Buffer> }, log?: (l: string) => void) {
   const { unpackWhilePulling: hooks } = await import('../../unpack/stream.js');
   const { loadSys } = await import('../../sys/index.js');
-  return hooks({ root: a.root, namespace: a.namespace, snapshotter: a.snapshotter as 'overlayfs', sys: await loadSys(), readBlob: (d) => store.readBlob(d), log });
+  return hooks({ root: a.root, namespace: a.namespace, snapshotter: a.snapshotter as 'overlayfs', sys: await loadSys(), readBlob: (d) => store.readBlob(d), log, onSnapshot: journalSnapshots(a.root, a.namespace) });
 }
 
 /** Unpack one platform's manifest (default: this host's) into a snapshot chain; a note when that platform is not there. */
@@ -115,7 +115,7 @@ async function unpackPulled(root: string, ns: string, name: string, snapshotter:
   const { unpackImage } = await import('../../unpack/index.js');
   const { loadSys } = await import('../../sys/index.js');
   if (!quiet && streamed < img.layers.length) process.stdout.write(`unpacking ${img.layers.length - streamed} layer(s) with ${snapshotter}…\n`);
-  const r = await unpackImage({ root, namespace: ns, snapshotter: snapshotter as 'overlayfs', layers: img.layers, diffIds: img.config.rootfs.diff_ids, sys: await loadSys() });
+  const r = await unpackImage({ root, namespace: ns, snapshotter: snapshotter as 'overlayfs', layers: img.layers, diffIds: img.config.rootfs.diff_ids, sys: await loadSys(), onSnapshot: journalSnapshots(root, ns) });
   // Layers committed while downloading are found committed by unpackImage: they were unpacked, not reused.
   return `unpacked ${r.unpacked + streamed}, reused ${r.reused - streamed} (${snapshotter})${streamed ? `, ${streamed} while downloading` : ''}`;
 }

@@ -2,6 +2,7 @@
 // `tsctr events` reads (followJournal, parseFilter, parseSince).
 import { loadSys } from '../../sys/index.js';
 import { appendToJournal, journalPath } from './journal.js';
+import type { OnSnapshot } from '../../unpack/index.js';
 import type { Payloads, Topic } from './topics.js';
 
 export type { Envelope, Payloads, Topic } from './topics.js';
@@ -24,4 +25,9 @@ export async function recordEvent<T extends Topic>(root: string, namespace: stri
     const err = e as NodeJS.ErrnoException;
     process.stderr.write(`tsctr: warning: events journal ${journalPath(root)}: ${err.code ?? err.message}; event ${topic} not recorded\n`);
   }
+}
+
+/** An unpack's onSnapshot (src/unpack): journals the layer snapshots it prepares, commits and removes. */
+export function journalSnapshots(root: string, namespace: string): OnSnapshot {
+  return (topic, payload) => recordEvent(root, namespace, topic, payload as Payloads[typeof topic]);
 }

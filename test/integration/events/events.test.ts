@@ -45,7 +45,8 @@ const key = (e: Ev) => `${e.topic} ${String(e.event.container_id ?? e.event.id ?
 
 requireTool(test, 'docker-registry', 'one events follower sees run, OOM, pause/resume, exec, rm, pull and image rm, each once and in order', async () => {
   const reg = await startRegistry({ mode: 'plain' });
-  await seedImage(reg, 'journal/img', 'v1');
+  const img = await seedImage(reg, 'journal/img', 'v1');
+  const layerChain = (JSON.parse(img.config.body.toString()) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids[0]!;
   const since = new Date(Date.now() - 1000).toISOString();
   follower = env.spawn(['events', '--since', since, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -82,7 +83,17 @@ requireTool(test, 'docker-registry', 'one events follower sees run, OOM, pause/r
   follower.kill('SIGINT');
   assert.is(await exited, 0, 'ends cleanly on SIGINT');
   assert.is(err, '', 'no warnings');
-  const events = out.trim().split('\n').map((l) => JSON.parse(l) as Ev).filter((e) => e.topic !== '/images/create' || e.event.name !== FIXTURE_REF);
+  const all = out.trim().split('\n').map((l) => JSON.parse(l) as Ev).filter((e) => e.topic !== '/images/create' || e.event.name !== FIXTURE_REF);
+  // Unpack's layer snapshots (extract-* keys): the pull's one layer is prepared then committed under its chain ID,
+  // after journal-4 and before the image's removal; while downloading or after /images/create, depending on timing.
+  const isExtract = (e: Ev) => String(e.event.key ?? '').startsWith('extract-');
+  const pulled = all.filter((e) => isExtract(e) && String(e.event.key).endsWith(` ${layerChain}`));
+  assert.equal(pulled.map((e) => e.topic), ['/snapshot/prepare', '/snapshot/commit'], `pull's layer snapshot events:\n${JSON.stringify(pulled)}`);
+  assert.equal(pulled[0]!.event, { key: pulled[0]!.event.key, parent: '', snapshotter: 'overlayfs' });
+  assert.equal(pulled[1]!.event, { key: pulled[0]!.event.key, name: layerChain, snapshotter: 'overlayfs' });
+  const at = (e: Ev) => all.indexOf(e);
+  assert.ok(at(pulled[0]!) > all.findIndex((e) => key(e) === '/containers/delete journal-4') && at(pulled[1]!) < all.findIndex((e) => e.topic === '/images/delete'));
+  const events = all.filter((e) => !isExtract(e));
   const seen = events.map(key);
   const expected = [
     '/containers/create journal-1', '/snapshot/prepare journal-1', '/tasks/create journal-1', '/tasks/start journal-1', '/tasks/exit journal-1', '/tasks/delete journal-1', '/snapshot/remove journal-1', '/containers/delete journal-1',
