@@ -13,6 +13,7 @@ export class PtySession {
 
   private readonly sys: Sys;
   private readonly master: number;
+  private slave: number | undefined;
 
   constructor(sys: Sys, argv: string[], size = { rows: 30, cols: 100 }) {
     const pty = sys.openpty();
@@ -21,7 +22,10 @@ export class PtySession {
     sys.setWinsize(pty.master, size.rows, size.cols);
     // detached: setsid(), so the pty can become the controlling terminal.
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: [pty.slave, pty.slave, pty.slave], detached: true });
-    closeSync(pty.slave);
+    // The slave stays open here until close(): when the last slave fd closes, Linux hangs the
+    // pty up and a read of the master can fail with EIO before the child's last writes are read
+    // (a shell's final `echo` was lost this way in CI). With ours open the master never sees EIO.
+    this.slave = pty.slave;
     this.reader = new tty.ReadStream(pty.master);
     this.writer = new tty.WriteStream(sys.dup(pty.master));
     this.reader.on('data', (d: Buffer) => { this.output += d.toString('utf8'); });
@@ -66,6 +70,8 @@ export class PtySession {
   close(): void {
     this.reader.destroy();
     this.writer.destroy();
+    if (this.slave !== undefined) closeSync(this.slave);
+    this.slave = undefined;
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
