@@ -218,6 +218,21 @@ static long tsctr_bpf(int cmd, union bpf_attr *attr)
 }
 
 /*
+ * BPF_PROG_LOAD fails with EAGAIN when a signal reaches the caller while the
+ * verifier runs (a profiler's SIGPROF did it to `run` under node --cpu-prof);
+ * it is transient, so try again a few times, as libbpf does.
+ */
+static long tsctr_bpf_load(union bpf_attr *attr)
+{
+	long r;
+	int tries = 0;
+	do
+		r = tsctr_bpf(BPF_PROG_LOAD, attr);
+	while (r == -EAGAIN && ++tries < 5);
+	return r;
+}
+
+/*
  * Loads a program. On failure the verifier's log is written to log (a
  * second load with log_level 1: the first one skips the verifier's text,
  * which costs time on success, as libbpf does).
@@ -232,7 +247,7 @@ int tsctr_bpf_prog_load(int32_t type, const uint8_t *insns, int32_t insn_cnt, co
 	attr.insn_cnt = (uint32_t)insn_cnt;
 	attr.license = (uint64_t)(uintptr_t)license;
 	strncpy(attr.prog_name, name, sizeof(attr.prog_name) - 1);
-	long fd = tsctr_bpf(BPF_PROG_LOAD, &attr);
+	long fd = tsctr_bpf_load(&attr);
 	if (fd >= 0 || log == NULL || log_size <= 1)
 		return (int)fd;
 	long first = fd;
@@ -240,7 +255,7 @@ int tsctr_bpf_prog_load(int32_t type, const uint8_t *insns, int32_t insn_cnt, co
 	attr.log_buf = (uint64_t)(uintptr_t)log;
 	attr.log_size = (uint32_t)log_size;
 	log[0] = 0;
-	fd = tsctr_bpf(BPF_PROG_LOAD, &attr);
+	fd = tsctr_bpf_load(&attr);
 	if (fd >= 0) {
 		/* Loaded with the log on: keep it (the first failure was transient). */
 		return (int)fd;
