@@ -11,10 +11,11 @@
 // where that cgroup2 mount is unmounted (a legacy v1 view); nsenter's own
 // cost is measured in the same run (`nsenter --mount=F true`).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startContainerd } from '../test/helpers/containerd.js';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
+import { makeBundle as makeBundleIn } from './bundle.js';
 import { have, measure, record, report, rowOf, summarize, type Sample } from './measure.js';
 
 const runsAt = process.argv.indexOf('--runs');
@@ -26,25 +27,8 @@ const state = join(tmp, 'state');
 const node = process.execPath;
 const tsctr = (a: string[]) => [BIN, '--root', root, '--state', state, ...a];
 
-/** An OCI bundle for runc/crun with the fixture's rootfs and `true` as the process. */
-function makeBundle(name = 'bundle', args = ['true']): string {
-  const bundle = join(tmp, name);
-  const layout = join(tmp, `${name}-layout`);
-  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
-  mkdirSync(layout);
-  execFileSync('tar', ['-C', layout, '-xf', FIXTURE_IMAGE]);
-  const blob = (d: string) => join(layout, 'blobs/sha256', d.slice(7));
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
-  const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), 'utf8'));
-  for (const l of manifest.layers) execFileSync('tar', ['-C', join(bundle, 'rootfs'), '-xzf', blob(l.digest)]);
-  execFileSync('runc', ['spec', '--bundle', bundle]);
-  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-  spec.process.terminal = false;
-  spec.process.args = args;
-  spec.root.readonly = false;
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-  return bundle;
-}
+/** An OCI bundle for runc/crun with the fixture's rootfs and `args` (default `true`) as the process. */
+const makeBundle = (name = 'bundle', args = ['true']) => makeBundleIn(tmp, name, args);
 
 /** The same operation for tsctr and its peer: a label, and argv per tool (undefined: the tool has none). */
 interface Pair { key: string; tsctr: string[]; ctr?: string[] }
