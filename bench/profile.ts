@@ -8,7 +8,7 @@
 // too: what a command adds is its total less that floor.
 //   node dist/bench/profile.js [--runs 5] [--keep DIR]   (DIR keeps the .cpuprofile files, for Chrome DevTools)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
 import { makeBundle } from './bundle.js';
@@ -39,17 +39,20 @@ function profileOnce(argv: string[], dir: string, opts: { leavesProcess?: boolea
   return f && join(dir, f);
 }
 
+/** Code of the bundle that is no source of ours: esbuild's module wrappers, tools/build-bundle.mjs's lazy built-ins. */
+const GLUE = 'bundle glue (esbuild\'s __toESM/__copyProps, lazy built-ins)';
 const maps = new Map<string, SourceMap | undefined>();
 function sourceOf(f: CallFrame): string | undefined {
   if (!f.url.includes('/dist/bundle/')) return undefined;
   const file = f.url.replace(/^file:\/\//, '');
   if (!maps.has(file)) maps.set(file, SourceMap.read(file + '.map'));
   const src = maps.get(file)?.sourceAt(f.lineNumber, f.columnNumber);
-  return src ? src.replace(/^(\.\.\/)+/, '') : 'bundle glue (esbuild\'s module wrappers: __toESM, __copyProps)';
+  return src ? src.replace(/^(\.\.\/)+/, '') : GLUE;
 }
 
 /** The bucket a source path belongs to: an npm package, a src/ folder, or the path. */
 function bucketOf(src: string): string {
+  if (src.startsWith('lazy-builtin:')) return GLUE;
   const npm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(src);
   if (npm) return `npm ${npm[1]}`;
   const own = /(?:^|\/)(?:dist\/)?src\/([^/]+)(\/|\.js$)/.exec(src);
@@ -114,6 +117,7 @@ function show(name: string, files: string[], floor?: Breakdown): Breakdown | und
 function main(): void {
   if (process.geteuid?.() !== 0) { console.log('bench/profile: needs root (run, tsctr-runc)'); return; }
   if (!existsSync(join(BUNDLES, 'bundles.json'))) console.log('bench/profile: no bundles in dist/bundle: profiles are of the ES modules');
+  else if (statSync(join(REPO, 'dist/src/entries.js')).mtimeMs > statSync(join(BUNDLES, 'bundles.json')).mtimeMs) console.log('bench/profile: the bundles are older than dist/src (tsc ran after them), so bin/ runs the ES modules: run `npm run build` first');
   if (spawnSync(process.execPath, [join(REPO, 'fixtures/make-busybox-image.js')]).status !== 0) throw new Error('fixture build failed');
   const tsctr = (a: string[]) => [BIN, '--root', root, '--state', state, ...a];
   execFileSync(process.execPath, tsctr(['images', 'import', FIXTURE_IMAGE]));
@@ -131,7 +135,8 @@ function main(): void {
   ];
   const files: Record<string, string[]> = {};
   const add = (name: string, f: string | undefined) => { if (f) (files[name] ??= []).push(f); };
-  const dirOf = (name: string, i: number) => join(out, `${name.replace(/[^a-z0-9]+/gi, '-')}-${i}`);
+  let seq = 0;
+  const dirOf = (name: string, i: number) => join(out, `${String(++seq).padStart(3, '0')}-${name.replace(/[^a-z0-9]+/gi, '-')}-${i}`);
   console.log(`profiling ${runs} runs of each, interleaved (load average ${load()})`);
   for (let i = 0; i < runs; i++) {
     for (const [name, argv] of cmds) add(name, profileOnce(argv, dirOf(name, i)));
