@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd-io.h"
 #include "journal.h"
 #include "monitor-events.h"
 #include "oom.h"
@@ -93,17 +94,11 @@ int mon_events_configure(const char *block, size_t len)
 
 static void write_oom_file(void)
 {
-	char tmp[4200], text[32];
-	if (!ev.oom_file[0] || snprintf(tmp, sizeof(tmp), "%s.tmp", ev.oom_file) >= (int)sizeof(tmp))
-		return;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	char text[32];
+	if (!ev.oom_file[0])
 		return;
 	int n = snprintf(text, sizeof(text), "%llu\n", ev.kills);
-	if (write(fd, text, (size_t)n) == n && close(fd) == 0)
-		rename(tmp, ev.oom_file);
-	else
-		unlink(tmp);
+	tsctr_replace_file(ev.oom_file, text, (size_t)n);
 }
 
 /* Under ev.mu. */

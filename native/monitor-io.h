@@ -1,6 +1,7 @@
-/* The monitor's I/O (monitor-io.c): the container's terminal or pipes, the
- * bounded log, the attach socket, and a poll loop that other watchers can
- * join (mon_watch). */
+/* The monitor's I/O: the container's terminal or pipes (monitor-io.c), the
+ * bounded log (monitor-log.c), the attach socket (monitor-clients.c), and a
+ * poll loop that other watchers can join (monitor-loop.c: mon_watch on
+ * mon_io_loop()). */
 #ifndef TSCTR_MONITOR_IO_H
 #define TSCTR_MONITOR_IO_H
 
@@ -25,6 +26,7 @@ struct mon_io_config {
 
 /* A loop of fds; each ready fd calls its function. */
 struct mon_loop;
+struct mon_loop *mon_io_loop(void); /* the monitor's one loop */
 typedef void (*mon_ready_fn)(struct mon_loop *l, int fd, short revents, void *arg);
 int mon_watch(struct mon_loop *l, int fd, short events, mon_ready_fn fn, void *arg);
 void mon_watch_events(struct mon_loop *l, int fd, short events);

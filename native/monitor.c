@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fd-io.h"
 #include "monitor-io.h"
 #include "monitor-events.h"
 
@@ -45,52 +46,11 @@
 
 int tsctr_spawn(const uint8_t *plan_in, uint32_t len, int64_t clone_flags, int32_t pidns_fd, uint8_t *out);
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	uint8_t *p = buf;
-	while (n) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void record_exit(const char *path, int status)
 {
-	char tmp[4096], text[32];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
+	char text[32];
 	int n = snprintf(text, sizeof(text), "%d\n", status);
-	if (write_full(fd, text, (size_t)n) == 0 && fsync(fd) == 0) {
-		close(fd);
-		rename(tmp, path);
-		return;
-	}
-	close(fd);
-	unlink(tmp);
+	tsctr_replace_file(path, text, (size_t)n);
 }
 
 int main(void)
@@ -101,13 +61,13 @@ int main(void)
 		uint32_t pidns_len, exit_len;
 		uint32_t io_mode, log_len, sock_len, log_kib;
 	} req;
-	if (read_full(0, &req, sizeof(req)) < 0 || req.magic != MONITOR_MAGIC || req.plan_len > (64u << 20) || req.pidns_len > 4095 || req.exit_len == 0 || req.exit_len > 4095 || req.log_len > 4095 || req.sock_len > 4095)
+	if (tsctr_read_full(0, &req, sizeof(req)) < 0 || req.magic != MONITOR_MAGIC || req.plan_len > (64u << 20) || req.pidns_len > 4095 || req.exit_len == 0 || req.exit_len > 4095 || req.log_len > 4095 || req.sock_len > 4095)
 		return 2;
 	if ((req.io_mode & 0xff) != MON_IO_PASS && (!req.log_len || !req.sock_len))
 		return 2;
 	uint8_t *plan = malloc(req.plan_len);
 	static char pidns[4096], exit_path[4096], log_path[4096], sock_path[4096];
-	if (!plan || read_full(0, plan, req.plan_len) < 0 || read_full(0, pidns, req.pidns_len) < 0 || read_full(0, exit_path, req.exit_len) < 0 || read_full(0, log_path, req.log_len) < 0 || read_full(0, sock_path, req.sock_len) < 0)
+	if (!plan || tsctr_read_full(0, plan, req.plan_len) < 0 || tsctr_read_full(0, pidns, req.pidns_len) < 0 || tsctr_read_full(0, exit_path, req.exit_len) < 0 || tsctr_read_full(0, log_path, req.log_len) < 0 || tsctr_read_full(0, sock_path, req.sock_len) < 0)
 		return 2;
 	pidns[req.pidns_len] = 0;
 	exit_path[req.exit_len] = 0;
@@ -115,7 +75,7 @@ int main(void)
 	sock_path[req.sock_len] = 0;
 	uint32_t events_len;
 	static char events[16384];
-	if (read_full(0, &events_len, sizeof(events_len)) < 0 || events_len > sizeof(events) || read_full(0, events, events_len) < 0 || mon_events_configure(events, events_len) < 0)
+	if (tsctr_read_full(0, &events_len, sizeof(events_len)) < 0 || events_len > sizeof(events) || tsctr_read_full(0, events, events_len) < 0 || mon_events_configure(events, events_len) < 0)
 		return 2;
 	/* The CLI may be gone before the container exits: never die of its SIGPIPE or its terminal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -125,7 +85,7 @@ int main(void)
 	struct mon_io_config io = { req.io_mode, log_path, (uint64_t)req.log_kib << 10, sock_path };
 	if (mon_io_prepare(&io) < 0) {
 		int32_t e = -errno;
-		write_full(1, &e, sizeof(e));
+		tsctr_write_full(1, &e, sizeof(e));
 		return 1;
 	}
 	int pidns_fd = -1;
@@ -133,7 +93,7 @@ int main(void)
 		pidns_fd = open(pidns, O_RDONLY | O_CLOEXEC);
 		if (pidns_fd < 0) {
 			int32_t e = -errno;
-			write_full(1, &e, sizeof(e));
+			tsctr_write_full(1, &e, sizeof(e));
 			return 1;
 		}
 	}
@@ -145,18 +105,18 @@ int main(void)
 	mon_io_spawned();
 	if (rc < 0) {
 		int32_t e = rc;
-		write_full(1, &e, sizeof(e));
+		tsctr_write_full(1, &e, sizeof(e));
 		return 1;
 	}
 	int32_t pid = out[0];
 	int pidfd = out[1], sync_fd = out[2], report_fd = out[3];
-	if (write_full(1, &pid, sizeof(pid)) < 0)
+	if (tsctr_write_full(1, &pid, sizeof(pid)) < 0)
 		goto abort_child;
 	char go;
-	if (read_full(0, &go, 1) < 0 || go != 'g')
+	if (tsctr_read_full(0, &go, 1) < 0 || go != 'g')
 		goto abort_child;
 	close(0);
-	if (write_full(sync_fd, "g", 1) < 0)
+	if (tsctr_write_full(sync_fd, "g", 1) < 0)
 		goto abort_child;
 	close(sync_fd);
 	/* Relay the step reports until the report pipe closes (execve, or the child failed). */
@@ -168,7 +128,7 @@ int main(void)
 		if (r <= 0)
 			break;
 		mon_events_reports(buf, (size_t)r);
-		write_full(1, buf, (size_t)r); /* the CLI may have gone; the container must not care */
+		tsctr_write_full(1, buf, (size_t)r); /* the CLI may have gone; the container must not care */
 	}
 	close(report_fd);
 	close(1);

@@ -1,4 +1,4 @@
-// The attach protocol's frames (native/monitor-io.c draws them) and the
+// The attach protocol's frames (native/monitor-clients.c draws them) and the
 // detach keys, as pure functions: `tasks attach` (attach.ts) uses them, and
 // they are tested without a monitor.
 //

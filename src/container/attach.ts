@@ -1,6 +1,6 @@
 // `tasks attach`: the caller's terminal onto a detached task's terminal (or
 // its output streams), through the monitor's attach socket (frames in
-// attach-protocol.ts, drawn in native/monitor-io.c). The terminal is put back
+// attach-protocol.ts, drawn in native/monitor-clients.c). The terminal is put back
 // on every way out: the task's exit, a detach, an error, a signal.
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';

@@ -1,4 +1,4 @@
-// The monitor's frame parser against hostile clients (native/monitor-io.c):
+// The monitor's frame parser against hostile clients (native/monitor-clients.c):
 // garbage, huge or malformed frames, a stalled half frame, more clients than
 // it keeps, and a client that never reads while the task floods its output.
 // None may crash or hang the monitor: a real attach still works afterwards.
