@@ -241,12 +241,7 @@ static __attribute__((noreturn)) void child_main(struct ctx *c)
 {
 	close(c->sync_wr);
 	close(c->report_rd);
-	char b;
-	ssize_t r;
-	do
-		r = read(c->sync_rd, &b, 1);
-	while (r < 0 && errno == EINTR);
-	if (r != 1)
+	if (tsctr_read_sync(c) < 0)
 		_exit(126); /* the parent gave up */
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	int trace = c->hdr->flags & TSPL_HDR_TRACE;
