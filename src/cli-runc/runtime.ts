@@ -3,12 +3,15 @@ import { writeSync } from 'node:fs';
 import { FailedPreconditionError } from '../errors.js';
 import { loadSys } from '../sys/index.js';
 import { StateDir } from '../oci/state.js';
+import { markStartup } from '../util/phases.js';
 import type { Runtime } from '../oci/lifecycle.js';
 import { runcGlobals, warn } from './main.js';
 
 export async function openRuntime(): Promise<Runtime> {
   if (process.geteuid?.() !== 0) throw new FailedPreconditionError(`tsctr-runc needs root (running as uid ${process.geteuid?.()})`, { hint: 'rootless containers are not supported' });
-  return { sys: await loadSys(), dir: new StateDir(runcGlobals().root), warn };
+  const sys = await loadSys();
+  markStartup();
+  return { sys, dir: new StateDir(runcGlobals().root), warn };
 }
 
 /** Output on fd 1 without creating process.stdout (libuv would switch a shared pipe to non-blocking mode under the container). */

@@ -11,6 +11,7 @@ import { applySeccompFlags } from './process-options.js';
 import { parseNetworkFlags, type NetworkFlags } from './network/attach.js';
 import { ContainerStore, type ContainerRecord } from './store.js';
 import { recordEvent } from './events/index.js';
+import { phase, setPhaseSink } from '../util/phases.js';
 
 export interface CreateRequest {
   root: string;
@@ -38,7 +39,7 @@ async function imageConfigOf(req: CreateRequest): Promise<ImageProcessConfig | u
   if (req.rootfsDir) return undefined;
   if (!req.image) throw new InvalidArgumentError('name an image, or give --rootfs DIR');
   const { loadImage } = await import('../image/image.js');
-  return (await loadImage(req.root, req.namespace, req.image)).config.config as ImageProcessConfig | undefined;
+  return (await phase('image lookup', () => loadImage(req.root, req.namespace, req.image!), req.image)).config.config as ImageProcessConfig | undefined;
 }
 
 /** The record `create` writes, before any I/O but the image's config (pure apart from reading --seccomp-profile). */
@@ -60,18 +61,18 @@ export function containerRecordOf(req: CreateRequest, image: ImageProcessConfig 
  * the record removes it again: nothing half-made is left.
  */
 export async function createContainer(req: CreateRequest): Promise<ContainerRecord> {
+  if (req.trace) setPhaseSink(req.trace);
   const store = new ContainerStore(req.root, req.state, req.namespace);
   const record = containerRecordOf(req, await imageConfigOf(req));
   const { checkRootfsDir } = await import('./rootfs.js');
   if (req.rootfsDir) checkRootfsDir(req.rootfsDir);
-  await store.create(record);
+  await phase('container record', () => store.create(record), record.id);
   await recordEvent(req.root, req.namespace, '/containers/create', { id: record.id, image: req.image ?? '', runtime: { name: 'tsctr' } });
   try {
     if (record.snapshotKey) {
       const { prepareSnapshot } = await import('./rootfs.js');
-      const parent = await prepareSnapshot({ root: req.root, namespace: req.namespace, sys: req.sys, image: req.image!, snapshotter: req.snapshotter, key: record.snapshotKey });
+      const parent = await phase('snapshot prepare', () => prepareSnapshot({ root: req.root, namespace: req.namespace, sys: req.sys, image: req.image!, snapshotter: req.snapshotter, key: record.snapshotKey! }), `${req.snapshotter} ${record.snapshotKey}`);
       await recordEvent(req.root, req.namespace, '/snapshot/prepare', { key: record.snapshotKey, parent, snapshotter: req.snapshotter });
-      req.trace?.(`snapshot ${record.snapshotKey} (${req.snapshotter}) prepared`);
     }
   } catch (e) {
     store.remove(record.id);

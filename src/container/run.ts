@@ -14,6 +14,7 @@ import { startTask } from './start.js';
 import { ContainerStore } from './store.js';
 import { lastCap, requireRoot } from './supervise.js';
 import { applyNetworkToSpec } from './network/attach.js';
+import { markStartup, phase } from '../util/phases.js';
 
 export interface RunRequest extends CreateRequest {
   /** -d: leave the container running under tsctr-monitor. */
@@ -29,10 +30,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
   if (req.detach && req.rm) throw new InvalidArgumentError('--rm and --detach cannot be used together', { hint: `remove a stopped container with tsctr containers rm ${flags.id}` });
   if (req.dryRun) return dryRun(req, req.dryRun);
   requireRoot('run');
+  markStartup();
   const store = new ContainerStore(req.root, req.state, req.namespace);
   const m = { store, sys, notice: req.notice };
   // What a killed `run` of this id left (a --rm container included) goes first.
-  await currentTask(m, flags.id);
+  await phase('leftover check', () => currentTask(m, flags.id), flags.id);
   await createContainer(req);
   let code: number;
   try {
@@ -42,7 +44,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
     await removeContainer(m, flags.id, true).catch((err: Error) => req.notice(`cleanup: ${err.message}`));
     throw e;
   }
-  if (req.rm) await removeContainer(m, flags.id, true).catch((err: Error) => req.notice(`cleanup: ${err.message}`));
+  if (req.rm) await phase('container remove', () => removeContainer(m, flags.id, true), 'snapshot, records (--rm)').catch((err: Error) => req.notice(`cleanup: ${err.message}`));
   return code;
 }
 

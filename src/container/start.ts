@@ -43,6 +43,7 @@ import { coreStatus, isTaskAlive, runtimeOf } from './task.js';
 import { Teardown } from './teardown.js';
 import { applyNetworkToSpec } from './network/attach.js';
 import { stdinOpenOf } from './spec-builder.js';
+import { endPhase, markStartup, phase, setPhaseSink } from '../util/phases.js';
 
 export interface StartRequest {
   store: ContainerStore;
@@ -59,26 +60,29 @@ export interface StartRequest {
 /** Foreground: resolves to the task's exit code (128+signal when killed). Detached: 0 once it runs. */
 export async function startTask(req: StartRequest): Promise<number> {
   requireRoot('start');
+  markStartup();
+  if (req.trace) setPhaseSink(req.trace);
   const { store, sys, id } = req;
-  const c = store.get(id);
-  await checkNoTask(req);
-  const lock = await acquireLock(store.taskLockPath(id), { tryOnly: true });
+  const c = phase('container record read', () => store.get(id), id);
+  await phase('task check', () => checkNoTask(req), 'no task yet, or a killed tsctr\'s leftovers');
+  const lock = await phase('task lock', () => acquireLock(store.taskLockPath(id), { tryOnly: true }));
   if (!lock) throw new FailedPreconditionError(`container "${id}": another tsctr is starting its task`, { hint: 'wait for it, or see tsctr tasks ls' });
   const td = new Teardown();
   const done: Done = {};
-  const t0 = performance.now();
-  const phase = (what: string) => req.trace?.(`[${(performance.now() - t0).toFixed(1).padStart(8)} ms] ${what}`);
+  const note = (what: string) => req.trace?.(`[${performance.now().toFixed(1).padStart(9)} ms] ${what}`);
   try {
     // Under the lock: a detached start that won meanwhile has recorded its task by now.
     if (store.runtime().exists(id)) throw new AlreadyExistsError(`container "${id}" already has a task`, { hint: `tsctr tasks ls; tsctr tasks rm ${id}` });
-    const spec = await prepareBundle(req, c, td, phase);
+    const spec = await prepareBundle(req, c, td, note);
     const rt = runtimeOf(store, sys, req.notice);
-    td.push('delete task', async () => { if (rt.dir.exists(id)) await removeCore(rt, id, true); });
-    return req.detach ? await startDetached(req, spec, td, phase) : await startForeground(req, spec, td, phase, done);
+    td.push('core delete', async () => { if (rt.dir.exists(id)) await removeCore(rt, id, true); });
+    return req.detach ? await startDetached(req, spec, td, note) : await startForeground(req, spec, td, note, done);
   } finally {
+    const t = performance.now();
     for (const e of await td.run()) req.notice(`cleanup: ${e.message}`);
     lock.release();
-    phase('torn down');
+    endPhase('teardown', t, 'every step above');
+    note('torn down');
     // A foreground task is deleted by the teardown above.
     if (done.exited) await recordEvent(store.root, store.namespace, '/tasks/delete', done.exited);
   }
@@ -102,12 +106,12 @@ async function checkNoTask(req: StartRequest): Promise<void> {
 }
 
 /** The rootfs mounted, the user resolved, ids shifted, the network set up, config.json written. Every step is undone by td. */
-async function prepareBundle(req: StartRequest, c: ContainerRecord, td: Teardown, phase: (w: string) => void): Promise<Spec> {
+async function prepareBundle(req: StartRequest, c: ContainerRecord, td: Teardown, note: (w: string) => void): Promise<Spec> {
   const { store, sys, id } = req;
-  const note = await cleanupUnrecorded(store, sys, id).catch(() => undefined);
-  if (note) req.notice(note);
+  const cleaned = await phase('leftover cleanup', () => cleanupUnrecorded(store, sys, id).catch(() => undefined), 'unrecorded mounts, cgroups');
+  if (cleaned) req.notice(cleaned);
   const dir = store.taskDir(id);
-  mkdirSync(dir, { recursive: true, mode: 0o711 });
+  phase('bundle dir', () => mkdirSync(dir, { recursive: true, mode: 0o711 }), dir);
   td.push('remove bundle', async () => { await releaseBundle(store, sys, id); });
   const spec = structuredClone(c.spec);
   if (req.tty && !spec.process!.terminal) {
@@ -117,12 +121,12 @@ async function prepareBundle(req: StartRequest, c: ContainerRecord, td: Teardown
   let rootfs = c.rootfsDir ?? rootfsOf(store, id);
   if (!c.rootfsDir) {
     const r = { path: rootfs, mounted: true };
-    await mountSnapshot({ root: store.root, namespace: store.namespace, sys, image: c.image ?? '', snapshotter: c.snapshotter!, key: c.snapshotKey!, target: rootfs });
+    await phase('snapshot mount', () => mountSnapshot({ root: store.root, namespace: store.namespace, sys, image: c.image ?? '', snapshotter: c.snapshotter!, key: c.snapshotKey!, target: rootfs }), `${c.snapshotter} ${c.snapshotKey}`);
     td.push('unmount rootfs', () => releaseRootfs(r, sys));
-    phase(`snapshot ${c.snapshotKey} (${c.snapshotter}) mounted at ${rootfs}`);
+    note(`snapshot ${c.snapshotKey} (${c.snapshotter}) mounted at ${rootfs}`);
   } else rootfs = c.rootfsDir;
   // Names in --user and the image's User are looked up in the image's own /etc/passwd, inside the root.
-  if (c.user) applyUserFlag(spec, c.user, rootfs, { sys });
+  if (c.user) phase('user lookup', () => applyUserFlag(spec, c.user!, rootfs, { sys }), c.user);
   const { uidMappings = [], gidMappings = [] } = spec.linux ?? {};
   if (uidMappings.length) openPathForMappedRoot(dir, store.stateRoot);
   if (uidMappings.length && !c.rootfsDir && !c.idShifted) {
@@ -141,9 +145,9 @@ async function prepareBundle(req: StartRequest, c: ContainerRecord, td: Teardown
         throw e;
       });
     applyNetworkToSpec(spec, n.netns, n.mounts);
-    phase(`network set up: ${n.addresses.join(', ') || 'no address'}`);
+    note(`network set up: ${n.addresses.join(', ') || 'no address'}`);
   }
-  writeBundle(dir, spec, rootfs);
+  phase('bundle write', () => writeBundle(dir, spec, rootfs), 'config.json');
   return spec;
 }
 
@@ -152,7 +156,7 @@ const coreOptions = (req: StartRequest, c: ContainerRecord, parent: Parent) => (
   onStep: req.trace ? (r: Parameters<typeof formatStep>[0]) => req.trace!(formatStep(r)) : undefined,
 });
 
-async function startDetached(req: StartRequest, spec: Spec, td: Teardown, phase: (w: string) => void): Promise<number> {
+async function startDetached(req: StartRequest, spec: Spec, td: Teardown, note: (w: string) => void): Promise<number> {
   const { store, sys, id } = req;
   const c = store.get(id);
   const rt = runtimeOf(store, sys, req.notice);
@@ -165,11 +169,11 @@ async function startDetached(req: StartRequest, spec: Spec, td: Teardown, phase:
   // The monitor journals the task's /tasks/oom and /tasks/exit, and counts OOM kills in <bundle>/oom.
   const oom = spec.linux?.cgroupsPath ? openCgroupByPath(spec.linux.cgroupsPath).oomSource() : undefined;
   const parent = monitorParent(sys, mio.io, { dir: eventsDir(store.root), limit: journalLimit(), namespace: store.namespace, id, oom, oomFile: join(store.taskDir(id), 'oom') });
-  const r = await create(rt, coreOptions(req, c, parent));
+  const r = await phase('core create', () => create(rt, coreOptions(req, c, parent)), id);
   await recordTaskCreate(req, r.pid, { stdin: tty || stdinOpen ? mio.socketPath : '/dev/null', stdout: mio.logFile, stderr: mio.logFile, terminal: tty });
-  await start(rt, id);
+  await phase('core start', () => start(rt, id), id);
   await recordEvent(store.root, store.namespace, '/tasks/start', { container_id: id, pid: r.pid });
-  phase(`pid ${r.pid} running detached (monitor pid ${parent.monitorPid()}); output in ${mio.logFile}`);
+  note(`pid ${r.pid} running detached (monitor pid ${parent.monitorPid()}); output in ${mio.logFile}`);
   // The task runs on: nothing is undone.
   td.forget();
   return 0;
@@ -179,7 +183,7 @@ async function recordTaskCreate(req: StartRequest, pid: number, io: { stdin: str
   await recordEvent(req.store.root, req.store.namespace, '/tasks/create', { container_id: req.id, bundle: req.store.taskDir(req.id), rootfs: [], io, pid });
 }
 
-async function startForeground(req: StartRequest, spec: Spec, td: Teardown, phase: (w: string) => void, done: Done): Promise<number> {
+async function startForeground(req: StartRequest, spec: Spec, td: Teardown, note: (w: string) => void, done: Done): Promise<number> {
   const { store, sys, id } = req;
   const c = store.get(id);
   const rt = runtimeOf(store, sys, req.notice);
@@ -187,32 +191,34 @@ async function startForeground(req: StartRequest, spec: Spec, td: Teardown, phas
   const term = spec.process!.terminal ? openConsoleChannel(sys, td) : undefined;
   let launched: { pid: number; pidfd: number } | undefined;
   const launchStart = process.hrtime.bigint();
-  const r = await create(rt, {
+  const r = await phase('core create', () => create(rt, {
     ...coreOptions(req, c, inProcessParent(sys, { dieWithParent: true })),
     ...(term ? { stdio: 'pty' as const, consoleSocket: term.socket } : {}),
     onLaunched: (l) => { launched = l; },
-  });
+  }), id);
   const io: ContainerIo = term ? await term.receive(launched!) : passThroughIo();
   await recordTaskCreate(req, r.pid, { stdin: '', stdout: '', stderr: '', terminal: !!term });
-  await start(rt, id);
+  await phase('core start', () => start(rt, id), id);
   await recordEvent(store.root, store.namespace, '/tasks/start', { container_id: id, pid: r.pid });
-  phase(`pid ${r.pid} running (create + start took ${(Number(process.hrtime.bigint() - launchStart) / 1e6).toFixed(1)} ms)`);
+  note(`pid ${r.pid} running (create + start took ${(Number(process.hrtime.bigint() - launchStart) / 1e6).toFixed(1)} ms)`);
   // OOM kills as they happen: each a /tasks/oom (in order before the exit), counted in <bundle>/oom for tasks ls.
   let oomEvents = Promise.resolve();
   let kills = 0;
+  const tOom = performance.now();
   const oom = watchOomIfLimited(r.cgroupsPath ? openCgroupByPath(r.cgroupsPath, r.cgroupLayout).oomSource() : undefined, sys, (n) => {
     kills += n;
     try { writeFileSync(join(store.taskDir(id), 'oom'), `${kills}\n`); } catch { /* the bundle is going */ }
     oomEvents = oomEvents.then(() => recordEvent(store.root, store.namespace, '/tasks/oom', { container_id: id }));
   }, req.notice);
   td.push('stop OOM watch', () => oom?.stop());
-  const status = await superviseProcess(sys, launched!, io, td);
+  endPhase('OOM watch', tOom, oom ? 'eventfd or inotify' : 'no memory controller');
+  const status = await phase('wait', () => superviseProcess(sys, launched!, io, td), `pid ${r.pid}`);
   oom?.stop();
   await oomEvents;
-  rt.dir.writeExit(id, rawWaitStatus(status));
+  phase('exit status write', () => rt.dir.writeExit(id, rawWaitStatus(status)));
   const exited = { container_id: id, id, pid: r.pid, exit_status: exitCodeOf(status), exited_at: new Date().toISOString() };
   await recordEvent(store.root, store.namespace, '/tasks/exit', exited);
-  phase(`exited: ${describeStatus(status)}`);
+  note(`exited: ${describeStatus(status)}`);
   done.exited = exited;
   return exitCodeOf(status);
 }

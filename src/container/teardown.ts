@@ -1,5 +1,7 @@
 // Undo steps collected while a container is set up, run in reverse on every
 // exit path. A failing step does not stop the others; their errors are kept.
+// Each step is a phase of --trace (`undo NAME`).
+import { phase } from '../util/phases.js';
 
 export class Teardown {
   private steps: { what: string; fn: () => void | Promise<void> }[] = [];
@@ -18,7 +20,7 @@ export class Teardown {
     while (this.steps.length) {
       const s = this.steps.pop()!;
       try {
-        await s.fn();
+        await phase(`undo ${s.what}`, s.fn);
       } catch (e) {
         this.errors.push(new Error(`${s.what}: ${(e as Error).message}`, { cause: e }));
       }

@@ -8,6 +8,7 @@ import { SysError, errnoName, type Sys } from '../sys/index.js';
 import { FailedPreconditionError } from '../errors.js';
 import { decodeStepReports, describeOp, encodePlan, hintForStep, PLAN_ABI, REPORT, type PlanOp, type StepRecord } from './launch-plan.js';
 import type { SpawnedChild } from './parent.js';
+import { endPhase, phase } from '../util/phases.js';
 
 export interface StepReport extends StepRecord {
   op: PlanOp;
@@ -66,19 +67,22 @@ export interface Launched {
  * naming the failing step. On any failure the child is gone.
  */
 export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Promise<Launched> {
-  const plan = encodePlan(ops, { trace: opts.trace });
+  const plan = phase('plan encode', () => encodePlan(ops, { trace: opts.trace }), `${ops.length} ops`);
   const laterSyncs = ops.some((o) => o.op === 'sync_reported');
   let child: SpawnedChild;
+  const tSpawn = performance.now();
   if (opts.spawn) child = await opts.spawn(plan);
   else {
     const c = sys.spawn(plan, opts.cloneFlags, opts.pidnsFd ?? -1);
     child = { ...c, syncPoints: true, reap: async () => { await sys.wait(c.pid).catch(() => undefined); } };
   }
+  endPhase('executor spawn', tSpawn, `clone() of pid ${child.pid}`);
   let syncOpen = true;
   try {
     if (laterSyncs && !child.syncPoints) throw new FailedPreconditionError('this parent cannot answer the plan\'s sync points (prestart, createRuntime, createContainer hooks)', { hint: 'run the container in the foreground, or without those hooks' });
     if (opts.beforeStart) await opts.beforeStart(child.pid);
     writeSync(child.syncFd, Buffer.from('g'));
+    const tOps = performance.now();
     if (!laterSyncs) {
       closeSync(child.syncFd);
       syncOpen = false;
@@ -100,6 +104,7 @@ export async function launch(sys: Sys, ops: PlanOp[], opts: LaunchOptions): Prom
       if (r.errno !== 0) break;
     }
     if (syncOpen) { closeSync(child.syncFd); syncOpen = false; }
+    endPhase('executor ops', tOps, waiting ? `${steps.length} steps reported, waiting for start` : `${steps.length} steps reported`);
     const failed = steps.find((s) => s.errno !== 0);
     if (failed) {
       await child.reap();

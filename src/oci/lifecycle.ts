@@ -17,6 +17,7 @@ import type { ConsoleSocket } from './plan/process.js';
 import { loadBundle } from './bundle.js';
 import { runHookInMountNs, runHooks, runHostHook } from './hooks.js';
 import { addLifecycleOps, withLoopback } from './lifecycle-ops.js';
+import { endPhase, phase } from '../util/phases.js';
 import { isAlive, ociState, procStat, StateDir, statusOf, type ContainerRecord, type OciState, type Status } from './state.js';
 
 export interface Runtime {
@@ -66,21 +67,21 @@ export const cgroupOf = (r: ContainerRecord) => createCgroupManager(cgroupPathOf
  */
 export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRecord> {
   const { sys, dir } = rt;
-  const bundle = loadBundle(o.bundle);
+  const bundle = phase('bundle load', () => loadBundle(o.bundle), 'config.json read and checked');
   const spec = bundle.spec;
-  dir.reserve(o.id);
-  const unlock = await dir.lock(sys, o.id);
+  phase('state reserve', () => dir.reserve(o.id), dir.dir(o.id));
+  const unlock = await phase('state lock', () => dir.lock(sys, o.id));
   let cgroup: CgroupManager | undefined;
   let fifoFd: number | undefined;
   let pid = 0;
   try {
-    sys.mknod(dir.fifo(o.id), S_IF.IFO | 0o622, 0, 0);
-    fifoFd = openSync(dir.fifo(o.id), O_PATH);
+    fifoFd = phase('exec fifo', () => { sys.mknod(dir.fifo(o.id), S_IF.IFO | 0o622, 0, 0); return openSync(dir.fifo(o.id), O_PATH); });
     const resources = effectiveResources(spec);
     const parent = o.parent ?? inProcessParent(sys);
-    cgroup = createCgroupManager(cgroupPathOf({ id: o.id, spec }), resources, { sys });
-    for (const w of cgroup.create()) rt.warn(`warning: ${w}`);
-    for (const w of cgroup.apply(resources)) rt.warn(`warning: ${w}`);
+    cgroup = phase('cgroup layout', () => createCgroupManager(cgroupPathOf({ id: o.id, spec }), resources, { sys }), 'hierarchies detected');
+    for (const w of phase('cgroup create', () => cgroup!.create(), cgroup.path)) rt.warn(`warning: ${w}`);
+    for (const w of phase('cgroup limits', () => cgroup!.apply(resources), 'limits and device rules')) rt.warn(`warning: ${w}`);
+    const tPlan = performance.now();
     const plan = createPlan(spec, {
       rootfs: bundle.rootfs, noPivot: o.noPivot, lastCap: lastCap(), cgroupMounts: cgroup.mountSources(),
       sourceIsDir: statSourceIsDir,
@@ -96,13 +97,14 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
     for (const w of plan.warnings) rt.warn(`warning: ${w}`);
     const base = parent.adjust(o.loopback ? withLoopback(plan.ops, plan.cloneFlags) : plan.ops);
     const ops = addLifecycleOps(base, { fifoFd: parent.fd(fifoFd), hooks: spec.hooks, preserveFds: o.preserveFds ?? 0 });
+    endPhase('spec to plan', tPlan, `${ops.length} ops`);
     const creating = (p: number): OciState => ({ ...ociState({ id: o.id, bundle: bundle.dir, annotations: spec.annotations ?? {}, pid: p } as ContainerRecord, 'creating') });
     const pidnsPath = plan.joinNamespaces.find((n) => n.type === 'pid')?.path;
     {
       const launched = await launch(sys, ops, {
         cloneFlags: plan.cloneFlags, untilWaiting: true, trace: !!o.onStep, onStep: o.onStep,
         spawn: (encoded) => parent.spawn(encoded, { cloneFlags: plan.cloneFlags, pidnsPath, exitFile: dir.exitFile(o.id) }),
-        beforeStart: (p) => { pid = p; writeIdMaps(p, plan.uidMappings, plan.gidMappings); cgroup!.join(p); },
+        beforeStart: (p) => { pid = p; phase('id maps and cgroup join', () => { writeIdMaps(p, plan.uidMappings, plan.gidMappings); cgroup!.join(p); }, `pid ${p}`); },
         onSync: async (p) => {
           const state = creating(p);
           await runHooks('prestart', spec.hooks, (h) => runHostHook('prestart', h, state));
@@ -113,11 +115,13 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
       if (o.onLaunched) o.onLaunched({ pid: launched.pid, pidfd: launched.pidfd });
       else closeSync(launched.pidfd);
     }
+    const tRecord = performance.now();
     const record: ContainerRecord = {
       id: o.id, pid, startTime: procStat(pid)?.startTime ?? '', bundle: bundle.dir, rootfs: bundle.rootfs,
       created: new Date().toISOString(), annotations: spec.annotations ?? {}, cgroupsPath: cgroup.path, cgroupLayout: cgroup.layout, spec,
       parent: { kind: parent.kind, pid: parent.pid, startTime: procStat(parent.pid)?.startTime ?? '' },
     };
+    endPhase('state record', tRecord, 'start times from /proc');
     dir.write(record);
     if (o.pidFile) writePidFile(o.pidFile, pid);
     return record;
@@ -166,13 +170,14 @@ export function writePidFile(path: string, pid: number): void {
 /** Releases the waiting process: the state JSON goes through the fifo to its startContainer hooks; then poststart hooks. */
 export async function start(rt: Runtime, id: string): Promise<void> {
   const { sys, dir } = rt;
-  const unlock = await dir.lock(sys, id);
+  const unlock = await phase('state lock', () => dir.lock(sys, id));
   let record: ContainerRecord;
   try {
-    record = dir.load(id);
+    record = phase('state read', () => dir.load(id));
     const status = statusOf(dir, record);
     if (status === 'stopped') throw new FailedPreconditionError('cannot start a container that has stopped');
     if (status !== 'created') throw new FailedPreconditionError(`cannot start an already ${status} container`);
+    const tFifo = performance.now();
     let fd: number | undefined;
     // Non-blocking: ENXIO says nobody waits at the other end: the process died, or it has
     // reported "waiting" (native/lifecycle.c) but not yet reached its open() of the fifo.
@@ -193,6 +198,7 @@ export async function start(rt: Runtime, id: string): Promise<void> {
       closeSync(fd);
     }
     unlinkSync(dir.fifo(id));
+    endPhase('start handshake', tFifo, 'state through the exec fifo');
     record.started = new Date().toISOString();
     dir.write(record);
   } finally {
@@ -222,12 +228,12 @@ export function frozen(r: ContainerRecord): boolean {
 }
 
 export function stateOf(rt: Runtime, id: string): { record: ContainerRecord; status: Status } {
-  const record = rt.dir.read(id);
+  const record = phase('state read', () => rt.dir.read(id));
   if (!record) {
     if (rt.dir.exists(id)) throw new FailedPreconditionError(`container ${id} is being created (or its create was killed): delete --force ${id} removes it`);
     throw new NotFoundError(`container does not exist: ${id}`);
   }
-  return { record, status: statusOf(rt.dir, record, frozen(record)) };
+  return { record, status: phase('status', () => statusOf(rt.dir, record, frozen(record)), '/proc/PID/stat, fifo, freezer') };
 }
 
 /** Sends a signal through a pidfd opened on the recorded process (its start time checked after opening). */
@@ -261,27 +267,27 @@ export async function kill(rt: Runtime, id: string, signal: number, all = false)
     }
     return;
   }
-  if (!signalRecord(rt.sys, record, signal)) throw new FailedPreconditionError('container not running');
+  if (!phase('signal', () => signalRecord(rt.sys, record, signal), 'pidfd_open + pidfd_send_signal')) throw new FailedPreconditionError('container not running');
 }
 
 /** Removes everything of the container; a running one only with force (killed first). Poststop hooks follow. */
 export async function remove(rt: Runtime, id: string, force = false): Promise<void> {
   const { sys, dir } = rt;
   if (!dir.exists(id)) throw new NotFoundError(`container does not exist: ${id}`);
-  const unlock = await dir.lock(sys, id);
+  const unlock = await phase('state lock', () => dir.lock(sys, id));
   let record: ContainerRecord | undefined;
   try {
-    record = dir.read(id);
+    record = phase('state read', () => dir.read(id));
     if (record) {
       const status = statusOf(dir, record, frozen(record));
       // runtime.md "delete": a container that is not stopped (created included) is an error without --force.
       if (status !== 'stopped' && !force) throw new FailedPreconditionError(`cannot delete container ${id} that is not stopped: ${status}`);
-      const cgroup = cgroupOf(record);
+      const cgroup = phase('cgroup layout', () => cgroupOf(record!));
       if (status === 'paused') cgroup.thaw();
-      if (signalRecord(sys, record, 9)) await waitGone(record);
-      await cgroup.destroy();
+      if (signalRecord(sys, record, 9)) await phase('kill and wait', () => waitGone(record!));
+      await phase('cgroup remove', () => cgroup.destroy(), cgroup.path);
     }
-    dir.remove(id);
+    phase('state remove', () => dir.remove(id), dir.dir(id));
   } finally {
     unlock();
   }

@@ -18,6 +18,7 @@ import { LOCK } from '../sys/constants.js';
 import type { Sys } from '../sys/index.js';
 import type { Spec } from './spec/index.js';
 import type { CgroupLayout } from './cgroups/index.js';
+import { phase } from '../util/phases.js';
 
 export const DEFAULT_ROOT = '/run/tsctr-runc';
 export const OCI_VERSION = '1.2.0';
@@ -119,9 +120,11 @@ export class StateDir {
   }
 
   write(r: ContainerRecord): void {
-    const tmp = this.file(r.id) + `.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(r));
-    renameSync(tmp, this.file(r.id));
+    phase('state write', () => {
+      const tmp = this.file(r.id) + `.tmp-${process.pid}`;
+      writeFileSync(tmp, JSON.stringify(r));
+      renameSync(tmp, this.file(r.id));
+    }, 'state.json: temp file + rename');
   }
 
   remove(id: string): void { rmSync(this.dir(id), { recursive: true, force: true }); }

@@ -1,6 +1,7 @@
 // The events journal: what commands call (recordEvent), and what
 // `tsctr events` reads (followJournal, parseFilter, parseSince).
 import { loadSys } from '../../sys/index.js';
+import { endPhase } from '../../util/phases.js';
 import { appendToJournal, journalPath } from './journal.js';
 import type { OnSnapshot } from '../../unpack/index.js';
 import type { Payloads, Topic } from './topics.js';
@@ -19,8 +20,11 @@ export { journalPath, previousPath, journalLimit, MAX_LINE_BYTES, LIMIT_BYTES } 
  * stderr, not the command.
  */
 export async function recordEvent<T extends Topic>(root: string, namespace: string, topic: T, payload: Payloads[T]): Promise<void> {
+  const sys = await loadSys();
+  const t = performance.now();
   try {
-    appendToJournal(root, namespace, topic, payload, { sys: await loadSys() });
+    appendToJournal(root, namespace, topic, payload, { sys });
+    endPhase('journal write', t, topic);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     process.stderr.write(`tsctr: warning: events journal ${journalPath(root)}: ${err.code ?? err.message}; event ${topic} not recorded\n`);
