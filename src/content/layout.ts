@@ -34,10 +34,15 @@ export function blobPathOf(root: string, digest: string): string {
   return join(root, 'content', 'blobs', alg!, hex!);
 }
 
-/** Write a file through a temp file and rename, so readers see the old or the new content, never half. */
-export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+/**
+ * Write a file through a temp file and rename, so readers see the old or the
+ * new content, never half. `durable: false` skips the fsync before the rename,
+ * for files whose loss in a crash costs nothing (an ingest's ref.json: a torn
+ * one only means the ingest starts over).
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644, durable = true): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  await writeFile(tmp, data, { mode, flush: true });
+  await writeFile(tmp, data, { mode, flush: durable });
   await rename(tmp, path);
 }
 

@@ -6,7 +6,7 @@ import { createReadStream, readFileSync, statSync, type ReadStream } from 'node:
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
-import { blobPathOf, blobsDir, ensureLayout, gcLockPath, ingestDir } from './layout.js';
+import { blobPathOf, blobsDir, ensureLayout, fsyncDir, gcLockPath, ingestDir } from './layout.js';
 import { acquireLock, defaultSys, type Lock, type SysProvider } from './lock.js';
 import { Writer, type Expected, type IngestRecord } from './writer.js';
 
@@ -35,6 +35,13 @@ export function ingestKey(ref: string): string {
 
 export class ContentStore {
   private ready: Promise<void> | undefined;
+  /** deferDirSync() scopes open, and the blob directories renamed into since the last sync. */
+  private deferred = 0;
+  private readonly unsynced = new Set<string>();
+  private readonly syncDir = (dir: string): void => {
+    if (this.deferred > 0) this.unsynced.add(dir);
+    else fsyncDir(dir);
+  };
 
   constructor(readonly root: string, readonly sys: SysProvider = defaultSys) {}
 
@@ -143,7 +150,7 @@ export class ContentStore {
         lock.release(true);
         return undefined;
       }
-      return await new Writer(this.root, ref, join(ingestDir(this.root), key), expected, lock).open();
+      return await new Writer(this.root, ref, join(ingestDir(this.root), key), expected, lock, this.syncDir).open();
     } catch (err) {
       lock.release();
       throw err;
@@ -198,6 +205,24 @@ export class ContentStore {
     await rm(join(ingestDir(this.root), key), { recursive: true, force: true });
     lock.release(true);
     return true;
+  }
+
+  /**
+   * Until flush(), committed blobs do not fsync their directory one by one:
+   * flush() syncs each directory once. A pull flushes before it records the
+   * image, so a name never outlives its blobs in a crash; a blob whose rename
+   * a crash undid is only fetched again.
+   */
+  deferDirSync(): { flush(): void } {
+    this.deferred++;
+    let open = true;
+    return {
+      flush: () => {
+        if (open) { open = false; this.deferred--; }
+        for (const d of this.unsynced) fsyncDir(d);
+        this.unsynced.clear();
+      },
+    };
   }
 
   /**

@@ -1,6 +1,9 @@
 // One ingest: bytes go to content/ingest/<key>/data, hashed as they are
 // written. commit() fsyncs, checks size and digest, renames the file into
-// blobs/ and fsyncs the directory (containerd content/local/writer.go).
+// blobs/ (containerd content/local/writer.go) and has the directory synced:
+// at once, or once for a whole pull (ContentStore.deferDirSync) before the
+// image that names the blobs is recorded. ref.json is written without an
+// fsync: after a crash a torn or missing one only means starting over.
 // A writer that is closed without commit leaves its data for a later resume;
 // a mismatch removes it and commits nothing.
 import { createHash, type Hash } from 'node:crypto';
@@ -33,7 +36,7 @@ export class Writer {
   /** Bytes found on disk from an earlier attempt when the writer opened. */
   resumedFrom = 0;
 
-  constructor(readonly root: string, readonly ref: string, readonly dir: string, readonly expected: Expected | undefined, private readonly lock: Lock) {}
+  constructor(readonly root: string, readonly ref: string, readonly dir: string, readonly expected: Expected | undefined, private readonly lock: Lock, private readonly syncDir: (dir: string) => void = fsyncDir) {}
 
   get dataPath(): string {
     return join(this.dir, 'data');
@@ -56,7 +59,7 @@ export class Writer {
     }
     if (!keep) {
       const rec: IngestRecord = { ref: this.ref, expected: this.expected, startedAt: new Date().toISOString() };
-      await writeFileAtomic(recPath, JSON.stringify(rec) + '\n');
+      await writeFileAtomic(recPath, JSON.stringify(rec) + '\n', 0o644, false);
       this.fh = await open(this.dataPath, 'w', 0o644);
       return this;
     }
@@ -143,7 +146,7 @@ export class Writer {
       if (!existed) {
         await mkdir(dirname(target), { recursive: true });
         await rename(this.dataPath, target);
-        fsyncDir(dirname(target));
+        this.syncDir(dirname(target));
       }
       await this.discard();
       return { digest, size, existed };

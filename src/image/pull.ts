@@ -77,6 +77,7 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
   const emit = opts.onProgress ?? (() => {});
   const result: PullResult = { name: ref.toString(), target: undefined as unknown as Descriptor, manifests: [], fetched: 0, existed: 0, bytes: 0 };
   const lease = await opts.store.lease();
+  const dirSync = opts.store.deferDirSync();
   try {
     const target = await opts.client.resolve(ref);
     result.target = target;
@@ -134,9 +135,11 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
         throw err;
       }
     });
+    dirSync.flush();
     if (opts.record !== false) await opts.images.put(opts.namespace, result.name, target);
     return result;
   } finally {
+    dirSync.flush();
     lease.release();
   }
 }

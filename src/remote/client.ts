@@ -4,6 +4,7 @@
 // transport.ts.
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { DigestMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Descriptor } from '../descriptor/index.js';
 import type { Reference } from '../reference/index.js';
@@ -129,7 +130,9 @@ export class Client implements RegistryClient {
     return this.eachEndpoint(ref, 'resolve', async (ep) => {
       const suffix = `manifests/${ref.object}`;
       const head = await this.call(ep, ref, 'pull', { method: 'HEAD', suffix, headers: { accept: ACCEPT_MANIFESTS } });
-      head.res.resume();
+      // Once the (empty) answer has ended, its keep-alive socket is back in the
+      // agent's pool, so the manifest's GET reuses it instead of connecting again.
+      await finished(head.res.resume()).catch(() => undefined);
       if (head.res.statusCode === 200) {
         const ct = baseContentType(head.res.headers['content-type']);
         const dcd = head.res.headers['docker-content-digest'];

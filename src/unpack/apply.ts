@@ -27,8 +27,25 @@ export class LayerApplier implements TarHandler {
   private dirTimes = new Map<string, { atime: number; mtime: number }>();
   /** Native: paths this layer created, which an opaque marker keeps. */
   private unpacked = new Set<string>();
+  /**
+   * Upper was empty and has no lowers (a base layer): then nothing can be at
+   * a path this applier did not create there, and `made` (every path it
+   * created, removed or not) spares the lstat before each create. A wrong
+   * guess cannot overwrite anything: creates use O_EXCL, mkdir and symlink
+   * fail on EEXIST.
+   */
+  private readonly fresh: boolean;
+  private readonly made = new Set<string>();
 
-  constructor(readonly view: FsView, readonly sys: Sys) {}
+  constructor(readonly view: FsView, readonly sys: Sys) {
+    this.fresh = !view.overlay && fs.readdirSync(view.upper).length === 0;
+  }
+
+  /** lstat of upper/rel, skipped (undefined) where a fresh layer has created nothing yet. */
+  private lstatUpper(rel: string, path: string): fs.Stats | undefined {
+    if (this.fresh && !this.made.has(rel)) return undefined;
+    return fs.lstatSync(path, { throwIfNoEntry: false });
+  }
 
   private up(rel: string): string {
     return rel ? join(this.view.upper, rel) : this.view.upper;
@@ -58,6 +75,7 @@ export class LayerApplier implements TarHandler {
       return null;
     }
     this.clear(rel, path);
+    this.made.add(rel);
     switch (e.type) {
       case 'file': return this.file(path, e);
       case 'symlink': fs.symlinkSync(e.linkname, path); this.view.invalidate(); break; // names through it now resolve elsewhere
@@ -114,7 +132,7 @@ export class LayerApplier implements TarHandler {
 
   /** Removes whatever upper holds at rel (a non-directory replaces anything). */
   private clear(rel: string, path: string): void {
-    const st = fs.lstatSync(path, { throwIfNoEntry: false });
+    const st = this.lstatUpper(rel, path);
     if (st) {
       fs.rmSync(path, { recursive: true, force: true });
       this.view.invalidate(); // cached resolutions may have gone through what was here
@@ -133,9 +151,10 @@ export class LayerApplier implements TarHandler {
   }
 
   private makeDir(rel: string, path: string): void {
-    const st = fs.lstatSync(path, { throwIfNoEntry: false });
+    const st = this.lstatUpper(rel, path);
     if (st?.isDirectory()) return;
     if (st) { fs.rmSync(path, { recursive: true, force: true }); this.view.invalidate(); }
+    this.made.add(rel);
     fs.mkdirSync(path, 0o755);
     this.view.noteUpperDir(rel);
     // A directory over a whiteout must not show what the whiteout hid.
@@ -156,6 +175,7 @@ export class LayerApplier implements TarHandler {
       if (st && !(this.view.overlay && isWhiteoutStat(st))) throw new InvalidArgumentError(`layer entry under ${JSON.stringify(rel)}: not a directory`);
       const lower = this.view.overlay && !st ? this.view.lookupChild(parent, c) : null;
       if (st) fs.rmSync(path);
+      this.made.add(rel);
       fs.mkdirSync(path, 0o755);
       this.view.noteUpperDir(rel);
       if (st) this.sys.lsetxattr(path, OPAQUE_XATTR, Buffer.from('y'), 0);
