@@ -213,6 +213,11 @@ export class ContentStore {
    * image, so a name never outlives its blobs in a crash; a blob whose rename
    * a crash undid is only fetched again.
    */
+  /** Blob directories renamed into and not yet synced (inside deferDirSync scopes). */
+  get unsyncedDirs(): number {
+    return this.unsynced.size;
+  }
+
   deferDirSync(): { flush(): void } {
     this.deferred++;
     let open = true;

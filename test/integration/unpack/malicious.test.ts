@@ -18,11 +18,11 @@ import { encodeEntry, type WriteEntry } from '../../../src/unpack/tar-writer.js'
 import { rootTest } from '../../helpers/root.js';
 import { block, craftHeader } from '../../helpers/tar-craft.js';
 import { buildLayer, storeLayers } from './oci-layout.js';
-import { scanTree } from './tree.js';
+import { scanTree, type Node } from './tree.js';
 
 const SNAPSHOTTERS = ['overlayfs', 'native'] as const;
 
-interface Outcome { error?: unknown; files: Set<string> }
+interface Outcome { error?: unknown; files: Set<string>; tree?: Map<string, Node> }
 
 /** Unpacks the layers with each snapshotter; returns what ended up inside, and checks the decoy. */
 async function run(layers: LayerFn[], check: (o: Outcome, snapshotter: string, outsideRel: string) => void): Promise<void> {
@@ -43,7 +43,8 @@ async function run(layers: LayerFn[], check: (o: Outcome, snapshotter: string, o
       const o: Outcome = { files: new Set() };
       try {
         const r = await unpackImage({ root, namespace: 'default', snapshotter, layers: built.map((b) => b.descriptor), diffIds: built.map((b) => b.diffId), sys });
-        o.files = await listView(sys, root, snapshotter, r.chainId, mnt);
+        o.tree = await listView(sys, root, snapshotter, r.chainId, mnt);
+        o.files = new Set(o.tree.keys());
       } catch (e) {
         o.error = e;
       }
@@ -60,12 +61,12 @@ async function run(layers: LayerFn[], check: (o: Outcome, snapshotter: string, o
 type LayerFn = (outside: string) => WriteEntry[];
 function l(fn: LayerFn): LayerFn { return fn; }
 
-async function listView(sys: Sys, root: string, snapshotter: string, chainId: string, mnt: string): Promise<Set<string>> {
+async function listView(sys: Sys, root: string, snapshotter: string, chainId: string, mnt: string): Promise<Map<string, Node>> {
   const sn = getSnapshotter(root, snapshotter, sys);
   fs.mkdirSync(mnt, { recursive: true });
   mountAll(await sn.view('look', chainId), mnt, sys);
   try {
-    return new Set(scanTree(mnt, sys).keys());
+    return scanTree(mnt, sys);
   } finally {
     unmountAll(mnt, sys);
     await sn.remove('look');
@@ -123,6 +124,51 @@ rootTest(test, 'an entry replaces a symlink instead of chmod/chown/xattr through
   ])], (o) => {
     assert.is(o.error, undefined, String(o.error));
     assert.ok(o.files.has('secret') && o.files.has('d'));
+  });
+});
+
+// A base layer skips the lstat before creating a name it has not created
+// itself (apply.ts, `fresh`): every name it did create must still be found
+// and replaced, whatever was there, and a replaced symlink is never followed.
+rootTest(test, 'a base layer that names a path twice: the last entry wins, of any type', async () => {
+  await run([l((out) => [
+    file('f2f', { data: 'first' }),
+    file('f2f', { data: 'second' }),
+    file('f2d'),
+    { name: 'f2d', type: 'dir', mode: 0o755 },
+    file('f2d/in', { data: 'in' }),
+    { name: 'd2f', type: 'dir', mode: 0o755 },
+    file('d2f/gone'),
+    file('d2f', { data: 'now a file' }),
+    { name: 's2d', type: 'symlink', linkname: out + '/dir' },
+    { name: 's2d', type: 'dir', mode: 0o700 },
+    file('s2d/keep', { data: 'inside' }),
+    file('f2s'),
+    { name: 'f2s', type: 'symlink', linkname: 'f2f' },
+    file('h'),
+    { name: 'h2', type: 'link', linkname: 'h' },
+    file('h2', { data: 'no longer a link' }),
+    { name: 'a/b/c', type: 'dir', mode: 0o755 },
+    file('a', { data: 'a file over a tree' }),
+  ])], (o, s) => {
+    assert.is(o.error, undefined, `${s}: ${String(o.error)}`);
+    const t = o.tree!;
+    const is = (p: string, type: string, size?: number) => {
+      assert.is(t.get(p)?.type, type, `${s}: ${p}`);
+      if (size !== undefined) assert.is(t.get(p)?.size, size, `${s}: ${p} size`);
+    };
+    is('f2f', 'file', 'second'.length);
+    is('f2d', 'dir');
+    is('f2d/in', 'file', 2);
+    is('d2f', 'file', 'now a file'.length);
+    assert.not.ok(t.has('d2f/gone'), s);
+    is('s2d', 'dir');
+    is('s2d/keep', 'file', 'inside'.length);
+    is('f2s', 'symlink');
+    is('h2', 'file', 'no longer a link'.length);
+    assert.is(t.get('h')?.nlink, 1, `${s}: h is linked no more`);
+    is('a', 'file');
+    assert.not.ok(t.has('a/b'), s);
   });
 });
 
