@@ -57,16 +57,20 @@ export function openLayer(path: string, highWaterMark = 1 << 20): { stream: Read
 /** The uncompressed stream of a blob arriving as a stream: sniffed from its first bytes. */
 export async function decompressStream(src: Readable): Promise<{ stream: Readable; compression: Compression }> {
   let head = Buffer.alloc(0);
+  const broken = () => src.errored ?? new Error('the stream was closed before it ended');
   for (;;) {
     if (head.length >= 4 || src.readableEnded) break;
+    // Destroyed before or while we wait (a download that broke off): no event would come.
+    if (src.destroyed) throw broken();
     const chunk = src.read() as Buffer | null;
     if (chunk) { head = Buffer.concat([head, chunk]); continue; }
     const ended = await new Promise<boolean>((resolve, reject) => {
-      const done = (v: boolean) => { src.off('readable', onReadable); src.off('end', onEnd); src.off('error', onError); resolve(v); };
-      const onReadable = () => done(false);
-      const onEnd = () => done(true);
-      const onError = (e: Error) => { src.off('readable', onReadable); src.off('end', onEnd); reject(e); };
-      src.once('readable', onReadable).once('end', onEnd).once('error', onError);
+      const off = () => { src.off('readable', onReadable); src.off('end', onEnd); src.off('error', onError); src.off('close', onClose); };
+      const onReadable = () => { off(); resolve(false); };
+      const onEnd = () => { off(); resolve(true); };
+      const onError = (e: Error) => { off(); reject(e); };
+      const onClose = () => { off(); if (src.readableEnded) resolve(true); else reject(broken()); };
+      src.once('readable', onReadable).once('end', onEnd).once('error', onError).once('close', onClose);
     });
     if (ended) break;
   }

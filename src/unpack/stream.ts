@@ -70,6 +70,10 @@ export class StreamingUnpacker {
     const i = this.next;
     if (this.busy || this.stopped || i >= this.opts.layers.length || this.opts.layers[i]!.digest !== d.digest) return undefined;
     const stream = new PassThrough({ highWaterMark: 1 << 20 });
+    // A broken download destroys the stream with its error, which the pull
+    // reports; the apply sees the stream end early. Without a listener here,
+    // a drop while the apply still waits for the config would crash the process.
+    stream.on('error', () => {});
     let settle!: (ok: boolean) => void;
     const committed = new Promise<boolean>((r) => { settle = r; });
     this.start(i, 'while downloading', (dirs, name, diffId) => applyLayerStream(stream, name, dirs, this.opts.sys, diffId), committed, {
