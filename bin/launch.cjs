@@ -28,7 +28,9 @@ const ENTRIES = path.join(root, 'dist/src/entries.js');
 function launch(name) {
   const args = process.argv.slice(2);
   if (process.env.TSCTR_BUNDLE !== '0') {
-    const bundle = loadBundle(pickBundle(name, args));
+    const file = pickBundle(name, args);
+    if (path.basename(file) === 'tsctr.commands-run.cjs') noTurbofan();
+    const bundle = loadBundle(file);
     if (bundle) return run(name, bundle.ENTRIES, args);
   }
   import(require('node:url').pathToFileURL(ENTRIES).href).then((m) => run(name, m.ENTRIES, args), fail);
@@ -38,6 +40,15 @@ function run(name, entries, args) {
   const load = entries[name];
   if (!load) return fail(new Error(`no entry point "${name}" in src/entries.ts`));
   load().then((e) => e.main(args)).catch(fail);
+}
+
+/**
+ * `run` mostly waits for its container: TurboFan off, ~4.7 MiB less peak RSS
+ * at no CPU cost; an unpack turns it back on (src/util/tiering.ts says why).
+ */
+function noTurbofan() {
+  require('node:v8').setFlagsFromString('--no-opt');
+  globalThis[Symbol.for('tsctr.turbofan-off')] = true;
 }
 
 function fail(err) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { blobPathOf, blobsDir, ensureLayout, fsyncDir, gcLockPath, ingestDir } from './layout.js';
 import { acquireLock, defaultSys, type Lock, type SysProvider } from './lock.js';
+import { sha256Hex } from '../util/sha256.js';
 import { Writer, type Expected, type IngestRecord } from './writer.js';
 
 export interface BlobInfo {
@@ -82,7 +83,7 @@ export class ContentStore {
       if ((err as { code?: string }).code === 'ENOENT') throw new NotFoundError(`content ${digest} not found`, { hint: 'pull the image again, or see `tsctr images check`' });
       throw err;
     }
-    const actual = 'sha256:' + createHash('sha256').update(buf).digest('hex');
+    const actual = 'sha256:' + sha256Hex(buf); // small blobs without node:crypto: see src/util/sha256.ts
     if (digest.startsWith('sha256:') && actual !== digest) throw new DigestMismatchError(`blob ${digest}`, digest, actual, { hint: 'the store is corrupt: `tsctr content rm` it and pull again' });
     return buf;
   }

@@ -12,6 +12,7 @@ import { getSnapshotter, type Snapshotter, type SnapshotterName } from '../snaps
 import type { Sys } from '../sys/index.js';
 import { chainIds } from './chain-id.js';
 import { applyLayer, type LayerResult } from './layer.js';
+import { bulkWorkAhead } from '../util/tiering.js';
 
 export { chainId, chainIds } from './chain-id.js';
 export { applyLayer, type LayerResult } from './layer.js';
@@ -70,6 +71,7 @@ export async function unpackImage(opts: UnpackOptions): Promise<{ chainId: strin
       continue;
     }
     opts.onProgress?.({ ...base, status: 'unpacking' });
+    bulkWorkAhead(); // TurboFan back on if the launcher turned it off (`run`): see src/util/tiering.ts
     const key = `extract-${process.pid}-${randomBytes(4).toString('hex')} ${chain[i]}`;
     await sn.prepare(key, chain[i - 1], { labels: { [UNPACK_PID_LABEL]: String(process.pid) } });
     let result: LayerResult;
