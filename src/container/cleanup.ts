@@ -14,6 +14,7 @@ import { releaseRootfs } from './rootfs.js';
 import { recordEvent } from './events/index.js';
 import type { ContainerStore } from './store.js';
 import { readTask, runtimeOf, type Task } from './task.js';
+import { isoString } from '../util/iso-time.js';
 
 export function isMounted(path: string): boolean {
   const info = readFileSync('/proc/self/mountinfo', 'utf8');
@@ -88,7 +89,7 @@ async function releaseLegacyTask(store: ContainerStore, sys: Sys, id: string): P
 export async function cleanupLeftover(store: ContainerStore, sys: Sys, t: Task): Promise<string> {
   const done = await releaseTask(store, sys, t.id);
   // Its tsctr died with it, so no /tasks/exit was written: the delete says the status is lost (255, as containerd).
-  await recordEvent(store.root, store.namespace, '/tasks/delete', { container_id: t.id, id: t.id, pid: t.pid, exit_status: 255, exited_at: new Date().toISOString() });
+  await recordEvent(store.root, store.namespace, '/tasks/delete', { container_id: t.id, id: t.id, pid: t.pid, exit_status: 255, exited_at: isoString() });
   done.push(...await removeIfRm(store, sys, t.id));
   return `container "${t.id}": its tsctr (pid ${t.oci.parent?.pid ?? '?'}) was killed; cleaned up: ${done.join(', ')}`;
 }

@@ -12,6 +12,7 @@ import { parseNetworkFlags, type NetworkFlags } from './network/attach.js';
 import { ContainerStore, type ContainerRecord } from './store.js';
 import { recordEvent } from './events/index.js';
 import { phase, setPhaseSink } from '../util/phases.js';
+import { isoString } from '../util/iso-time.js';
 
 export interface CreateRequest {
   root: string;
@@ -50,7 +51,7 @@ export function containerRecordOf(req: CreateRequest, image: ImageProcessConfig 
   const user = req.user ?? (image?.User || undefined);
   return {
     id: req.flags.id, image: req.image, snapshotter: req.rootfsDir ? null : req.snapshotter, snapshotKey: req.rootfsDir ? null : req.flags.id,
-    rootfsDir: req.rootfsDir, spec, createdAt: new Date().toISOString(), removeOnExit: req.rm, labels: req.labels ?? {},
+    rootfsDir: req.rootfsDir, spec, createdAt: isoString(), removeOnExit: req.rm, labels: req.labels ?? {},
     ...(user ? { user } : {}), ...(net ? { network: net } : {}), ...(req.noPivot ? { noPivot: true } : {}),
   };
 }

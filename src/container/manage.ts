@@ -14,6 +14,7 @@ import { thawAfterKill } from './pause.js';
 import { describeTask, monitorAlive, readTaskFacts, type TaskStatus } from './task-state.js';
 import { exitStatusOf, isLeftover, isTaskAlive, listTasks, readTask, type Task } from './task.js';
 import { ContainerStore, type ContainerRecord } from './store.js';
+import { isoString } from '../util/iso-time.js';
 
 export interface Manager {
   store: ContainerStore;
@@ -103,7 +104,7 @@ export async function removeContainer(m: Manager, id: string, force: boolean): P
 
 /** When the parent wrote the exit file (the task's exit), RFC 3339; now when unknown. */
 function exitTime(exitFile: string): string {
-  try { return statSync(exitFile).mtime.toISOString(); } catch { return new Date().toISOString(); }
+  try { return isoString(statSync(exitFile).mtimeMs); } catch { return isoString(); }
 }
 
 export function parseSignal(s: string): number {

@@ -44,6 +44,7 @@ import { Teardown } from './teardown.js';
 import { applyNetworkToSpec } from './network/attach.js';
 import { stdinOpenOf } from './spec-builder.js';
 import { endPhase, markStartup, phase, setPhaseSink } from '../util/phases.js';
+import { isoString } from '../util/iso-time.js';
 
 export interface StartRequest {
   store: ContainerStore;
@@ -216,7 +217,7 @@ async function startForeground(req: StartRequest, spec: Spec, td: Teardown, note
   oom?.stop();
   await oomEvents;
   phase('exit status write', () => rt.dir.writeExit(id, rawWaitStatus(status)));
-  const exited = { container_id: id, id, pid: r.pid, exit_status: exitCodeOf(status), exited_at: new Date().toISOString() };
+  const exited = { container_id: id, id, pid: r.pid, exit_status: exitCodeOf(status), exited_at: isoString() };
   await recordEvent(store.root, store.namespace, '/tasks/exit', exited);
   note(`exited: ${describeStatus(status)}`);
   done.exited = exited;

@@ -19,6 +19,7 @@ import { runHookInMountNs, runHooks, runHostHook } from './hooks.js';
 import { addLifecycleOps, withLoopback } from './lifecycle-ops.js';
 import { endPhase, phase } from '../util/phases.js';
 import { isAlive, ociState, procStat, StateDir, statusOf, type ContainerRecord, type OciState, type Status } from './state.js';
+import { isoString } from '../util/iso-time.js';
 
 export interface Runtime {
   sys: Sys;
@@ -118,7 +119,7 @@ export async function create(rt: Runtime, o: CreateOptions): Promise<ContainerRe
     const tRecord = performance.now();
     const record: ContainerRecord = {
       id: o.id, pid, startTime: procStat(pid)?.startTime ?? '', bundle: bundle.dir, rootfs: bundle.rootfs,
-      created: new Date().toISOString(), annotations: spec.annotations ?? {}, cgroupsPath: cgroup.path, cgroupLayout: cgroup.layout, spec,
+      created: isoString(), annotations: spec.annotations ?? {}, cgroupsPath: cgroup.path, cgroupLayout: cgroup.layout, spec,
       parent: { kind: parent.kind, pid: parent.pid, startTime: procStat(parent.pid)?.startTime ?? '' },
     };
     endPhase('state record', tRecord, 'start times from /proc');
@@ -199,7 +200,7 @@ export async function start(rt: Runtime, id: string): Promise<void> {
     }
     unlinkSync(dir.fifo(id));
     endPhase('start handshake', tFifo, 'state through the exec fifo');
-    record.started = new Date().toISOString();
+    record.started = isoString();
     dir.write(record);
   } finally {
     unlock();

@@ -14,6 +14,7 @@ import type { Sys } from '../sys/index.js';
 import { MetadataStore, nsRecords, type SnapshotRecord } from './metadata.js';
 import { diskUsage } from './usage.js';
 import type { Info, Kind, Mount, SnapshotOptions, Snapshotter, SnapshotterName, Usage } from './types.js';
+import { isoString } from '../util/iso-time.js';
 
 export class SnapshotHasChildrenError extends FailedPreconditionError {
   constructor(key: string, readonly children: string[]) {
@@ -68,7 +69,7 @@ export abstract class DirSnapshotter implements Snapshotter {
         if (parent && recs[parent]?.kind !== 'committed') throw new NotFoundError(`parent snapshot ${JSON.stringify(parent)} does not exist`);
         const id = String(db.nextId++);
         fs.renameSync(tmp, join(this.snapDir, id));
-        const now = new Date().toISOString();
+        const now = isoString();
         recs[key] = { id, kind, parent, labels: { ...(opts.labels ?? {}) }, created: now, updated: now };
       });
     } catch (e) {
@@ -88,7 +89,7 @@ export abstract class DirSnapshotter implements Snapshotter {
       if (!cur || cur.kind !== 'active') throw new NotFoundError(`active snapshot ${JSON.stringify(key)} does not exist`);
       if (recs[name]) throw new AlreadyExistsError(`snapshot ${JSON.stringify(name)} already exists`);
       delete recs[key];
-      recs[name] = { ...cur, kind: 'committed', labels: { ...cur.labels, ...(opts.labels ?? {}) }, updated: new Date().toISOString(), size: usage.size, inodes: usage.inodes };
+      recs[name] = { ...cur, kind: 'committed', labels: { ...cur.labels, ...(opts.labels ?? {}) }, updated: isoString(), size: usage.size, inodes: usage.inodes };
     });
   }
 
@@ -140,7 +141,7 @@ export abstract class DirSnapshotter implements Snapshotter {
         if (v === '') delete rec.labels[k];
         else rec.labels[k] = v;
       }
-      rec.updated = new Date().toISOString();
+      rec.updated = isoString();
       return toInfo(key, rec);
     });
   }

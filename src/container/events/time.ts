@@ -2,6 +2,7 @@
 // compared as nanoseconds since the epoch (bigint), printed as Go prints a
 // time.Time (what `ctr events` shows). --since takes a time or a duration.
 import { InvalidArgumentError } from '../../errors.js';
+import { isoString } from '../../util/iso-time.js';
 
 /** Now, RFC 3339 nano. JavaScript's clock has microseconds at best: the last three digits are 0. */
 export function nowRfc3339Nano(): string {
@@ -12,7 +13,7 @@ export function nowRfc3339Nano(): string {
 export function formatRfc3339Nano(ns: bigint): string {
   const ms = Number(ns / 1_000_000n);
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
+  return isoString(ms).slice(0, 19) + '.' + frac + 'Z';
 }
 
 // RFC 3339: date, T (or t/space), time, optional fraction (1-9 digits), Z or ±hh:mm.
