@@ -5,7 +5,7 @@
 // column). CPU time is what to compare when the machine is busy: wall time
 // then includes waiting for a core, CPU time much less so.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,8 +84,40 @@ export function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 }
 
+/** The parts of a node process's peak RSS, KiB: VmHWM, and RssAnon/RssFile/RssShmem from /proc/self/status at exit. */
+export interface RssParts { hwm: number; anon: number; file: number; shmem: number }
+
+// Read at process exit, where the commands measured here have their peak
+// (VmRSS equals VmHWM there: checked when this was written, and shown by the
+// table, which prints both). Preloaded with NODE_OPTIONS=--require, so bin/tsctr
+// still starts through its #! line; each node process writes <dir>/<pid>.
+const RSS_PROBE = `process.on('exit', () => { try { const fs = require('fs'); fs.writeFileSync(process.env.TSCTR_RSS_PROBE_DIR + '/' + process.pid, fs.readFileSync('/proc/self/status', 'utf8')); } catch {} });\n`;
+let probeDir: string | undefined;
+
+/** Runs a node command (node itself, or a #! script of it) once and reads its RSS parts; undefined when the probe wrote nothing. */
+export function rssParts(cmd: string, args: string[]): RssParts | undefined {
+  if (!probeDir) {
+    probeDir = mkdtempSync(join(tmpdir(), 'tsctr-bench-rss-'));
+    writeFileSync(join(probeDir, 'probe.cjs'), RSS_PROBE);
+  }
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(probeDir, 'probe.cjs')}`.trim(), TSCTR_RSS_PROBE_DIR: probeDir };
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
+  let status: string;
+  try { status = readFileSync(join(probeDir, String(r.pid)), 'utf8'); } catch { return undefined; }
+  const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { hwm: kib('VmHWM'), anon: kib('RssAnon'), file: kib('RssFile'), shmem: kib('RssShmem') };
+}
+
+/** The median of each part over several runs. */
+export function medianParts(samples: RssParts[]): RssParts | undefined {
+  if (!samples.length) return undefined;
+  const med = (k: keyof RssParts) => samples.map((s) => s[k]).sort((a, b) => a - b)[(samples.length - 1) >> 1]!;
+  return { hwm: med('hwm'), anon: med('anon'), file: med('file'), shmem: med('shmem') };
+}
+
 /** One figure for bench/run.ts's summary: appended to $BENCH_RESULTS (JSON lines) when set. */
-export interface Row { key: string; label: string; median: number; min?: number; cpu?: number; rssKiB?: number; load?: string }
+export interface Row { key: string; label: string; median: number; min?: number; cpu?: number; rssKiB?: number; load?: string; rssParts?: RssParts }
 
 export function record(rows: Row[]): void {
   const file = process.env.BENCH_RESULTS;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { startContainerd } from '../test/helpers/containerd.js';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
 import { makeBundle as makeBundleIn } from './bundle.js';
-import { have, measure, record, report, rowOf, summarize, type Sample } from './measure.js';
+import { have, measure, medianParts, record, report, rowOf, rssParts, summarize, type RssParts, type Sample } from './measure.js';
 
 const runsAt = process.argv.indexOf('--runs');
 const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 10;
@@ -57,6 +57,32 @@ function crunMountNs(): string | undefined {
   writeFileSync(file, '');
   execFileSync('unshare', [`--mount=${file}`, '--propagation', 'private', 'umount', '/sys/fs/cgroup/unified']);
   return file;
+}
+
+/**
+ * What peak RSS is made of, for node -e 0, tsctr run --rm and images ls
+ * (issue 10's RSS target): VmHWM and RssAnon/RssFile at exit, medians of a
+ * few runs, printed and keyed as the rows they belong to.
+ */
+function rssPartsOf(runs: number): Record<string, RssParts> {
+  const n = Math.max(3, Math.min(runs, 5));
+  const cases: [string, string, string[]][] = [
+    ['node', process.execPath, ['-e', '0']],
+    ['tsctr.run', BIN, tsctr(['run', '--rm', FIXTURE_REF, 'rss-parts', 'true']).slice(1)],
+    ['tsctr.images-ls', BIN, tsctr(['images', 'ls']).slice(1)],
+  ];
+  const out: Record<string, RssParts> = {};
+  const samples = new Map<string, RssParts[]>(cases.map(([k]) => [k, []]));
+  for (let i = 0; i < n; i++) for (const [key, cmd, args] of cases) { const p = rssParts(cmd, args); if (p) samples.get(key)!.push(p); }
+  console.log(`\npeak RSS parts, MiB (median of ${n}; VmHWM, and RssAnon / RssFile / RssShmem at exit)`);
+  const mib = (k: number) => (k / 1024).toFixed(1).padStart(6);
+  for (const [key] of cases) {
+    const m = medianParts(samples.get(key)!);
+    if (!m) { console.log(`  ${key.padEnd(18)} (no probe output)`); continue; }
+    out[key] = m;
+    console.log(`  ${key.padEnd(18)} ${mib(m.hwm)} = anon ${mib(m.anon)} + file ${mib(m.file)} + shmem ${mib(m.shmem)}`);
+  }
+  return out;
 }
 
 /** runc's command line, one verb at a time, on a prepared bundle: runc, crun and bin/tsctr-runc, where present. */
@@ -163,6 +189,7 @@ async function main(): Promise<void> {
         try { lifecycleOnce(r, join(tmp, `lc-${r.name}`), sleepBundle, `lc${i}`, lifecycle); } catch (e) { unavailable.set(`${r.name} lifecycle`, (e as Error).message.split('\n')[0]!); }
       }
     }
+    const parts = rssPartsOf(runs);
     const startupStats = Object.entries(startup).map(([k, v]) => summarize(k, v));
     const runStats = Object.entries(run).map(([k, v]) => summarize(k, v));
     report(`start-up (${runs} runs each; ratio to node -e 0)`, startupStats, 'node -e 0');
@@ -181,6 +208,7 @@ async function main(): Promise<void> {
       const s = stat(name);
       if (s) rows.push(rowOf(key, s));
     }
+    for (const r of rows) if (parts[r.key]) r.rssParts = parts[r.key];
     // tsctr-runc's verbs, with runc's as their peer (keys tsctr.runc-<verb> / ctr.runc-<verb>: the summary pairs tsctr.X with ctr.X).
     for (const s of lifecycleStats) {
       const [tool, verb] = s.name.split(' ');
