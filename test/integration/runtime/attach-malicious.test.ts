@@ -6,37 +6,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { loadSys, type Sys } from '../../../src/sys/index.js';
 import { FRAME, FrameDecoder } from '../../../src/container/attach-protocol.js';
-import { PtySession } from '../../helpers/pty-driver.js';
 import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
+import { alive, ready, TaskSuite } from '../../helpers/tasks.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
 
-let env: Env;
-let sys: Sys;
+const suite = new TaskSuite(test, 'attach-mal', ['attach-mal1']);
+const { env } = suite;
 const open: Socket[] = [];
-let s: PtySession | undefined;
+suite.onCleanup(() => { for (const c of open) c.destroy(); });
 
-test.before(async () => {
-  sys = await loadSys();
-  env = new Env('attach-mal');
-  if (process.geteuid?.() === 0) env.importFixture();
-});
-test.after(() => {
-  for (const c of open) c.destroy();
-  s?.close();
-  env.run(['containers', 'rm', '--force', 'attach-mal1']);
-  env.cleanup();
-});
-
-const state = () => {
-  const r = JSON.parse(readFileSync(join(env.state, '.runtime', 'default', 'attach-mal1', 'state.json'), 'utf8')) as { parent?: { kind: string; pid: number } };
-  return { monitorPid: r.parent!.pid, attachSocket: join(env.state, 'default', 'attach-mal1', 'attach.sock') };
-};
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z';
+const state = () => suite.monitored('attach-mal1');
 const pssKiB = (pid: number) => Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]);
 
 /** A raw client: what it received, and a promise for its close. */
@@ -87,11 +69,9 @@ rootTest(test, 'garbage, huge and malformed frames, a stalled half frame, too ma
   // A client that never reads while the task writes megabytes: it is dropped, the real attach is not slowed to a stop.
   const deaf = rawClient(st.attachSocket);
   deaf.sock.pause();
-  s = new PtySession(sys, [process.execPath, ...env.args(['tasks', 'attach', 'attach-mal1'])]);
-  let from = s.output.length;
-  s.send('\r');
-  await s.waitFor(/# (\x1b\[6n)?$/, from);
-  from = s.output.length;
+  const s = suite.pty([process.execPath, ...env.args(['tasks', 'attach', 'attach-mal1'])]);
+  await ready(s);
+  const from = s.output.length;
   s.send('seq 1 300000; echo "FLOOD""-DONE"\r');
   await s.waitFor(/FLOOD-DONE\r\n/, from, 60000);
   assert.match(s.output.slice(from), /\r\n300000\r\n/, 'the real attach saw everything');

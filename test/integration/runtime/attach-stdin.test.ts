@@ -4,33 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
+import { TaskSuite, until } from '../../helpers/tasks.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
 
-let env: Env;
-const IDS = ['stdin-1', 'stdin-2', 'stdin-3'];
+const suite = new TaskSuite(test, 'stdin', ['stdin-1', 'stdin-2', 'stdin-3']);
+const { env } = suite;
 const SCRIPT = ['sh', '-c', 'read x; echo got=$x; exit 4'];
-
-test.before(() => {
-  env = new Env('stdin');
-  if (process.geteuid?.() === 0) env.importFixture();
-});
-test.after(() => {
-  for (const id of IDS) env.run(['containers', 'rm', '--force', id]);
-  env.cleanup();
-});
-
-type Row = { id: string; status: string; exit?: number | null };
-const task = (id: string): Row | undefined => (JSON.parse(env.run(['tasks', 'ls', '--json']).stdout || '[]') as Row[]).find((t) => t.id === id);
-
-async function until<T>(f: () => T | undefined, what: string, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const task = (id: string) => suite.task(id);
 
 rootTest(test, 'run -d -i: tasks attach with "hello\\n" on a pipe feeds the task\'s read; the attach exits with its 4', () => {
   const r = env.run(['run', '-d', '-i', FIXTURE_REF, 'stdin-1', ...SCRIPT]);

@@ -6,68 +6,20 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSys, type Sys } from '../../../src/sys/index.js';
-import { PtySession } from '../../helpers/pty-driver.js';
 import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
+import { assertRestored, alive, ended, ready, TaskSuite, until } from '../../helpers/tasks.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
 
-let env: Env;
-let sys: Sys;
-const sessions: PtySession[] = [];
-const IDS = ['attach-t1', 'attach-t2', 'attach-p1', 'attach-log1'];
-
-test.before(async () => {
-  sys = await loadSys();
-  env = new Env('attach');
-  if (process.geteuid?.() === 0) env.importFixture();
-});
-test.after(() => {
-  for (const s of sessions) s.close();
-  for (const id of IDS) env.run(['containers', 'rm', '--force', id]);
-  env.cleanup();
-});
-
-type Row = { id: string; status: string; exit?: number | null };
-const task = (id: string): Row | undefined => (JSON.parse(env.run(['tasks', 'ls', '--json']).stdout || '[]') as Row[]).find((t) => t.id === id);
+const suite = new TaskSuite(test, 'attach', ['attach-t1', 'attach-t2', 'attach-p1', 'attach-log1']);
+const { env } = suite;
+const task = (id: string) => suite.task(id);
+const attach = (id: string, extra: string[] = []) => suite.attachInShell(id, extra);
 /** The monitor is the task's parent in the runtime core's record; the socket is in the task's bundle directory. */
 const state = (id: string) => {
-  const r = JSON.parse(readFileSync(join(env.state, '.runtime', 'default', id, 'state.json'), 'utf8')) as { pid: number; parent?: { kind: string; pid: number } };
-  assert.is(r.parent?.kind, 'monitor');
-  return { pid: r.pid, monitorPid: r.parent!.pid, attachSocket: join(env.state, 'default', id, 'attach.sock') };
+  const r = suite.monitored(id);
+  assert.is(r.parentKind, 'monitor');
+  return r;
 };
-
-async function until<T>(f: () => T | undefined, what: string, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** `tasks attach` in a shell on a fresh pty; after it ends, the shell prints its exit code and the terminal's modes. */
-function attach(id: string, extra: string[] = []): PtySession {
-  const cmd = [process.execPath, ...env.args(['tasks', 'attach', ...extra, id])].map((a) => `'${a}'`).join(' ');
-  const s = new PtySession(sys, ['/bin/sh', '-c', `${cmd}; echo "rc=$?"; stty -a; echo "END""-MODES"`]);
-  sessions.push(s);
-  return s;
-}
-/** Attached once the shell in the task answers a bare return with its prompt (our terminal is raw by then). */
-async function ready(s: PtySession): Promise<void> {
-  const from = s.output.length;
-  s.send('\r');
-  // busybox ash may ask for the cursor position (ESC [ 6 n) after its prompt.
-  await s.waitFor(/# (\x1b\[6n)?$/, from);
-}
-async function ended(s: PtySession): Promise<{ rc: number; modes: string }> {
-  const out = await s.waitFor(/rc=\d+[\s\S]*END-MODES/);
-  return { rc: Number(/rc=(\d+)/.exec(out)![1]), modes: out.slice(out.indexOf('rc=')) };
-}
-/** The terminal is back in the mode it had: canonical, echoing, output processed. */
-function assertRestored(modes: string): void {
-  for (const flag of ['icanon', 'echo', 'opost', 'isig', 'icrnl']) assert.match(modes, new RegExp(`(^|\\s)${flag}(\\s|$)`), `${flag} restored`);
-}
 
 rootTest(test, 'run -d -t, attach: typing, window size, detach keys, attach again, two at once; exit 7 ends every attach with 7', async () => {
   const r = env.run(['run', '-d', '-t', FIXTURE_REF, 'attach-t1', 'sh']);
@@ -112,7 +64,7 @@ rootTest(test, 'run -d -t, attach: typing, window size, detach keys, attach agai
   assert.is(stopped.status, 'STOPPED');
   assert.is(stopped.exit, 7);
   assert.not.ok(existsSync(st.attachSocket), 'the socket is gone with the task');
-  await until(() => !existsSync(`/proc/${st.monitorPid}`) || readFileSync(`/proc/${st.monitorPid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the monitor to exit');
+  await until(() => !alive(st.monitorPid), 'the monitor to exit');
   const again = env.run(['tasks', 'attach', 'attach-t1']);
   assert.is(again.code, 1);
   assert.is(again.stderr.trim().split('\n').length, 1, again.stderr);

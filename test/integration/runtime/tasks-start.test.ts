@@ -7,41 +7,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSys, type Sys } from '../../../src/sys/index.js';
-import { PtySession } from '../../helpers/pty-driver.js';
 import { rootTest } from '../../helpers/root.js';
-import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
+import { TaskSuite, until } from '../../helpers/tasks.js';
+import { FIXTURE_REF } from '../../helpers/tsctr.js';
 
-let env: Env;
-let sys: Sys;
-let s: PtySession | undefined;
-const IDS = ['core-c1', 'core-c2', 'core-c3', 'core-k1', 'core-k2', 'core-k3', 'core-old1'];
-
-test.before(async () => {
-  sys = await loadSys();
-  env = new Env('core-start');
-  if (process.geteuid?.() === 0) env.importFixture();
-});
-test.after(() => {
-  s?.close();
-  for (const id of IDS) env.run(['containers', 'rm', '--force', id]);
-  env.cleanup();
-});
-
-type Row = { id: string; pid: number; status: string; exit?: number | null };
-const tasks = (): Row[] => JSON.parse(env.run(['tasks', 'ls', '--json']).stdout || '[]');
+const suite = new TaskSuite(test, 'core-start', ['core-c1', 'core-c2', 'core-c3', 'core-k1', 'core-k2', 'core-k3', 'core-old1']);
+const { env } = suite;
+const tasks = () => suite.tasks();
 const mountsOf = (id: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(join(env.state, 'default', id)));
-const coreDir = (id: string) => join(env.state, '.runtime', 'default', id);
-
-async function until<T>(f: () => T | undefined, what: string, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const coreDir = (id: string) => suite.coreDir(id);
 
 rootTest(test, 'containers create runs nothing; label sets and removes; tasks start runs it in the foreground with its exit code, again and again', () => {
   const c = env.run(['containers', 'create', '--label', 'team=core', '--env', 'X=1', FIXTURE_REF, 'core-c1', 'sh', '-c', 'echo "x=$X $(hostname)"; exit 7']);
@@ -112,7 +86,7 @@ rootTest(test, 'tasks start -d: under the monitor, the core\'s one record; a sec
 
 rootTest(test, 'tasks start -t: a terminal through a real pty, for a container created without -t; its exit code', async () => {
   assert.is(env.run(['containers', 'create', FIXTURE_REF, 'core-c3', 'sh']).code, 0);
-  s = new PtySession(sys, [process.execPath, ...env.args(['tasks', 'start', '-t', 'core-c3'])], { rows: 24, cols: 90 });
+  const s = suite.pty([process.execPath, ...env.args(['tasks', 'start', '-t', 'core-c3'])], { rows: 24, cols: 90 });
   await s.waitFor(/\/ # /);
   // match, not equality: under load the terminal's echo of the typed line can land after the output starts.
   assert.match(await s.sh('tty'), /^\/dev\/pts\/0\r?$/m);
@@ -121,7 +95,6 @@ rootTest(test, 'tasks start -t: a terminal through a real pty, for a container c
   s.send('exit 4\r');
   assert.equal(await s.exited, { code: 4, signal: null });
   s.close();
-  s = undefined;
   // -d -t: the monitor holds the terminal (tasks attach reaches it).
   const d = env.run(['tasks', 'start', '-d', '-t', 'core-c3']);
   assert.is(d.code, 0, d.stderr);
