@@ -34,6 +34,7 @@ const header = (type: number, len: number, reserved = 0) => { const h = Buffer.a
 
 rootTest(test, 'garbage, huge and malformed frames, a stalled half frame, too many clients and a client that never reads: the monitor serves on', async () => {
   const sleeper = spawn('sleep', ['60']);
+  suite.onCleanup(() => sleeper.kill());
   assert.is(env.run(['run', '-d', '-t', FIXTURE_REF, 'attach-mal1', 'sh']).code, 0);
   const st = state();
   const idle = pssKiB(st.monitorPid);

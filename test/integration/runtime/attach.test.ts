@@ -102,7 +102,8 @@ rootTest(test, 'attach to a task without a terminal streams its stdout and stder
   let out = '', err = '';
   p.stdout!.on('data', (d) => { out += d; });
   p.stderr!.on('data', (d) => { err += d; });
-  const code = new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
+  // 'close', not 'exit': at 'exit' the pipes may still hold the last output (bye, err).
+  const code = new Promise<number | null>((res) => p.on('close', (c) => res(c)));
   await until(() => /tick \d+\n/.test(out), 'streamed output');
   assert.is(env.run(['tasks', 'exec', 'attach-p1', 'touch', '/tmp/go']).code, 0);
   assert.is(await code, 3);
