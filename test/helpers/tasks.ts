@@ -115,3 +115,14 @@ export async function ended(s: PtySession): Promise<{ rc: number; modes: string 
 export function assertRestored(modes: string): void {
   for (const flag of ['icanon', 'echo', 'opost', 'isig', 'icrnl']) assert.match(modes, new RegExp(`(^|\\s)${flag}(\\s|$)`), `${flag} restored`);
 }
+
+/**
+ * A task that waits for `tasks exec <id> ...GO`: the exec'd shell writes its
+ * pid to /tmp/go, and the task goes on only once that process is gone (reaped
+ * by its tsctr). Were the task to go on as soon as the file appears, its end
+ * could SIGKILL the exec'd process, still in the task's pid namespace between
+ * its write and its exit, and the exec would report 137 (seen under load).
+ * `each` runs in every round of the wait.
+ */
+export const waitForGo = (each = 'sleep 0.05'): string => `while [ ! -s /tmp/go ]; do ${each}; done; while [ -e /proc/$(cat /tmp/go) ]; do sleep 0.05; done`;
+export const GO = ['sh', '-c', 'echo $$ > /tmp/go'];

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootTest } from '../../helpers/root.js';
-import { assertRestored, alive, ended, ready, TaskSuite, until } from '../../helpers/tasks.js';
+import { assertRestored, alive, ended, GO, ready, TaskSuite, until, waitForGo } from '../../helpers/tasks.js';
 import { FIXTURE_REF } from '../../helpers/tsctr.js';
 
 const suite = new TaskSuite(test, 'attach', ['attach-t1', 'attach-t2', 'attach-p1', 'attach-log1']);
@@ -96,7 +96,7 @@ rootTest(test, '--detach-keys ctrl-x,y detaches; a malformed spec and a missing 
 });
 
 rootTest(test, 'attach to a task without a terminal streams its stdout and stderr and ends with its exit code', async () => {
-  const r = env.run(['run', '-d', FIXTURE_REF, 'attach-p1', 'sh', '-c', 'i=0; while [ ! -e /tmp/go ]; do echo tick $i; i=$((i+1)); sleep 0.1; done; echo bye; echo err >&2; exit 3']);
+  const r = env.run(['run', '-d', FIXTURE_REF, 'attach-p1', 'sh', '-c', `i=0; ${waitForGo('echo tick $i; i=$((i+1)); sleep 0.1')}; echo bye; echo err >&2; exit 3`]);
   assert.is(r.code, 0, r.stderr);
   const p = env.spawn(['tasks', 'attach', 'attach-p1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
@@ -105,7 +105,7 @@ rootTest(test, 'attach to a task without a terminal streams its stdout and stder
   // 'close', not 'exit': at 'exit' the pipes may still hold the last output (bye, err).
   const code = new Promise<number | null>((res) => p.on('close', (c) => res(c)));
   await until(() => /tick \d+\n/.test(out), 'streamed output');
-  assert.is(env.run(['tasks', 'exec', 'attach-p1', 'touch', '/tmp/go']).code, 0);
+  assert.is(env.run(['tasks', 'exec', 'attach-p1', ...GO]).code, 0);
   assert.is(await code, 3);
   assert.match(out, /bye\n$/);
   assert.is(err, 'err\n');

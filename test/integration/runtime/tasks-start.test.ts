@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootTest } from '../../helpers/root.js';
-import { TaskSuite, until } from '../../helpers/tasks.js';
+import { GO, TaskSuite, until, waitForGo } from '../../helpers/tasks.js';
 import { FIXTURE_REF } from '../../helpers/tsctr.js';
 
 const suite = new TaskSuite(test, 'core-start', ['core-c1', 'core-c2', 'core-c3', 'core-k1', 'core-k2', 'core-k3', 'core-old1']);
@@ -57,7 +57,7 @@ rootTest(test, 'containers create runs nothing; label sets and removes; tasks st
 });
 
 rootTest(test, 'tasks start -d: under the monitor, the core\'s one record; a second start is refused; tasks rm prints the status; start again', async () => {
-  assert.is(env.run(['containers', 'create', FIXTURE_REF, 'core-c2', 'sh', '-c', 'echo hello; while [ ! -e /tmp/go ]; do sleep 0.05; done; rm /tmp/go; exit 5']).code, 0);
+  assert.is(env.run(['containers', 'create', FIXTURE_REF, 'core-c2', 'sh', '-c', `echo hello; ${waitForGo()}; rm /tmp/go; exit 5`]).code, 0);
   for (let round = 0; round < 2; round++) {
     const r = env.run(['tasks', 'start', '-d', 'core-c2']);
     assert.is(r.code, 0, r.stderr);
@@ -71,7 +71,7 @@ rootTest(test, 'tasks start -d: under the monitor, the core\'s one record; a sec
     const again = env.run(['tasks', 'start', 'core-c2']);
     assert.is(again.code, 1);
     assert.match(again.stderr, /already has a running task/);
-    assert.is(env.run(['tasks', 'exec', 'core-c2', 'touch', '/tmp/go']).code, 0);
+    assert.is(env.run(['tasks', 'exec', 'core-c2', ...GO]).code, 0);
     await until(() => tasks().find((x) => x.id === 'core-c2' && x.status === 'STOPPED'), 'core-c2 to stop');
     const stopped = env.run(['tasks', 'start', 'core-c2']);
     assert.match(stopped.stderr, /has a stopped task \(hint: delete it first: tsctr tasks rm core-c2\)/);
@@ -149,7 +149,8 @@ rootTest(test, 'a create killed at any point: what is recorded can be removed, o
 });
 
 rootTest(test, 'a container and a stopped task recorded by tsctr before tasks went through the core: startable, then removable', () => {
-  assert.is(env.run(['containers', 'create', FIXTURE_REF, 'core-old1', 'sh', '-c', 'exit 2']).code, 0);
+  const created = env.run(['containers', 'create', FIXTURE_REF, 'core-old1', 'sh', '-c', 'exit 2']);
+  assert.is(created.code, 0, created.stderr);
   // The record as the earlier tsctr wrote it (no user/network/noPivot fields), and its task state in the bundle.
   const recPath = join(env.root, 'metadata', 'default', 'containers', 'core-old1.json');
   const rec = JSON.parse(readFileSync(recPath, 'utf8'));
