@@ -4,18 +4,22 @@
 // built from this machine's /usr/lib/python3.11 and /etc (thousands of real
 // files, like a distribution base image). Each tool pulls and unpacks into an
 // empty store every round (tsctr: a fresh --root; ctr: after `images rm
-// --sync` and `content prune references`). Prints the median of N rounds.
+// --sync` and `content prune references`). Prints the median of N rounds:
+// wall time, and CPU time (user + system): tsctr's own (wait4), and for ctr
+// the client's plus what the containerd daemon spent meanwhile (it does the
+// pull and the unpack; from /proc/PID/stat, 10 ms ticks), with the load
+// average, since on a shared machine CPU time is the steadier figure.
 //   node dist/bench/pull.js [rounds]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { Env, FIXTURE_REF } from '../test/helpers/tsctr.js';
+import { BIN, Env, FIXTURE_REF } from '../test/helpers/tsctr.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { seedImage, type Blob, type TestImage } from '../test/helpers/registry-image.js';
 import { runAsync } from '../test/integration/images/helpers.js';
 import { startContainerd } from '../test/helpers/containerd.js';
-import { record } from './measure.js';
+import { load, measure, record, type Sample } from './measure.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -38,13 +42,15 @@ export function hostDirImage(dirs: string[]): { image: TestImage; tarBytes: numb
   return { image: { manifest, config, layers }, tarBytes };
 }
 
-async function time(fn: () => Promise<{ code: number | null; stderr: string }>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  const r = await fn();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.code !== 0) throw new Error(r.stderr);
-  return ms;
+/** user + system CPU of a process so far, in ms (clock ticks of 10 ms). */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15)
 }
+
+/** Lets the registry's and containerd's log pipes drain between the synchronous runs. */
+const breathe = () => new Promise((r) => setImmediate(r));
 
 const reg = await startRegistry({ mode: 'plain' });
 const cd = await startContainerd();
@@ -61,21 +67,29 @@ try {
   const gz = big.image.layers.reduce((a, l) => a + l.desc.size, 0);
   const bigLabel = `${dirs.length} layers (${dirs.join(' + ')}): ${(gz / 1e6).toFixed(1)} MB gzip, ${(big.tarBytes / 1e6).toFixed(1)} MB tar`;
 
-  console.log(`median of ${rounds} rounds, wall clock per command (includes process start-up), registry on 127.0.0.1, pull + unpack (overlayfs)`);
-  console.log(['image', 'tsctr images pull', 'ctr images pull', 'ratio'].join(' | '));
+  console.log(`median of ${rounds} rounds, per command (includes process start-up), registry on 127.0.0.1, pull + unpack (overlayfs)`);
+  console.log(['image', 'tsctr wall', 'ctr wall', 'ratio', 'tsctr CPU', 'ctr + containerd CPU', 'ratio', 'load'].join(' | '));
   for (const [key, label, ref] of [['busybox', 'busybox fixture (1 MiB)', fixture], ['two-layers', bigLabel, bigRef]] as const) {
-    const res: Record<'tsctr' | 'ctr', number[]> = { tsctr: [], ctr: [] };
+    const res: Record<'tsctr' | 'ctr', Sample[]> = { tsctr: [], ctr: [] };
+    const loads: string[] = [];
     for (let i = 0; i < rounds; i++) {
       const e = new Env('speed-bench');
-      res.tsctr.push(await time(() => runAsync(e, ['images', 'pull', '--plain-http', '-q', ref])));
+      res.tsctr.push(measure(BIN, ['--root', e.root, '--state', e.state, 'images', 'pull', '--plain-http', '-q', ref]));
       e.cleanup();
-      res.ctr.push(await time(() => cd.ctr(['images', 'pull', '--plain-http', '--snapshotter', 'overlayfs', ref])));
+      await breathe();
+      const before = cd.pid ? cpuOf(cd.pid) : 0;
+      const c = measure('ctr', ['--address', cd.address, 'images', 'pull', '--plain-http', '--snapshotter', 'overlayfs', ref]);
+      res.ctr.push({ ...c, cpuMs: cd.pid ? c.cpuMs! + cpuOf(cd.pid) - before : undefined });
+      loads.push(load().split(' ')[0]!);
       await cd.ctr(['images', 'rm', '--sync', ref]);
       await cd.ctr(['content', 'prune', 'references']);
     }
-    const [t, c] = [median(res.tsctr), median(res.ctr)];
-    console.log([label, `${t.toFixed(0)} ms`, `${c.toFixed(0)} ms`, `${(t / c).toFixed(2)}x`].join(' | '));
-    record([{ key: `tsctr.pull.${key}`, label: `tsctr images pull ${label}`, median: t, min: Math.min(...res.tsctr) }, { key: `ctr.pull.${key}`, label: `ctr images pull ${label}`, median: c, min: Math.min(...res.ctr) }]);
+    const med = (xs: Sample[], f: (s: Sample) => number | undefined) => median(xs.map(f).filter((x): x is number => x !== undefined));
+    const [t, c] = [med(res.tsctr, (s) => s.ms), med(res.ctr, (s) => s.ms)];
+    const [tc, cc] = [med(res.tsctr, (s) => s.cpuMs), med(res.ctr, (s) => s.cpuMs)];
+    const la = `${Math.min(...loads.map(Number)).toFixed(1)}-${Math.max(...loads.map(Number)).toFixed(1)}`;
+    console.log([label, `${t.toFixed(0)} ms`, `${c.toFixed(0)} ms`, `${(t / c).toFixed(2)}x`, `${tc?.toFixed(0)} ms`, `${cc?.toFixed(0)} ms`, tc && cc ? `${(tc / cc).toFixed(2)}x` : '', la].join(' | '));
+    record([{ key: `tsctr.pull.${key}`, label: `tsctr images pull ${label}`, median: t, min: Math.min(...res.tsctr.map((s) => s.ms)), cpu: tc, load: la }, { key: `ctr.pull.${key}`, label: `ctr images pull ${label}`, median: c, min: Math.min(...res.ctr.map((s) => s.ms)), cpu: cc, load: la }]);
   }
   const v = execFileSync('containerd', ['--version'], { encoding: 'utf8' }).trim();
   console.log(`node ${process.versions.node}; ${v}`);

@@ -8,6 +8,8 @@ import type { Result } from './tsctr.js';
 export interface Containerd {
   address: string;
   dir: string;
+  /** The daemon's PID (benchmarks read its CPU time from /proc). */
+  pid?: number;
   ctr(args: string[], timeout?: number): Promise<Result>;
   stop(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export async function startContainerd(extraConfig: string[] = []): Promise<Conta
   return {
     address,
     dir,
+    pid: child.pid,
     ctr,
     async stop() {
       if (child.exitCode === null && child.pid) {
