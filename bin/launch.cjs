@@ -14,7 +14,11 @@
 // bundle is compiled from source and, if dist/ is writable, a new cache is
 // written at exit. V8 rejects a foreign cache by itself too (cachedDataRejected).
 // A bundle older than dist/src (tsc ran after it) is not used.
-//   TSCTR_BUNDLE=0          run the ES modules in dist/ (what the unit tests load)
+// Before all that, the fast path (launchFast): the quick commands, when
+// src/fast-entries.ts's parser understands the whole command line, run from
+// their own small bundles (tsctr.fast.images-ls.cjs …) without yargs.
+//   TSCTR_FAST=0            no fast path: every command goes through yargs
+//   TSCTR_BUNDLE=0          run the ES modules in dist/ (what the unit tests load; no fast path)
 //   TSCTR_CODE_CACHE=off    compile the bundle from source, write nothing
 //   TSCTR_CODE_CACHE=refresh  rewrite the cache at exit with what this run compiled too (the build warms it so)
 'use strict';
@@ -28,12 +32,27 @@ const ENTRIES = path.join(root, 'dist/src/entries.js');
 function launch(name) {
   const args = process.argv.slice(2);
   if (process.env.TSCTR_BUNDLE !== '0') {
+    if (process.env.TSCTR_FAST !== '0' && launchFast(name, args)) return;
     const file = pickBundle(name, args);
     if (path.basename(file) === 'tsctr.commands-run.cjs') noTurbofan();
     const bundle = loadBundle(file);
     if (bundle) return run(name, bundle.ENTRIES, args);
   }
   import(require('node:url').pathToFileURL(ENTRIES).href).then((m) => run(name, m.ENTRIES, args), fail);
+}
+
+/**
+ * The fast path: a quick command (`images ls`, `tsctr-runc state` …) in a form
+ * src/fast-entries.ts's parser fully understands runs from its own small
+ * bundle, without yargs. False (nothing run, nothing written): take yargs.
+ */
+function launchFast(name, args) {
+  const parser = loadBundle(path.join(BUNDLES, 'fast-argv.cjs'));
+  const c = parser && parser.pickFast(name, args, process.env);
+  const quick = c && loadBundle(path.join(BUNDLES, `${name}.fast.${c.command}.cjs`));
+  if (!quick) return false;
+  quick.fast(c.args, args).catch(fail);
+  return true;
 }
 
 function run(name, entries, args) {

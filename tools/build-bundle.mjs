@@ -181,9 +181,43 @@ async function bundleAll() {
     jobs.push(bundle(join(out, `${entry}.root.cjs`), families, { entry, module: undefined }));
     map[entry] = { style: f.style, valueOptions: f.valueOptions, root: `${entry}.root.cjs`, words: Object.fromEntries(Object.entries(f.words).map(([w, mod]) => [w, files[mod]])) };
   }
+  jobs.push(...(await fastBundles()));
   await Promise.all(jobs);
   writeFileSync(join(out, 'bundles.json.tmp'), JSON.stringify(map, null, 1) + '\n');
   renameSync(join(out, 'bundles.json.tmp'), join(out, 'bundles.json'));
+}
+
+// What a quick command's bundle must not hold (README "Start-up"): the yargs
+// front end and the table and colour libraries (table.ts loads cli-table3 from
+// node_modules only for a table that is not plain ASCII).
+const NOT_FAST = ['yargs', 'yargs-parser', 'cli-table3', 'chalk'];
+
+/**
+ * The fast path (src/fast-entries.ts): fast-argv.cjs, the parsers the launcher
+ * asks first, and per quick command <front end>.fast.<command>.cjs, only that
+ * command's export and what it imports (esbuild drops the rest of its module).
+ */
+async function fastBundles() {
+  const esbuild = await import('esbuild');
+  const { FAST } = await import(join(dist, 'src/fast-entries.js'));
+  const one = async (file, contents) => {
+    const r = await esbuild.build({
+      stdin: { contents, resolveDir: join(dist, 'src'), sourcefile: relative(root, file), loader: 'js' },
+      bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: file + '.tmp',
+      external: [...EXTERNAL, ...NOT_FAST], plugins: [rewrite], metafile: true,
+      banner: { js: 'function __tsctrFileUrl(rel) { return require("node:url").pathToFileURL(require("node:path").join(__dirname, "../..", rel)).href; }' },
+      logLevel: 'warning', legalComments: 'none', minifyWhitespace: true, minifySyntax: true, charset: 'ascii',
+    });
+    // external keeps them out; an import of one that is actually reached at run time would be a regression.
+    const reached = Object.values(r.metafile.outputs).flatMap((o) => o.imports).filter((i) => NOT_FAST.some((n) => i.path === n || i.path.startsWith(n + '/')) && i.kind !== 'require-call');
+    if (reached.length) throw new Error(`build-bundle: ${relative(root, file)} imports ${reached.map((i) => i.path).join(', ')}: a quick command must not load them`);
+    renameSync(file + '.tmp', file);
+  };
+  const jobs = [one(join(out, 'fast-argv.cjs'), `export { pickFast } from './fast-entries.js';`)];
+  for (const [entry, f] of Object.entries(FAST)) {
+    for (const [command, [mod, name]] of Object.entries(f.commands)) jobs.push(one(join(out, `${entry}.fast.${command}.cjs`), `export { ${name} as fast } from './${mod}';`));
+  }
+  return jobs;
 }
 
 /**
@@ -192,14 +226,17 @@ async function bundleAll() {
  */
 function warm() {
   const tmp = mkdtempSync('/tmp/tsctr-warm-');
-  const runs = [
-    ...[['--help'], ['version'], ['images', 'ls'], ['containers', 'ls'], ['tasks', 'ls'], ['snapshots', 'ls'], ['run', '--help']].map((a) => ['tsctr', ['--root', join(tmp, 'root'), '--state', join(tmp, 'state'), ...a], true]),
-    // state of a missing container fails (exit 1), having compiled what state and its error path need.
-    ...[['--help'], ['list'], ['state', 'warm-missing']].map((a, i) => ['tsctr-runc', ['--root', join(tmp, 'runc'), ...a], i < 2]),
+  // Each quick command twice: on the fast path (its own bundle) and through yargs (TSCTR_FAST=0).
+  const quick = (fast) => [
+    ...[['--help'], ['version'], ['images', 'ls'], ['containers', 'ls'], ['tasks', 'ls'], ['snapshots', 'ls'], ['run', '--help']].map((a) => ['tsctr', ['--root', join(tmp, 'root'), '--state', join(tmp, 'state'), ...a], true, fast]),
+    // state of a missing container fails (exit 1), having compiled what state and its error path need; so do the others.
+    ...[['--help'], ['list'], ['state', 'warm-missing'], ['start', 'warm-missing'], ['kill', 'warm-missing', '9'], ['delete', 'warm-missing'], ['create', '--bundle', join(tmp, 'none'), 'warm-missing']]
+      .map((a, i) => ['tsctr-runc', ['--root', join(tmp, 'runc'), ...a], i < 2, fast]),
   ];
+  const runs = [...quick('1'), ...quick('0')];
   try {
-    for (const [bin, args, mustPass] of runs) {
-      const r = spawnSync(process.execPath, [join(root, 'bin', bin), ...args], { encoding: 'utf8', env: { ...process.env, TSCTR_CODE_CACHE: 'refresh' } });
+    for (const [bin, args, mustPass, fast] of runs) {
+      const r = spawnSync(process.execPath, [join(root, 'bin', bin), ...args], { encoding: 'utf8', env: { ...process.env, TSCTR_CODE_CACHE: 'refresh', TSCTR_FAST: fast } });
       // Not fatal: as a user other than root some commands refuse; the cache then fills on first use.
       if (mustPass && r.status !== 0) console.log(`build-bundle: warming with \`${bin} ${args.join(' ')}\` failed (exit ${r.status}): ${r.stderr.trim().split('\n')[0]}`);
     }

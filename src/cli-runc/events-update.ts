@@ -9,7 +9,7 @@ import { parseResources, resourcesFromFlags, MAX_RESOURCES_BYTES, type UpdateFla
 import { parseDuration } from '../oci/units.js';
 import { updateContainer } from '../oci/update.js';
 import { openRuntime, out } from './runtime.js';
-import { warn } from './main.js';
+import { warn } from './report.js';
 
 export async function runEvents(id: string, once: boolean, interval: string): Promise<void> {
   const ms = parseDuration(interval, 'interval');

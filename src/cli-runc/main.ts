@@ -3,19 +3,11 @@
 // The only place that turns errors into text and an exit status: one line on
 // stderr as runc prints it, and with --log a logrus-style line (text, or JSON
 // {level, msg, time} with --log-format json, the shim shows the last one).
-import { appendFileSync, existsSync, writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { isExpected } from '../cli/errors.js';
+import { RuncUsageError, reportError, runcGlobals, setRuncGlobals, type RuncGlobals } from './report.js';
 import { skipHelpCache } from '../cli/yargs-help.js';
-
-export interface RuncGlobals {
-  root: string;
-  log?: string;
-  logFormat: 'text' | 'json';
-  debug: boolean;
-  systemdCgroup: boolean;
-}
 
 interface CommandModule {
   default: (y: Argv) => Argv;
@@ -36,12 +28,9 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
-let globals: RuncGlobals = { root: '/run/tsctr-runc', logFormat: 'text', debug: false, systemdCgroup: false };
-export const runcGlobals = (): RuncGlobals => globals;
-
 export async function main(argv: string[]): Promise<void> {
   const name = commandWord(argv);
-  globals = { ...globals, ...logFlags(argv) };
+  setRuncGlobals({ ...runcGlobals(), ...logFlags(argv) });
   if (name === 'update') argv = joinDashValues(argv);
   const mods = new Map<() => Promise<CommandModule>, CommandModule>();
   const loader = name ? COMMANDS[name] : undefined;
@@ -65,8 +54,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .help().alias('h', 'help')
     .middleware((a) => {
-      globals = { root: String(a.root), log: a.log as string | undefined, logFormat: a['log-format'] as 'text' | 'json', debug: !!a.debug, systemdCgroup: !!a['systemd-cgroup'] };
-      if (globals.systemdCgroup && !existsSync('/run/systemd/system')) throw new RuncUsageError('systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not running: /run/systemd/system is missing)');
+      setRuncGlobals({ root: String(a.root), log: a.log as string | undefined, logFormat: a['log-format'] as 'text' | 'json', debug: !!a.debug, systemdCgroup: !!a['systemd-cgroup'] });
+      if (runcGlobals().systemdCgroup && !existsSync('/run/systemd/system')) throw new RuncUsageError('systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not running: /run/systemd/system is missing)');
     })
     .fail((msg, err) => { throw err ?? new RuncUsageError(msg ?? 'invalid usage'); });
   for (const [cmd, load] of Object.entries(COMMANDS)) {
@@ -124,31 +113,5 @@ export function joinDashValues(argv: string[]): string[] {
   return out;
 }
 
-export class RuncUsageError extends Error {}
-
-/** One line on stderr (runc's "tsctr-runc: msg"), and the log line the shim reads. */
-export function reportError(err: unknown): void {
-  const msg = errorText(err);
-  writeSync(2, `${msg}\n`);
-  if (globals.debug || !(isExpected(err) || err instanceof RuncUsageError)) writeSync(2, `${err instanceof Error ? err.stack : String(err)}\n`);
-  logLine('error', msg);
-}
-
-export function errorText(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  const hint = (err as { hint?: string }).hint;
-  return hint ? `${msg} (hint: ${hint})` : msg;
-}
-
-export function logLine(level: 'error' | 'warning' | 'info' | 'debug', msg: string): void {
-  if (!globals.log) return;
-  const time = new Date().toISOString();
-  const line = globals.logFormat === 'json' ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
-  try { appendFileSync(globals.log, line + '\n'); } catch { /* the log is best effort */ }
-}
-
-/** A warning: on stderr and in the log. */
-export function warn(line: string): void {
-  writeSync(2, line + '\n');
-  logLine('warning', line.replace(/^warning: /, ''));
-}
+// What the command modules import from here (report.ts holds them, without yargs).
+export { RuncUsageError, errorText, logLine, reportError, runcGlobals, warn, type RuncGlobals } from './report.js';

@@ -5,7 +5,7 @@ import { loadSys } from '../sys/index.js';
 import { StateDir } from '../oci/state.js';
 import { markStartup } from '../util/phases.js';
 import type { Runtime } from '../oci/lifecycle.js';
-import { runcGlobals, warn } from './main.js';
+import { runcGlobals, warn } from './report.js';
 
 export async function openRuntime(): Promise<Runtime> {
   if (process.geteuid?.() !== 0) throw new FailedPreconditionError(`tsctr-runc needs root (running as uid ${process.geteuid?.()})`, { hint: 'rootless containers are not supported' });

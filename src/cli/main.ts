@@ -3,8 +3,8 @@
 // just the command that runs.
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { addGlobalOptions, currentOperation, validateNamespace } from './context.js';
-import { formatError, isExpected } from './errors.js';
+import { addGlobalOptions, validateNamespace } from './context.js';
+import { GLOBAL_VALUE_OPTIONS_LIST, UsageError, operands, reportFailure } from './report.js';
 import { skipHelpCache } from './yargs-help.js';
 
 interface GroupModule {
@@ -84,44 +84,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   try {
     await y.parseAsync();
   } catch (err) {
-    const debug = argv.includes('--debug');
-    const op = currentOperation() ?? operands(argv).slice(0, 2).join(' ');
-    if (err instanceof UsageError) {
-      process.stderr.write(`tsctr: ${err.message}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(formatError(err, op) + '\n');
-      if (debug || !isExpected(err)) process.stderr.write((err instanceof Error ? err.stack : String(err)) + '\n');
-      process.exitCode = typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1;
-    }
+    reportFailure(err, argv);
   }
 }
 
-/** The global options that take a value (bin/launch.cjs skips them too, to find the command word: see tools/build-bundle.mjs). */
-export const GLOBAL_VALUE_OPTIONS_LIST = ['--root', '--state', '--namespace', '-n'];
-const GLOBAL_VALUE_OPTIONS = new Set(GLOBAL_VALUE_OPTIONS_LIST);
-
-/** Words that are neither options nor the global options' values: the command, subcommand, operands. */
-function operands(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') { out.push(...argv.slice(i + 1)); break; }
-    if (GLOBAL_VALUE_OPTIONS.has(a)) { i++; continue; }
-    if (!a.startsWith('-')) out.push(a);
-  }
-  return out;
-}
+export { GLOBAL_VALUE_OPTIONS_LIST, UsageError };
 
 export function firstCommand(argv: string[]): string | undefined {
   return operands(argv)[0];
-}
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 async function readVersion(): Promise<string> {

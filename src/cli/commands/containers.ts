@@ -1,9 +1,10 @@
 import type { Argv } from 'yargs';
 import { openManager } from '../container-manager.js';
 import { setOperation, type GlobalArgs } from '../context.js';
-import { addListFlags, listFormatOf, listOf, parseLabels, type ListArgs } from '../flags.js';
+import { addListFlags, listOf, parseLabels, type ListArgs } from '../flags.js';
 import { addContainerFlags, containerRequestOf, insertDashDash, positionalsOf, type ContainerArgs } from '../flags-run.js';
-import { formatAge, printJson, printList } from '../render.js';
+import { printJson } from '../render.js';
+import { listContainersCommand } from '../quick/containers-ls.js';
 
 
 /** `containers create [flags] IMAGE ID [CMD…]`: the container's words start at the image, as in run. */
@@ -14,16 +15,6 @@ export function prepareArgv(argv: string[], commandIndex: number): string[] {
 }
 
 const CREATE_USAGE = 'tsctr containers create [flags] IMAGE ID [COMMAND]';
-
-type Row = Awaited<ReturnType<typeof import('../../container/manage.js').listContainers>>[number];
-
-/** running (pid 12, detached) · paused (pid 12) · running (pid 12, no monitor) · stopped (task not deleted) · unknown (exit status lost) */
-function containerStatus(task: Row['task'], stopped: Row['stopped'], state: Row['state']): string {
-  if (task && state?.status === 'CREATED') return `created (pid ${task.pid} waits for start${task.detached ? ', detached' : ''})`;
-  if (task && state) return `${state.status.toLowerCase()} (pid ${task.pid}${task.detached ? ', detached' : ''}${state.monitor === false ? ', no monitor' : ''})`;
-  if (stopped) return state?.status === 'UNKNOWN' ? 'unknown (exit status lost, task not deleted)' : 'stopped (task not deleted)';
-  return 'stopped';
-}
 
 export default function register(y: Argv): Argv {
   return y
@@ -46,16 +37,7 @@ export default function register(y: Argv): Argv {
       const labels = await labelContainer(m, a.id, parseLabels(a.labels.map(String)));
       process.stdout.write(Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',') + '\n');
     })
-    .command(['ls', 'list'], 'list containers', (s) => addListFlags(s), async (argv) => {
-      const a = argv as unknown as GlobalArgs & ListArgs;
-      const { listContainers } = await import('../../container/manage.js');
-      printList(listFormatOf(a), await listContainers(await openManager(a)), {
-        headers: ['CONTAINER', 'IMAGE', 'RUNTIME', 'STATUS', 'CREATED'],
-        row: ({ record: r, task, stopped, state }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', containerStatus(task, stopped, state), formatAge(r.createdAt)],
-        id: (c) => c.record.id,
-        json: ({ record, task, state }) => ({ ...record, spec: undefined, task: task && state ? { pid: task.pid, status: state.status.toLowerCase(), monitor: state.monitor, oomKilled: !!state.oomKilled } : null }),
-      });
-    })
+    .command(['ls', 'list'], 'list containers', (s) => addListFlags(s), async (argv) => listContainersCommand(argv as unknown as GlobalArgs & ListArgs))
     .command(['rm <id..>', 'remove', 'delete', 'del'], 'remove containers and their snapshots', (s) => s.positional('id', { type: 'string', array: true, demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running task first' }), async (argv) => {
       const a = argv as unknown as GlobalArgs & { id: string[]; force: boolean };
       const { removeContainer } = await import('../../container/manage.js');

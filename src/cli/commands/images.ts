@@ -5,6 +5,7 @@ import type { GlobalArgs } from '../context.js';
 import { addConcurrencyFlag, addListFlags, addPlatformFlags, addRegistryFlags, listFormatOf, parseLabels, platformsOf, remoteOptionsOf, snapshotterOption, type ListArgs, type PlatformArgs, type RegistryArgs } from '../flags.js';
 import { formatSize, printJson, printList } from '../render.js';
 import { Progress } from '../progress.js';
+import { listImages } from '../quick/images-ls.js';
 import type { Platform } from '../../descriptor/index.js';
 import { journalSnapshots, recordEvent } from '../../container/events/index.js';
 
@@ -33,7 +34,7 @@ export default function register(y: Argv): Argv {
       .option('quiet', { alias: 'q', type: 'boolean', default: false }),
     async (a) => pushCommand(a as unknown as A<RegistryArgs & { ref: string; local?: string; platform?: string | string[]; quiet: boolean; 'max-concurrent-downloads': number }>))
     .command(['ls', 'list'], 'list images', (c) => addListFlags(c, 'names'),
-    async (a) => listCommand(a as unknown as A<ListArgs>))
+    async (a) => listImages(a as unknown as A<ListArgs>))
     .command(['rm <refs..>', 'remove', 'delete'], 'remove images', (c) => c
       .positional('refs', { type: 'string', array: true, demandOption: true })
       .option('sync', { type: 'boolean', default: false, describe: 'remove unreferenced content now (garbage collection)' }),
@@ -129,22 +130,6 @@ async function pushCommand(a: A<RegistryArgs & { ref: string; local?: string; pl
   const r = await pushImage({ store, images, namespace: a.namespace, ref: a.ref, local: a.local, client: createRegistryClient(remoteOptionsOf(a)), platforms: platforms === 'all' ? undefined : platforms, maxConcurrent: a['max-concurrent-downloads'], onProgress: progress.update, log: (l) => progress.note(l) });
   progress.finish();
   process.stdout.write(a.quiet ? `${r.ref}\n` : `${r.ref}: ${r.target.digest} (uploaded ${r.uploaded}, existed ${r.existed})\n`);
-}
-
-async function listCommand(a: A<ListArgs>): Promise<void> {
-  const { imagePlatforms, imageSize } = await import('../../image/image.js');
-  const { formatPlatform } = await import('../../image/platform.js');
-  const { store, images } = await stores(a.root);
-  const format = listFormatOf(a);
-  const list = await images.list(a.namespace);
-  // -q needs only the names: no blob is read.
-  const rows = format === 'quiet' ? list.map((i) => ({ ...i, size: 0, platforms: [] as string[] }))
-    : await Promise.all(list.map(async (i) => ({ ...i, size: await imageSize(store, i.target), platforms: (await imagePlatforms(store, i.target)).map(formatPlatform) })));
-  printList(format, rows, {
-    headers: ['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'],
-    row: (r) => [r.name, r.target.mediaType, r.target.digest, formatSize(r.size), r.platforms.join(',') || '-', Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-'],
-    id: (r) => r.name,
-  });
 }
 
 async function removeCommand(a: A<{ refs: string[]; sync: boolean }>): Promise<void> {

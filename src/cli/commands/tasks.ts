@@ -5,6 +5,7 @@ import { NotFoundError } from '../../errors.js';
 import { exitCodeOf } from '../../sys/types.js';
 import { addListFlags, listFormatOf, type ListArgs } from '../flags.js';
 import { formatMetric, printList } from '../render.js';
+import { listTasksCommand } from '../quick/tasks-ls.js';
 
 
 const EXEC_VALUE_OPTIONS = new Set(['--env', '-e', '--cwd', '--user', '-u', '--exec-id', '--root', '--state', '--namespace', '-n']);
@@ -24,21 +25,7 @@ export function prepareArgv(argv: string[], commandIndex: number): string[] {
 
 export default function register(y: Argv): Argv {
   return y
-    .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => addListFlags(s, 'task ids'), async (argv) => {
-      const a = argv as unknown as GlobalArgs & ListArgs;
-      const { listContainers } = await import('../../container/manage.js');
-      const { networkSummary } = await import('../../container/network/summary.js');
-      const m = await openManager(a);
-      const rows = (await listContainers(m)).filter((c) => (c.task || c.stopped) && c.state);
-      const view = rows.map(({ task, stopped, state }) => {
-        const t = (task ?? stopped!.task);
-        return {
-          id: t.id, pid: t.pid, status: state!.status, detached: !!t.detached, monitor: state!.monitor, exit: state!.exit, oomKilled: !!state!.oomKilled, text: state!.text,
-          addresses: networkSummary(m.store.taskDir(t.id))?.addresses ?? [],
-        };
-      });
-      printList(listFormatOf(a), view, { headers: ['TASK', 'PID', 'STATUS', 'ADDRESS'], row: (t) => [t.id, t.pid, t.text, t.addresses.join(',') || '-'], id: (t) => t.id, json: ({ text: _text, ...t }) => t });
-    })
+    .command(['ls', 'list'], 'list tasks: running, and stopped detached ones', (s) => addListFlags(s, 'task ids'), async (argv) => listTasksCommand(argv as unknown as GlobalArgs & ListArgs))
     .command('start <id>', 'start a container\'s task; waits for it and exits with its code unless -d', (s) => s.positional('id', { type: 'string', demandOption: true })
       .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'leave the task running under tsctr-monitor (output in its log)' })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a terminal (also when the container was created without -t)' })
