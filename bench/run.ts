@@ -11,7 +11,7 @@ import type { Row } from './measure.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const benches = ['runtime', 'pull', 'unpack', 'network', 'seccomp', 'profile'].filter((b) => !only || only.split(',').includes(b));
+const benches = ['runtime', 'fastpath', 'pull', 'unpack', 'network', 'seccomp', 'profile'].filter((b) => !only || only.split(',').includes(b));
 const dir = mkdtempSync(join(tmpdir(), 'tsctr-bench-results-'));
 const resultsFile = join(dir, 'rows.jsonl');
 let failed = 0;

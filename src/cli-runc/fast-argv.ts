@@ -29,7 +29,8 @@ const VERBS: Record<string, { spec: ReturnType<typeof optionSpec>; min: number; 
 export function parseRuncFast(argv: readonly string[]): FastCommand | undefined {
   // The verb is the first word that is not a global flag's value, as main.ts commandWord finds it.
   const verbAt = argv.findIndex((a, i) => typeof a === 'string' && a !== '' && a[0] !== '-' && !VALUED.includes(argv[i - 1] ?? ''));
-  const word = argv[verbAt] === 'ls' ? 'list' : argv[verbAt];
+  // Not `ls`: main.ts loads a command module by COMMANDS' words, which have no `ls`, so yargs refuses it.
+  const word = argv[verbAt];
   const verb = word !== undefined && Object.hasOwn(VERBS, word) ? VERBS[word]! : undefined;
   if (!verb) return undefined;
   const s = scanArgs(argv, verb.spec);

@@ -74,9 +74,9 @@ function fastVerb<T>(body: (a: T) => Promise<void>) {
   };
 }
 
-export const fastCreate = fastVerb(createVerb);
-export const fastStart = fastVerb(startVerb);
-export const fastState = fastVerb(stateVerb);
-export const fastKill = fastVerb(killVerb);
-export const fastDelete = fastVerb(deleteVerb);
-export const fastList = fastVerb(listVerb);
+export const fastCreate = /* @__PURE__ */ fastVerb(createVerb);
+export const fastStart = /* @__PURE__ */ fastVerb(startVerb);
+export const fastState = /* @__PURE__ */ fastVerb(stateVerb);
+export const fastKill = /* @__PURE__ */ fastVerb(killVerb);
+export const fastDelete = /* @__PURE__ */ fastVerb(deleteVerb);
+export const fastList = /* @__PURE__ */ fastVerb(listVerb);

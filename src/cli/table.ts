@@ -6,12 +6,37 @@
 // A cell that is not printable ASCII (wide or combining characters, escapes,
 // line breaks) is measured differently by cli-table3 (string-width), so such a
 // table is still drawn by cli-table3, loaded only then.
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+
+/** Where a listing goes: process.stdout, or stdoutSync. */
+export interface Out { write(text: string): unknown }
+
+/**
+ * fd 1 written directly: creating process.stdout loads Node's stream (and for
+ * a pipe, net) modules, ~10-20 ms of a quick command. Retries EAGAIN (a pipe
+ * another process set non-blocking); a reader that went away (EPIPE) ends the
+ * output quietly, as `tsctr images ls | head -1` should.
+ */
+export const stdoutSync: Out = {
+  write(text: string) {
+    const b = Buffer.from(text);
+    for (let off = 0; off < b.length;) {
+      try {
+        off += writeSync(1, b, off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') return;
+        if (code !== 'EAGAIN') throw e;
+      }
+    }
+  },
+};
 
 const PLAIN = /^[\x20-\x7e]*$/;
 
 /** A borderless table in the style of ctr's tabwriter output. */
-export function printTable(headers: string[], rows: (string | number)[][], out: NodeJS.WritableStream = process.stdout): void {
+export function printTable(headers: string[], rows: (string | number)[][], out: Out = process.stdout): void {
   const cells = rows.map((r) => r.map(String));
   out.write(cells.every((r) => r.every((c) => PLAIN.test(c))) && headers.every((h) => PLAIN.test(h)) ? plainTable(headers, cells) : cliTable3(headers, cells));
 }
@@ -36,7 +61,7 @@ function cliTable3(headers: string[], rows: string[][]): string {
   return t.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n';
 }
 
-export function printJson(v: unknown, out: NodeJS.WritableStream = process.stdout): void {
+export function printJson(v: unknown, out: Out = process.stdout): void {
   out.write(JSON.stringify(v, null, 2) + '\n');
 }
 
@@ -50,7 +75,7 @@ export interface ListView<T> {
   json?: (r: T) => unknown;
 }
 
-export function printList<T>(format: 'table' | 'json' | 'quiet', rows: T[], view: ListView<T>, out: NodeJS.WritableStream = process.stdout): void {
+export function printList<T>(format: 'table' | 'json' | 'quiet', rows: T[], view: ListView<T>, out: Out = process.stdout): void {
   if (format === 'quiet') out.write(rows.map((r) => `${view.id(r)}\n`).join(''));
   else if (format === 'json') printJson(view.json ? rows.map(view.json) : rows, out);
   else printTable(view.headers, rows.map(view.row), out);

@@ -1,7 +1,7 @@
 // `tsctr containers ls`: the yargs handler (commands/containers.ts) and the fast entry.
 import { openManager } from '../container-manager.js';
 import { listFormatOf } from '../flags.js';
-import { formatAge, printList } from '../table.js';
+import { formatAge, printList, stdoutSync } from '../table.js';
 import { runQuick, type QuickArgs } from './run.js';
 
 type Row = Awaited<ReturnType<typeof import('../../container/manage.js').listContainers>>[number];
@@ -21,7 +21,7 @@ export async function listContainersCommand(a: QuickArgs): Promise<void> {
     row: ({ record: r, task, stopped, state }) => [r.id, r.image ?? `rootfs:${r.rootfsDir}`, 'tsctr', containerStatus(task, stopped, state), formatAge(r.createdAt)],
     id: (c) => c.record.id,
     json: ({ record, task, state }) => ({ ...record, spec: undefined, task: task && state ? { pid: task.pid, status: state.status.toLowerCase(), monitor: state.monitor, oomKilled: !!state.oomKilled } : null }),
-  });
+  }, stdoutSync);
 }
 
 /** The fast path's entry (bin/launch.cjs). */

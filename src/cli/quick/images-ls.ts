@@ -1,6 +1,6 @@
 // `tsctr images ls`: the yargs handler (commands/images.ts) and the fast entry.
 import { listFormatOf } from '../flags.js';
-import { formatSize, printList } from '../table.js';
+import { formatSize, printList, stdoutSync } from '../table.js';
 import { runQuick, type QuickArgs } from './run.js';
 
 export async function listImages(a: QuickArgs): Promise<void> {
@@ -19,7 +19,7 @@ export async function listImages(a: QuickArgs): Promise<void> {
     headers: ['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'],
     row: (r) => [r.name, r.target.mediaType, r.target.digest, formatSize(r.size), r.platforms.join(',') || '-', Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-'],
     id: (r) => r.name,
-  });
+  }, stdoutSync);
 }
 
 /** The fast path's entry (bin/launch.cjs). */

@@ -1,7 +1,7 @@
 // `tsctr tasks ls`: the yargs handler (commands/tasks.ts) and the fast entry.
 import { openManager } from '../container-manager.js';
 import { listFormatOf } from '../flags.js';
-import { printList } from '../table.js';
+import { printList, stdoutSync } from '../table.js';
 import { runQuick, type QuickArgs } from './run.js';
 
 export async function listTasksCommand(a: QuickArgs): Promise<void> {
@@ -16,7 +16,7 @@ export async function listTasksCommand(a: QuickArgs): Promise<void> {
       addresses: networkSummary(m.store.taskDir(t.id))?.addresses ?? [],
     };
   });
-  printList(listFormatOf(a), view, { headers: ['TASK', 'PID', 'STATUS', 'ADDRESS'], row: (t) => [t.id, t.pid, t.text, t.addresses.join(',') || '-'], id: (t) => t.id, json: ({ text: _text, ...t }) => t });
+  printList(listFormatOf(a), view, { headers: ['TASK', 'PID', 'STATUS', 'ADDRESS'], row: (t) => [t.id, t.pid, t.text, t.addresses.join(',') || '-'], id: (t) => t.id, json: ({ text: _text, ...t }) => t }, stdoutSync);
 }
 
 /** The fast path's entry (bin/launch.cjs). */

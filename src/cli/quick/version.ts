@@ -1,6 +1,7 @@
 // `tsctr version [--json]`: the yargs handler (commands/version.ts) and the fast entry.
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { stdoutSync } from '../table.js';
 import { runQuick, type QuickArgs } from './run.js';
 
 function pkgVersion(rel: string): string {
@@ -22,10 +23,10 @@ export async function printVersion(a: { json: boolean }): Promise<void> {
     kernel: release(),
   };
   if (a.json) {
-    process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+    stdoutSync.write(JSON.stringify(v, null, 2) + '\n');
     return;
   }
-  for (const [k, val] of Object.entries(v)) process.stdout.write(`${(k + ':').padEnd(10)} ${val}\n`);
+  for (const [k, val] of Object.entries(v)) stdoutSync.write(`${(k + ':').padEnd(10)} ${val}\n`);
 }
 
 /** The fast path's entry (bin/launch.cjs). */

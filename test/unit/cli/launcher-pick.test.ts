@@ -16,6 +16,7 @@ import { COMMANDS, commandWord as runcWord } from '../../../src/cli-runc/main.js
 const launcher = createRequire(import.meta.url)(join(REPO, 'bin/launch.cjs')) as {
   pickBundle: (name: string, args: string[]) => string;
 };
+const FAST_ARGV = join(REPO, 'dist/bundle/fast-argv.cjs');
 const MAP = join(REPO, 'dist/bundle/bundles.json');
 const hasMap = existsSync(MAP);
 const map = hasMap ? (JSON.parse(readFileSync(MAP, 'utf8')) as Record<string, { root: string; words: Record<string, string> }>) : {};
@@ -62,6 +63,37 @@ test('every word of bundles.json names a bundle that exists; an unknown front en
     for (const f of [m.root, ...Object.values(m.words)]) assert.ok(existsSync(join(REPO, 'dist/bundle', f)), `${name}: ${f}`);
   }
   assert.is(basename(launcher.pickBundle('no-such-front-end', ['images'])), 'tsctr.cjs');
+});
+
+// The fast path (bin/launch.cjs launchFast): the bundled parser the launcher
+// loads answers as the ES module does, and each command it answers with has its bundle.
+test('fast path: fast-argv.cjs picks as src/fast-entries.ts does, and every quick command has its bundle', async () => {
+  if (!existsSync(FAST_ARGV)) { console.log('  skipped: no dist/bundle/fast-argv.cjs (TSCTR_BUNDLE=0 build)'); return; }
+  const { pickFast, FAST } = await import('../../../src/fast-entries.js');
+  const bundled = createRequire(import.meta.url)(FAST_ARGV) as { pickFast: typeof pickFast };
+  const lines = [...HOSTILE, ['images', 'ls'], ['--root', '/r', 'c', 'list', '-q'], ['t', 'ls', '--json'], ['version'], ['-n', 'x', 'version', '--json'], ['state', 'x'], ['--root', '/r', 'kill', '--all', 'x', '9'],
+    ['create', '--bundle', '/b', '--pid-file', '/p', 'x'], ['delete', '-f', 'x'], ['list', '-q'], ['start', 'x']];
+  let taken = 0;
+  for (const name of ['tsctr', 'tsctr-runc']) {
+    for (const argv of lines) {
+      const a = pickFast(name, argv, {});
+      assert.equal(bundled.pickFast(name, argv, {}), a, `${name} ${JSON.stringify(argv)}`);
+      if (a) {
+        taken++;
+        assert.ok(Object.hasOwn(FAST[name]!.commands, a.command));
+        assert.ok(existsSync(join(REPO, 'dist/bundle', `${name}.fast.${a.command}.cjs`)), `${name} ${a.command}: bundle`);
+      }
+    }
+  }
+  assert.ok(taken >= 15, `the fast path takes the plain forms (${taken})`);
+  // Every quick command of every front end has its bundle, holding no yargs, cli-table3 or chalk.
+  for (const [name, f] of Object.entries(FAST)) {
+    for (const command of Object.keys(f.commands)) {
+      const text = readFileSync(join(REPO, 'dist/bundle', `${name}.fast.${command}.cjs`), 'latin1');
+      assert.not.match(text, /node_modules\/(yargs|yargs-parser|cli-table3|chalk)\//, `${name} ${command}: bundled a library the fast path must not load`);
+      assert.not.match(text, /require\("(yargs|chalk)/, `${name} ${command}`);
+    }
+  }
 });
 
 test.run();
