@@ -7,9 +7,10 @@
 // the process, bench/rusage.c) is the figure to compare on a busy machine.
 //   node dist/bench/fastpath.js [--runs 11]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, FIXTURE_IMAGE, FIXTURE_REF, REPO } from '../test/helpers/tsctr.js';
+import { makeBundle } from './bundle.js';
 import { load, measure, report, summarize, type Sample } from './measure.js';
 
 const runsAt = process.argv.indexOf('--runs');
@@ -21,24 +22,6 @@ const node = process.execPath;
 
 const QUICK = [['version'], ['images', 'ls'], ['containers', 'ls'], ['tasks', 'ls']];
 
-/** A bundle whose process sleeps, on the fixture image's rootfs. */
-function sleepBundle(): string {
-  const bundle = join(tmp, 'bundle');
-  const layout = join(tmp, 'layout');
-  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
-  mkdirSync(layout);
-  execFileSync('tar', ['-C', layout, '-xf', FIXTURE_IMAGE]);
-  const blob = (d: string) => join(layout, 'blobs/sha256', d.slice(7));
-  const manifest = JSON.parse(readFileSync(blob(JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')).manifests[0].digest), 'utf8'));
-  for (const l of manifest.layers) execFileSync('tar', ['-C', join(bundle, 'rootfs'), '-xzf', blob(l.digest)]);
-  execFileSync(RUNC, ['spec', '--bundle', bundle]);
-  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-  Object.assign(spec.process, { terminal: false, args: ['sleep', '30'] });
-  spec.root.readonly = false;
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-  return bundle;
-}
-
 function main(): void {
   if (process.geteuid?.() !== 0) { console.log('bench/fastpath: needs root'); return; }
   if (spawnSync(node, [join(REPO, 'fixtures/make-busybox-image.js')]).status !== 0) throw new Error('fixture build failed');
@@ -46,7 +29,7 @@ function main(): void {
   tsctr(['images', 'import', FIXTURE_IMAGE]);
   tsctr(['containers', 'create', FIXTURE_REF, 'fastpath-c1', 'true']);
   tsctr(['run', '-d', FIXTURE_REF, 'fastpath-t1', 'sleep', '1000']);
-  const bundle = sleepBundle();
+  const bundle = makeBundle(tmp, 'bundle', ['sleep', '30']);
   const samples: Record<string, Sample[]> = {};
   const add = (k: string, s: Sample) => (samples[k] ??= []).push(s);
   const way = (fast: boolean) => (fast ? 'fast' : 'yargs');

@@ -207,10 +207,12 @@ async function fastBundles() {
       external: [...EXTERNAL, ...NOT_FAST], plugins: [rewrite], metafile: true,
       banner: { js: 'function __tsctrFileUrl(rel) { return require("node:url").pathToFileURL(require("node:path").join(__dirname, "../..", rel)).href; }' },
       logLevel: 'warning', legalComments: 'none', minifyWhitespace: true, minifySyntax: true, charset: 'ascii',
+      sourcemap: 'external', // for bench/profile.ts, as the other bundles
     });
     // external keeps them out; an import of one that is actually reached at run time would be a regression.
     const reached = Object.values(r.metafile.outputs).flatMap((o) => o.imports).filter((i) => NOT_FAST.some((n) => i.path === n || i.path.startsWith(n + '/')) && i.kind !== 'require-call');
     if (reached.length) throw new Error(`build-bundle: ${relative(root, file)} imports ${reached.map((i) => i.path).join(', ')}: a quick command must not load them`);
+    renameSync(file + '.tmp.map', file + '.map');
     renameSync(file + '.tmp', file);
   };
   const jobs = [one(join(out, 'fast-argv.cjs'), `export { pickFast } from './fast-entries.js';`)];
