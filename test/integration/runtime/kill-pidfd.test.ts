@@ -11,6 +11,7 @@ import { NotFoundError } from '../../../src/errors.js';
 import { signalTask } from '../../../src/container/signal.js';
 import { processStartTime } from '../../../src/container/store.js';
 import { rootTest } from '../../helpers/root.js';
+import { until } from '../../helpers/tasks.js';
 import { Env, FIXTURE_REF } from '../../helpers/tsctr.js';
 
 let env: Env;
@@ -27,15 +28,6 @@ test.after(() => {
 
 type Row = { id: string; pid: number; status: string; exit?: number | null };
 const tasks = (): Row[] => JSON.parse(env.run(['tasks', 'ls', '--json']).stdout || '[]');
-async function until<T>(f: () => T | undefined | false, what: string, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
 function startSleep(): ChildProcess {
   const c = spawn('sleep', ['300'], { stdio: 'ignore' });
