@@ -13,6 +13,7 @@ import { ContainerStore, type ContainerRecord } from './store.js';
 import { recordEvent } from './events/index.js';
 import { phase, setPhaseSink } from '../util/phases.js';
 import { isoString } from '../util/iso-time.js';
+import type { LoadedImage } from '../image/image.js';
 
 export interface CreateRequest {
   root: string;
@@ -35,12 +36,12 @@ export interface CreateRequest {
   trace?: (line: string) => void;
 }
 
-/** The image's process config (undefined with --rootfs); loading it also checks the image exists. */
-async function imageConfigOf(req: CreateRequest): Promise<ImageProcessConfig | undefined> {
+/** The image (undefined with --rootfs); loading it also checks the image exists. Loaded once: its snapshot is prepared from it too. */
+async function imageOf(req: CreateRequest): Promise<LoadedImage | undefined> {
   if (req.rootfsDir) return undefined;
   if (!req.image) throw new InvalidArgumentError('name an image, or give --rootfs DIR');
   const { loadImage } = await import('../image/image.js');
-  return (await phase('image lookup', () => loadImage(req.root, req.namespace, req.image!), req.image)).config.config as ImageProcessConfig | undefined;
+  return phase('image lookup', () => loadImage(req.root, req.namespace, req.image!), req.image);
 }
 
 /** The record `create` writes, before any I/O but the image's config (pure apart from reading --seccomp-profile). */
@@ -64,7 +65,8 @@ export function containerRecordOf(req: CreateRequest, image: ImageProcessConfig 
 export async function createContainer(req: CreateRequest): Promise<ContainerRecord> {
   if (req.trace) setPhaseSink(req.trace);
   const store = new ContainerStore(req.root, req.state, req.namespace);
-  const record = containerRecordOf(req, await imageConfigOf(req));
+  const image = await imageOf(req);
+  const record = phase('spec build', () => containerRecordOf(req, image?.config.config as ImageProcessConfig | undefined), 'image config and flags to an OCI spec');
   const { checkRootfsDir } = await import('./rootfs.js');
   if (req.rootfsDir) checkRootfsDir(req.rootfsDir);
   await phase('container record', () => store.create(record), record.id);
@@ -72,7 +74,7 @@ export async function createContainer(req: CreateRequest): Promise<ContainerReco
   try {
     if (record.snapshotKey) {
       const { prepareSnapshot } = await import('./rootfs.js');
-      const parent = await phase('snapshot prepare', () => prepareSnapshot({ root: req.root, namespace: req.namespace, sys: req.sys, image: req.image!, snapshotter: req.snapshotter, key: record.snapshotKey! }), `${req.snapshotter} ${record.snapshotKey}`);
+      const parent = await phase('snapshot prepare', () => prepareSnapshot({ root: req.root, namespace: req.namespace, sys: req.sys, image: req.image!, snapshotter: req.snapshotter, key: record.snapshotKey! }, image), `${req.snapshotter} ${record.snapshotKey}`);
       await recordEvent(req.root, req.namespace, '/snapshot/prepare', { key: record.snapshotKey, parent, snapshotter: req.snapshotter });
     }
   } catch (e) {

@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { Sys } from '../sys/index.js';
+import { phase } from '../util/phases.js';
+import type { LoadedImage } from '../image/image.js';
 
 export function checkRootfsDir(dir: string): void {
   let st;
@@ -21,16 +23,19 @@ export interface SnapshotRequest {
   key: string;
 }
 
-/** Unpacks the image when needed and prepares the active snapshot `key` on it; returns its parent (the image's chain ID). */
-export async function prepareSnapshot(req: SnapshotRequest): Promise<string> {
+/**
+ * Unpacks the image when needed and prepares the active snapshot `key` on it; returns its parent (the image's chain ID).
+ * `loaded`: the image as the caller already loaded it (create does), so its index, manifest and config are not read twice.
+ */
+export async function prepareSnapshot(req: SnapshotRequest, loaded?: LoadedImage): Promise<string> {
   const { loadImage } = await import('../image/image.js');
   const { getSnapshotter } = await import('../snapshot/index.js');
   const { unpackImage } = await import('../unpack/index.js');
   const { journalSnapshots } = await import('./events/index.js');
-  const image = await loadImage(req.root, req.namespace, req.image);
-  const { chainId } = await unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys, onSnapshot: journalSnapshots(req.root, req.namespace) });
+  const image = loaded ?? await phase('image lookup', () => loadImage(req.root, req.namespace, req.image), req.image);
+  const { chainId } = await phase('layers unpacked', () => unpackImage({ root: req.root, namespace: req.namespace, snapshotter: req.snapshotter as 'overlayfs' | 'native', layers: image.layers, diffIds: image.config.rootfs.diff_ids, sys: req.sys, onSnapshot: journalSnapshots(req.root, req.namespace) }), 'each layer checked');
   const sn = getSnapshotter(req.root, req.snapshotter, req.sys).withNamespace(req.namespace);
-  await sn.prepare(req.key, chainId, { labels: { 'tsctr/container': req.key } });
+  await phase('snapshotter prepare', () => sn.prepare(req.key, chainId, { labels: { 'tsctr/container': req.key } }), req.key);
   return chainId;
 }
 

@@ -33,7 +33,7 @@ rootTest(test, 'run --rm --trace: every phase from image lookup to teardown, in 
   assert.is(r.code, 0, r.stderr);
   const got = phasesOf(r.stderr);
   assertInOrder(got, [
-    'start-up', 'leftover check', 'image lookup', 'container record', 'journal write', 'snapshot prepare',
+    'start-up', 'leftover check', 'image lookup', 'spec build', 'container record', 'journal write', 'snapshot prepare',
     'task lock', 'snapshot mount', 'bundle write',
     'bundle load', 'state reserve', 'state lock', 'exec fifo', 'cgroup create', 'cgroup limits', 'spec to plan',
     'plan encode', 'executor spawn', 'id maps and cgroup join', 'executor ops', 'state write', 'core create',
