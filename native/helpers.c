@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -226,9 +228,17 @@ static long tsctr_bpf_load(union bpf_attr *attr)
 {
 	long r;
 	int tries = 0;
+	sigset_t all, old;
+	/* A sampling profiler signals every 100 us, so retries alone are not
+	 * enough: hold signals off this thread while the verifier runs (they
+	 * stay pending and arrive when the mask is restored). */
+	sigfillset(&all);
+	int masked = pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
 	do
 		r = tsctr_bpf(BPF_PROG_LOAD, attr);
 	while (r == -EAGAIN && ++tries < 5);
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
 
