@@ -64,12 +64,22 @@ const rewrite = {
   setup(b) {
     b.onResolve({ filter: /^(node:)?assert$/ }, (a) => (a.importer.includes('/node_modules/yargs/') ? { path: 'assert', namespace: 'assert-lite' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'assert-lite' }, () => ({ contents: ASSERT_LITE, loader: 'js' }));
+    // Our modules (dist/) get a shim whose getters sit on its prototype: esbuild's __toESM,
+    // run once per importing module, copies a module's own properties, and fs has ~100
+    // (40 importers of fs in `tasks ls` made ~5000 getters, ~20 ms). Through the prototype
+    // `fs.readFileSync` still works, named, namespace or default import alike. A package's
+    // require() gets the one with own properties, in case it enumerates them.
     b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.map(escape).join('|')})$`) }, (a) =>
-      a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' });
+      a.namespace.startsWith('lazy-builtin') ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ''), namespace: a.importer.startsWith(dist + '/') ? 'lazy-builtin-proto' : 'lazy-builtin' });
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => {
       const keys = Object.keys(nodeRequire(`node:${a.path}`));
       const getters = keys.map((k) => `Object.defineProperty(module.exports, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`);
       return { contents: `let m; const load = () => (m ??= require(${JSON.stringify('node:' + a.path)}));\n${getters.join('\n')}\n`, loader: 'js' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin-proto' }, (a) => {
+      const keys = Object.keys(nodeRequire(`node:${a.path}`));
+      const getters = keys.map((k) => `Object.defineProperty(p, ${JSON.stringify(k)}, { get: () => load()[${JSON.stringify(k)}] });`);
+      return { contents: `let m; const load = () => (m ??= require(${JSON.stringify('node:' + a.path)}));\nconst p = {};\n${getters.join('\n')}\nmodule.exports = Object.create(p);\n`, loader: 'js' };
     });
     b.onLoad({ filter: /\/node_modules\/ffi-rs\/index\.js$/ }, (a) => {
       const src = readFileSync(a.path, 'utf8');
