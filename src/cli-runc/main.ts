@@ -7,7 +7,7 @@ import { existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { RuncUsageError, reportError, runcGlobals, setRuncGlobals, type RuncGlobals } from './report.js';
-import { skipHelpCache } from '../cli/yargs-help.js';
+import { endQuietlyOnEpipe, skipHelpCache } from '../cli/yargs-help.js';
 
 interface CommandModule {
   default: (y: Argv) => Argv;
@@ -29,6 +29,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyOnEpipe();
   const name = commandWord(argv);
   setRuncGlobals({ ...runcGlobals(), ...logFlags(argv) });
   if (name === 'update') argv = joinDashValues(argv);
@@ -64,7 +65,11 @@ export async function main(argv: string[]): Promise<void> {
     else if (!mods.has(load)) y.command(cmd, '', () => {}, () => {});
   }
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-    writeSync(1, `tsctr-runc version 0.1.0\nspec: 1.2.0\n`);
+    try {
+      writeSync(1, `tsctr-runc version 0.1.0\nspec: 1.2.0\n`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e; // the reader went away: nothing to say
+    }
     return;
   }
   skipHelpCache(y);

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { addGlobalOptions, validateNamespace } from './context.js';
 import { GLOBAL_VALUE_OPTIONS_LIST, UsageError, operands, reportFailure } from './report.js';
-import { skipHelpCache } from './yargs-help.js';
+import { endQuietlyOnEpipe, skipHelpCache } from './yargs-help.js';
 
 interface GroupModule {
   default: (y: Argv) => Argv;
@@ -41,6 +41,7 @@ export const GROUPS: Group[] = [
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  endQuietlyOnEpipe();
   const first = firstCommand(argv);
   if (first !== undefined && first !== 'completion' && !GROUPS.some((g) => g.command === first || g.aliases?.includes(first))) {
     const near = GROUPS.map((g) => g.command).filter((c) => c.startsWith(first.slice(0, 2)));

@@ -11,3 +11,15 @@ export function skipHelpCache(y: Argv): void {
   const usage = (y as unknown as { getInternalMethods?: () => { getUsageInstance: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.().getUsageInstance();
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
+
+/**
+ * yargs writes --help and --version through process.stdout, asynchronously; a
+ * reader that went away (`tsctr --version | true`) made that an unhandled EPIPE
+ * with a stack trace. Output just ends, as the quick commands' does (table.ts).
+ */
+export function endQuietlyOnEpipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
