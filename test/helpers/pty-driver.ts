@@ -30,6 +30,10 @@ export class PtySession {
     this.writer = new tty.WriteStream(sys.dup(pty.master));
     this.reader.on('data', (d: Buffer) => { this.output += d.toString('utf8'); });
     this.reader.on('error', () => {}); // EIO once the last slave fd closes
+    // With our slave fd open the master never ends by itself: it must not keep the test
+    // process alive after its last test (a session a test forgot to close() hung uvu).
+    this.reader.unref();
+    this.writer.unref();
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 

@@ -45,10 +45,15 @@ export class TaskSuite {
       if (process.geteuid?.() === 0) this.env.importFixture();
     });
     test.after(() => {
-      for (const f of this.cleanups) f();
-      for (const s of this.sessions) s.close();
-      for (const id of ids) this.env.run(['containers', 'rm', '--force', id]);
-      this.env.cleanup();
+      // Every step runs even when one before it throws (a cleanup's process already gone):
+      // a pty session left open or a container left behind outlives the suite.
+      const errors: unknown[] = [];
+      const step = (f: () => void) => { try { f(); } catch (e) { errors.push(e); } };
+      for (const f of this.cleanups) step(f);
+      for (const s of this.sessions) step(() => s.close());
+      for (const id of ids) step(() => this.env.run(['containers', 'rm', '--force', id]));
+      step(() => this.env.cleanup());
+      if (errors.length) throw errors[0];
     });
   }
 
